@@ -1,0 +1,69 @@
+# tandem: build, test, demo, install. `make` installs missing Debian packages first
+# (scripts/deps.sh: apt-get when root, otherwise it prints the exact command).
+
+PREFIX  ?= /usr/local
+CC      ?= gcc
+PKGS    := lua5.4 libuv libcjson nettle
+BUILD   := build
+
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Icore
+LDLIBS  += -lcsv -lm
+
+CORE_SRC  := $(filter-out core/main.c,$(wildcard core/*.c core/solve/*.c plugins/*/*.c))
+CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC  := $(wildcard tests/*_test.c)
+TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+
+.PHONY: all deps test unit-test e2e-test demo install clean
+all: $(BUILD)/tandem
+
+# pkg-config flags are read only after deps has run, so a fresh machine works.
+$(BUILD)/.deps: scripts/deps.sh
+	@sh scripts/deps.sh
+	@mkdir -p $(BUILD)
+	@pkg-config --cflags $(PKGS) > $(BUILD)/.cflags
+	@pkg-config --libs $(PKGS) > $(BUILD)/.libs
+	@touch $@
+deps: $(BUILD)/.deps
+
+PKG_CFLAGS = $(shell cat $(BUILD)/.cflags 2>/dev/null)
+PKG_LIBS   = $(shell cat $(BUILD)/.libs 2>/dev/null)
+
+$(BUILD)/%.o: %.c | $(BUILD)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/libtandem.a: $(CORE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/tandem: $(BUILD)/core/main.o $(BUILD)/libtandem.a
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+$(BUILD)/tests/%: tests/%.c $(BUILD)/libtandem.a | $(BUILD)/.deps
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(BUILD)/libtandem.a $(PKG_LIBS) -lcriterion $(LDLIBS)
+
+unit-test: $(TEST_BIN)
+	@fail=0; for t in $(TEST_BIN); do echo "== $$t"; $$t --jobs 2 || fail=1; done; exit $$fail
+
+e2e-test: $(BUILD)/tandem
+	python3 tests/e2e/run.py
+
+test: unit-test e2e-test
+
+demo: $(BUILD)/tandem
+	$(BUILD)/tandem simulate rules/examples/acme.lua --people rules/examples/people.csv \
+	    --days 365 --start 2027-01-01 --seed 1 --state $(BUILD)/demo-state
+
+install: $(BUILD)/tandem
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/tandem $(DESTDIR)$(PREFIX)/share/tandem
+	install -m 0755 $(BUILD)/tandem $(DESTDIR)$(PREFIX)/bin/tandem
+	install -m 0644 include/tandem/*.h $(DESTDIR)$(PREFIX)/include/tandem/
+	cp -R rules $(DESTDIR)$(PREFIX)/share/tandem/
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(CORE_OBJ:.o=.d) $(BUILD)/core/main.o.d
