@@ -66,4 +66,4 @@ install: $(BUILD)/tandem
 clean:
 	rm -rf $(BUILD)
 
--include $(CORE_OBJ:.o=.d) $(BUILD)/core/main.o.d
+-include $(CORE_OBJ:.o=.d) $(BUILD)/core/main.d

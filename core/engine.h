@@ -1,0 +1,86 @@
+/* engine: the one way state changes. A command (a CSV row, a ctl line, a due item, a rule's
+ * action) is validated against the state and turned into facts; each fact is journaled, then
+ * applied, then shown to the rules as an event; what the rules ask for comes back as commands
+ * through the same door, at most ENGINE_MAX_DEPTH deep. Time comes from one clock. */
+#ifndef TANDEM_ENGINE_H
+#define TANDEM_ENGINE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <cjson/cJSON.h>
+
+#include "clock.h"
+#include "error.h"
+#include "journal.h"
+#include "people_csv.h"
+#include "rules.h"
+#include "schedule.h"
+#include "sim.h"
+#include "state.h"
+
+#define ENGINE_MAX_DEPTH 8
+
+enum due_kind { DUE_MEETING, DUE_REVIEW, DUE_REUP, DUE_MATCH };
+
+struct engine_options {
+    const char *state_dir;      /* created 0700 if absent */
+    enum journal_sync sync;
+    bool simulate;              /* virtual clock, seeded behaviour, a fresh log */
+    unsigned long long seed;
+    tdm_time start;             /* virtual clock start (simulate) */
+    FILE *diag;                 /* where repairs and warnings are reported (stderr) */
+};
+
+struct pending_event {
+    cJSON *event;
+    int depth;
+};
+
+struct engine {
+    struct state state;
+    struct journal *journal;
+    struct rules *rules;        /* owned; NULL until rules are loaded */
+    struct clock clock;
+    struct schedule *due;
+    bool simulating;
+    struct sim sim;
+    enum journal_sync sync;
+    FILE *diag;
+    struct pending_event *queue;
+    int q_head, q_len, q_cap;
+    tdm_time *next_tick;        /* per state program: the next matching tick */
+    long long *tick_n;
+    int n_ticks;
+    char path[4096];            /* STATE/events.jsonl */
+};
+
+/* Opens the state directory and its log (replaying what is there into the state), or, when
+ * simulating, starts a fresh log. Returns 0 or a negative code with err set. */
+int engine_open(struct engine *e, const struct engine_options *o, struct error *err);
+void engine_close(struct engine *e);
+
+/* Takes ownership of r and records it with a `rules` event (phase loaded or reloaded),
+ * then enrols everyone the new programs accept. */
+int engine_use_rules(struct engine *e, struct rules *r, struct error *err);
+
+/* Imports people from a CSV export as person commands. Bad rows go to `errors`. */
+int engine_import_people(struct engine *e, const char *csv, FILE *errors, struct people_csv_result *res,
+                         struct error *err);
+
+/* Executes one command and everything its events set off, then commits the log per the
+ * sync policy. When facts is an array, copies of the command's own facts are appended.
+ * Returns 0, ERR_INPUT (the command was refused: nothing happened) or ERR_SYSTEM. */
+int engine_submit(struct engine *e, const cJSON *cmd, cJSON *facts, struct error *err);
+
+/* Virtual clock: fires every due item up to and including `until`, in order, then moves the
+ * clock there. progress (may be NULL) is called now and then with the current time. */
+typedef void (*engine_progress_fn)(void *ctx, tdm_time now);
+int engine_advance(struct engine *e, tdm_time until, engine_progress_fn progress, void *ctx, struct error *err);
+
+/* Commits anything pending and syncs the log to disk. */
+int engine_sync(struct engine *e, struct error *err);
+
+/* Rebuilds a state from a log without locking it or running any rule (report, tail). */
+int engine_replay(const char *path, struct state *s, FILE *diag, struct error *err);
+
+#endif

@@ -1,0 +1,1130 @@
+/* lua_api: the C side of the `tandem` module. Declarations are accepted only while the rule
+ * file loads, actions only inside a handler; both name the rule's FILE:LINE. Queries push
+ * fresh copies, so a rule that scribbles on a table changes nothing but its copy. */
+#include "lua_api.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <lauxlib.h>
+
+#include "solve/assign.h"
+
+#define JSON_MAX_DEPTH 32
+
+static const char *const KNOWN_EVENTS[] = { "person", "enroll", "match", "meeting", "intro", "goal",
+                                            "feedback", "review", "reup", "close", "flag", "note", NULL };
+static const char *const CORE_FIELDS[] = { "name", "model", "description", "term", "cadence",
+                                           "review_every", "match_every", "mentor", "mentee", "score",
+                                           "capacity", "prompts", "objective", "approve", "candidates",
+                                           "repeat_pairs", NULL };
+
+static struct rules *R(lua_State *L)
+{
+    return lua_touserdata(L, lua_upvalueindex(1));
+}
+
+/* Raises msg as is: the sandbox's message handler adds the rule's FILE:LINE. */
+static int raise(lua_State *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int raise(lua_State *L, const char *fmt, ...)
+{
+    char buf[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    lua_pushstring(L, buf);
+    return lua_error(L);
+}
+
+static void caller_where(lua_State *L, char *buf, size_t len)
+{
+    lua_Debug ar;
+    buf[0] = '\0';
+    for (int level = 1; lua_getstack(L, level, &ar); level++) {
+        lua_getinfo(L, "Sl", &ar);
+        if (ar.currentline > 0 && ar.source[0] == '@') {
+            snprintf(buf, len, "%s:%d", ar.source + 1, ar.currentline);
+            return;
+        }
+    }
+}
+
+/* ---- JSON <-> Lua ---- */
+
+void lua_api_push_json(lua_State *L, const cJSON *v)
+{
+    luaL_checkstack(L, 4, "nesting");
+    if (cJSON_IsString(v)) {
+        lua_pushstring(L, v->valuestring);
+    } else if (cJSON_IsNumber(v)) {
+        double d = v->valuedouble;
+        if (d == floor(d) && fabs(d) < 9007199254740992.0)
+            lua_pushinteger(L, (lua_Integer)d);
+        else
+            lua_pushnumber(L, d);
+    } else if (cJSON_IsBool(v)) {
+        lua_pushboolean(L, cJSON_IsTrue(v));
+    } else if (cJSON_IsArray(v)) {
+        lua_createtable(L, cJSON_GetArraySize(v), 0);
+        int i = 1;
+        const cJSON *it;
+        cJSON_ArrayForEach(it, v) {
+            lua_api_push_json(L, it);
+            lua_rawseti(L, -2, i++);
+        }
+    } else if (cJSON_IsObject(v)) {
+        lua_newtable(L);
+        const cJSON *it;
+        cJSON_ArrayForEach(it, v) {
+            if (cJSON_IsNull(it))
+                continue;
+            lua_api_push_json(L, it);
+            lua_setfield(L, -2, it->string);
+        }
+    } else {
+        lua_pushnil(L);
+    }
+}
+
+static cJSON *to_json(lua_State *L, int idx, int depth, char *why, size_t len)
+{
+    idx = lua_absindex(L, idx);
+    switch (lua_type(L, idx)) {
+    case LUA_TNIL: return cJSON_CreateNull();
+    case LUA_TBOOLEAN: return cJSON_CreateBool(lua_toboolean(L, idx));
+    case LUA_TSTRING: return cJSON_CreateString(lua_tostring(L, idx));
+    case LUA_TNUMBER: {
+        double d = lua_tonumber(L, idx);
+        if (!isfinite(d)) {
+            snprintf(why, len, "a number that is not finite");
+            return NULL;
+        }
+        return cJSON_CreateNumber(d);
+    }
+    case LUA_TTABLE: break;
+    default:
+        snprintf(why, len, "a %s value cannot be recorded", luaL_typename(L, idx));
+        return NULL;
+    }
+    if (depth >= JSON_MAX_DEPTH) {
+        snprintf(why, len, "tables nested deeper than %d (or a cycle)", JSON_MAX_DEPTH);
+        return NULL;
+    }
+    luaL_checkstack(L, 6, "nesting");
+    lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
+    lua_Integer keys = 0;
+    bool strings_only = true;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        keys++;
+        if (lua_type(L, -2) != LUA_TSTRING)
+            strings_only = false;
+        lua_pop(L, 1);
+    }
+    bool array = keys > 0 && keys == n;
+    if (!array && !strings_only) {
+        snprintf(why, len, "a table mixing list items and fields (or with non-string keys)");
+        return NULL;
+    }
+    cJSON *out = array ? cJSON_CreateArray() : cJSON_CreateObject();
+    if (array) {
+        for (lua_Integer i = 1; i <= n; i++) {
+            lua_rawgeti(L, idx, i);
+            cJSON *item = to_json(L, -1, depth + 1, why, len);
+            lua_pop(L, 1);
+            if (!item) {
+                cJSON_Delete(out);
+                return NULL;
+            }
+            cJSON_AddItemToArray(out, item);
+        }
+        return out;
+    }
+    /* Objects in key order, so the log is the same from run to run. */
+    int nk = 0;
+    const char **names = calloc((size_t)(keys ? keys : 1), sizeof *names);
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        names[nk++] = lua_tostring(L, -2);
+        lua_pop(L, 1);
+    }
+    for (int i = 1; i < nk; i++)
+        for (int j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+            const char *t = names[j];
+            names[j] = names[j - 1];
+            names[j - 1] = t;
+        }
+    for (int i = 0; i < nk; i++) {
+        lua_getfield(L, idx, names[i]);
+        cJSON *item = to_json(L, -1, depth + 1, why, len);
+        lua_pop(L, 1);
+        if (!item) {
+            free(names);
+            cJSON_Delete(out);
+            return NULL;
+        }
+        cJSON_AddItemToObject(out, names[i], item);
+    }
+    free(names);
+    return out;
+}
+
+cJSON *lua_api_to_json(lua_State *L, int idx, char *why, size_t why_len)
+{
+    return to_json(L, idx, 0, why, why_len);
+}
+
+/* ---- people and matches as tables ---- */
+
+static void set_string(lua_State *L, const char *k, const char *v)
+{
+    if (v) {
+        lua_pushstring(L, v);
+        lua_setfield(L, -2, k);
+    }
+}
+
+static void push_set(lua_State *L, const struct strset *s)
+{
+    lua_createtable(L, 0, s->n);
+    for (int i = 0; i < s->n; i++) {
+        lua_pushboolean(L, 1);
+        lua_setfield(L, -2, s->v[i]);
+    }
+}
+
+void lua_api_push_person(lua_State *L, const struct state *s, int idx)
+{
+    const struct person *p = &s->people[idx].p;
+    lua_createtable(L, 0, 20);
+    set_string(L, "id", p->id);
+    set_string(L, "name", p->name);
+    set_string(L, "email", p->email);
+    set_string(L, "title", p->title);
+    set_string(L, "location", p->location);
+    set_string(L, "department", p->department);
+    set_string(L, "timezone", p->timezone);
+    set_string(L, "manager", p->manager);
+    set_string(L, "plan", p->plan);
+    if (p->level > 0) {
+        lua_pushinteger(L, p->level);
+        lua_setfield(L, -2, "level");
+    }
+    if (!isnan(p->tenure_years)) {
+        lua_pushnumber(L, p->tenure_years);
+        lua_setfield(L, -2, "tenure_years");
+    }
+    lua_pushinteger(L, p->capacity);
+    lua_setfield(L, -2, "capacity");
+    push_set(L, &p->skills);
+    lua_setfield(L, -2, "skills");
+    push_set(L, &p->wants);
+    lua_setfield(L, -2, "wants");
+    push_set(L, &p->tags);
+    lua_setfield(L, -2, "tags");
+    lua_createtable(L, 0, p->n_attrs);
+    for (int i = 0; i < p->n_attrs; i++) {
+        lua_pushstring(L, p->attrs[i].value);
+        lua_setfield(L, -2, p->attrs[i].key);
+    }
+    lua_setfield(L, -2, "attrs");
+    lua_pushboolean(L, s->people[idx].left);
+    lua_setfield(L, -2, "left");
+}
+
+static const char *const MATCH_PHASES[] = { "proposed", "active", "closed", "rejected" };
+
+static void push_ids(lua_State *L, const struct state *s, const int *idx, int n)
+{
+    lua_createtable(L, n, 0);
+    for (int i = 0; i < n; i++) {
+        lua_pushstring(L, s->people[idx[i]].p.id);
+        lua_rawseti(L, -2, i + 1);
+    }
+}
+
+static void set_int(lua_State *L, const char *k, long long v)
+{
+    lua_pushinteger(L, v);
+    lua_setfield(L, -2, k);
+}
+
+static void push_match(lua_State *L, const struct state *s, const struct match *m)
+{
+    lua_createtable(L, 0, 20);
+    set_int(L, "id", m->id);
+    set_string(L, "program", s->programs[m->program].name);
+    set_string(L, "model", s->programs[m->program].model);
+    set_string(L, "state", MATCH_PHASES[m->phase]);
+    push_ids(L, s, m->mentors, m->n_mentors);
+    lua_setfield(L, -2, "mentors");
+    push_ids(L, s, m->mentees, m->n_mentees);
+    lua_setfield(L, -2, "mentees");
+    lua_pushnumber(L, m->score);
+    lua_setfield(L, -2, "score");
+    set_int(L, "started", m->started);
+    set_int(L, "term_ends", m->term_ends);
+    set_int(L, "terms", m->terms);
+    set_int(L, "meetings_held", m->held);
+    set_int(L, "meetings_missed", m->missed);
+    set_int(L, "reviews", m->reviews);
+    set_int(L, "flags", m->flags);
+    set_string(L, "close_reason", m->close_reason);
+}
+
+/* ---- declarations ---- */
+
+static void check_loading(lua_State *L, struct rules *r, const char *what)
+{
+    if (!r->loading)
+        raise(L, "tandem.%s can only be called while the rule file loads", what);
+}
+
+static bool name_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 64)
+        return false;
+    for (; *s; s++)
+        if (!(*s == '_' || *s == '-' || *s == '.' || (*s >= '0' && *s <= '9') ||
+              (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+            return false;
+    return true;
+}
+
+static int api_priorities(lua_State *L)
+{
+    struct rules *r = R(L);
+    check_loading(L, r, "priorities");
+    luaL_checktype(L, 1, LUA_TTABLE);
+    if (r->priorities_set)
+        return raise(L, "tandem.priorities is declared twice");
+    lua_Integer n = (lua_Integer)lua_rawlen(L, 1);
+    if (n < 1 || n > RULES_MAX_PRIORITIES)
+        return raise(L, "tandem.priorities takes one to three priorities, got %d", (int)n);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, 1, i);
+        const char *p = lua_tostring(L, -1);
+        if (lua_type(L, -1) != LUA_TSTRING || !name_valid(p))
+            return raise(L, "priority %d must be a short name like \"inclusion\"", (int)i);
+        for (int k = 0; k < r->n_priorities; k++)
+            if (strcmp(r->priorities[k], p) == 0)
+                return raise(L, "priority \"%s\" is named twice", p);
+        r->priorities[r->n_priorities++] = strdup(p);
+        lua_pop(L, 1);
+    }
+    r->priorities_set = true;
+    return 0;
+}
+
+static double sim_number(lua_State *L, const char *k, double def, double lo, double hi)
+{
+    int t = lua_getfield(L, 1, k);
+    double v = def;
+    if (t != LUA_TNIL) {
+        if (t != LUA_TNUMBER)
+            raise(L, "tandem.simulation: %s must be a number", k);
+        v = lua_tonumber(L, -1);
+        if (!(v >= lo && v <= hi))
+            raise(L, "tandem.simulation: %s must be between %g and %g", k, lo, hi);
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
+static int api_simulation(lua_State *L)
+{
+    struct rules *r = R(L);
+    check_loading(L, r, "simulation");
+    luaL_checktype(L, 1, LUA_TTABLE);
+    static const char *const known[] = { "attendance", "rating", "renew", "goal_progress", "spread", NULL };
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+        const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+        bool ok = false;
+        for (int i = 0; known[i]; i++)
+            ok |= strcmp(known[i], k) == 0;
+        if (!ok)
+            return raise(L, "tandem.simulation: unknown field \"%s\" (known: attendance, rating, renew, "
+                            "goal_progress, spread)", k);
+        lua_pop(L, 1);
+    }
+    r->sim.attendance = sim_number(L, "attendance", r->sim.attendance, 0, 1);
+    r->sim.rating = sim_number(L, "rating", r->sim.rating, 1, 5);
+    r->sim.renew = sim_number(L, "renew", r->sim.renew, 0, 1);
+    r->sim.goal_progress = sim_number(L, "goal_progress", r->sim.goal_progress, 0, 1);
+    r->sim.spread = sim_number(L, "spread", r->sim.spread, 0, 1);
+    r->simulation_set = true;
+    return 0;
+}
+
+static int api_on(lua_State *L)
+{
+    struct rules *r = R(L);
+    check_loading(L, r, "on");
+    const char *ev = luaL_checkstring(L, 1);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    bool known = false;
+    for (int i = 0; KNOWN_EVENTS[i]; i++)
+        known |= strcmp(KNOWN_EVENTS[i], ev) == 0;
+    if (!known)
+        return raise(L, "unknown event \"%s\" (events: person, enroll, match, meeting, intro, goal, "
+                        "feedback, review, reup, close, flag, note)", ev);
+    struct rules_handler *h = realloc(r->handlers, (size_t)(r->n_handlers + 1) * sizeof *h);
+    if (!h)
+        return raise(L, "out of memory");
+    r->handlers = h;
+    h = &r->handlers[r->n_handlers++];
+    snprintf(h->event, sizeof h->event, "%s", ev);
+    caller_where(L, h->where, sizeof h->where);
+    lua_pushvalue(L, 2);
+    h->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return 0;
+}
+
+/* ---- require and models ---- */
+
+static bool file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static bool module_path(struct rules *r, const char *name, char *out, size_t len)
+{
+    char rel[256];
+    size_t n = strlen(name);
+    if (n == 0 || n > 200)
+        return false;
+    for (size_t i = 0; i <= n; i++) {
+        char c = name[i];
+        if (c && c != '.' && c != '_' && !(c >= '0' && c <= '9') && !(c >= 'a' && c <= 'z') &&
+            !(c >= 'A' && c <= 'Z'))
+            return false;
+        rel[i] = c == '.' ? '/' : c;
+    }
+    const char *dirs[] = { r->dir, r->shipped_dir };
+    for (int i = 0; i < 2; i++) {
+        if (!dirs[i])
+            continue;
+        snprintf(out, len, "%s/%s.lua", dirs[i], rel);
+        if (file_exists(out))
+            return true;
+    }
+    return false;
+}
+
+void lua_api_require(lua_State *L, struct rules *r, const char *name)
+{
+    if (strcmp(name, "tandem") == 0) {
+        lua_getglobal(L, "tandem");
+        return;
+    }
+    lua_getfield(L, LUA_REGISTRYINDEX, "tandem.loaded");
+    if (lua_getfield(L, -1, name) != LUA_TNIL) {
+        lua_remove(L, -2);
+        return;
+    }
+    lua_pop(L, 1);
+    char path[1024];
+    if (!module_path(r, name, path, sizeof path))
+        raise(L, "module \"%s\" not found in %s or %s", name, r->dir ? r->dir : "?",
+              r->shipped_dir ? r->shipped_dir : "(no shipped rules folder)");
+    if (sandbox_loadfile(&r->sb, path) != LUA_OK)
+        lua_error(L);
+    lua_pushstring(L, name);
+    lua_call(L, 1, 1);
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_pushboolean(L, 1);
+    }
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, name);
+    lua_remove(L, -2);
+}
+
+static int api_require(lua_State *L)
+{
+    lua_api_require(L, R(L), luaL_checkstring(L, 1));
+    return 1;
+}
+
+static bool in_list(const char *const *list, const char *s)
+{
+    for (int i = 0; list[i]; i++)
+        if (strcmp(list[i], s) == 0)
+            return true;
+    return false;
+}
+
+static void program_duration(lua_State *L, int t, const char *prog, const char *k, struct duration *out)
+{
+    if (lua_getfield(L, t, k) != LUA_TSTRING)
+        raise(L, "program \"%s\": %s must be a duration like \"2w\" or \"6mo\"", prog, k);
+    char why[160];
+    if (duration_parse(lua_tostring(L, -1), out, why, sizeof why) < 0)
+        raise(L, "program \"%s\": %s: %s", prog, k, why);
+    lua_pop(L, 1);
+}
+
+static void program_function(lua_State *L, int t, const char *prog, const char *k, bool number_ok)
+{
+    int ty = lua_getfield(L, t, k);
+    if (ty != LUA_TFUNCTION && !(number_ok && ty == LUA_TNUMBER))
+        raise(L, "program \"%s\": %s must be a function%s", prog, k, number_ok ? " or a number" : "");
+    lua_pop(L, 1);
+}
+
+static int api_program(lua_State *L)
+{
+    struct rules *r = R(L);
+    check_loading(L, r, "program");
+    luaL_checktype(L, 1, LUA_TTABLE);
+    if (lua_getfield(L, 1, "name") != LUA_TSTRING || !name_valid(lua_tostring(L, -1)))
+        return raise(L, "tandem.program needs a name: letters, digits, '_', '-' or '.', at most 64");
+    const char *name = lua_tostring(L, -1);
+    for (int i = 0; i < r->n_programs; i++)
+        if (strcmp(r->programs[i].def.name, name) == 0)
+            return raise(L, "program \"%s\" is declared twice (first at %s)", name, r->programs[i].where);
+    if (lua_getfield(L, 1, "model") != LUA_TSTRING || !name_valid(lua_tostring(L, -1)))
+        return raise(L, "program \"%s\": model must name a model file, like \"one_to_one\"", name);
+    const char *model = lua_tostring(L, -1);
+    char modname[128], path[1024];
+    snprintf(modname, sizeof modname, "models.%s", model);
+    if (!module_path(r, modname, path, sizeof path))
+        return raise(L, "program \"%s\": unknown model \"%s\" (no models/%s.lua in %s or %s)", name, model,
+                     model, r->dir, r->shipped_dir ? r->shipped_dir : "(no shipped rules)");
+    lua_api_require(L, r, modname);
+    int model_t = lua_gettop(L);
+    if (!lua_istable(L, model_t) || lua_getfield(L, model_t, "match") != LUA_TFUNCTION)
+        return raise(L, "model \"%s\" (%s) must return a table with a match function", model, path);
+    lua_pop(L, 1);
+
+    /* Every field must be known to the core or declared by the model. */
+    lua_getfield(L, model_t, "fields");
+    int fields_t = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+        if (lua_type(L, -2) != LUA_TSTRING)
+            return raise(L, "program \"%s\": field names must be strings", name);
+        const char *k = lua_tostring(L, -2);
+        bool model_field = false;
+        if (lua_istable(L, fields_t)) {
+            model_field = lua_getfield(L, fields_t, k) != LUA_TNIL;
+            lua_pop(L, 1);
+        }
+        if (!in_list(CORE_FIELDS, k) && !model_field)
+            return raise(L, "program \"%s\": unknown field \"%s\" for model %s", name, k, model);
+        lua_pop(L, 1);
+    }
+
+    /* The program table: the model's defaults, then what the rule file says. */
+    lua_newtable(L);
+    int prog_t = lua_gettop(L);
+    if (lua_getfield(L, model_t, "defaults") == LUA_TTABLE) {
+        lua_pushnil(L);
+        while (lua_next(L, -2)) {
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2);
+            lua_rawset(L, prog_t);
+        }
+    }
+    lua_pop(L, 1);
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, prog_t);
+    }
+
+    struct rules_program rp;
+    memset(&rp, 0, sizeof rp);
+    program_duration(L, prog_t, name, "term", &rp.def.term);
+    program_duration(L, prog_t, name, "cadence", &rp.def.cadence);
+    program_duration(L, prog_t, name, "review_every", &rp.def.review_every);
+    program_duration(L, prog_t, name, "match_every", &rp.def.match_every);
+    program_function(L, prog_t, name, "mentor", false);
+    program_function(L, prog_t, name, "mentee", false);
+    program_function(L, prog_t, name, "score", false);
+    program_function(L, prog_t, name, "capacity", true);
+    lua_getfield(L, prog_t, "objective");
+    const char *obj = lua_isnil(L, -1) ? "coverage" : lua_tostring(L, -1);
+    if (!obj || (strcmp(obj, "coverage") != 0 && strcmp(obj, "quality") != 0))
+        return raise(L, "program \"%s\": objective must be \"coverage\" or \"quality\"", name);
+    rp.def.objective = strcmp(obj, "quality") == 0 ? OBJECTIVE_QUALITY : OBJECTIVE_COVERAGE;
+    lua_pop(L, 1);
+    int ty = lua_getfield(L, prog_t, "approve");
+    if (ty != LUA_TNIL && ty != LUA_TBOOLEAN)
+        return raise(L, "program \"%s\": approve must be true or false", name);
+    rp.def.approve = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    ty = lua_getfield(L, prog_t, "repeat_pairs");
+    if (ty != LUA_TNIL && ty != LUA_TBOOLEAN)
+        return raise(L, "program \"%s\": repeat_pairs must be true or false", name);
+    rp.repeat_pairs = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    ty = lua_getfield(L, prog_t, "candidates");
+    if (ty != LUA_TNIL) {
+        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || lua_tointeger(L, -1) > 100000)
+            return raise(L, "program \"%s\": candidates must be a whole number from 1 to 100000", name);
+        rp.candidates = (int)lua_tointeger(L, -1);
+    }
+    lua_pop(L, 1);
+    ty = lua_getfield(L, prog_t, "prompts");
+    if (ty != LUA_TNIL) {
+        if (ty != LUA_TTABLE)
+            return raise(L, "program \"%s\": prompts must be a list of strings", name);
+        int n = (int)lua_rawlen(L, -1);
+        rp.def.prompts = calloc((size_t)(n ? n : 1), sizeof *rp.def.prompts);
+        for (int i = 1; i <= n; i++) {
+            if (lua_rawgeti(L, -1, i) != LUA_TSTRING) {
+                free(rp.def.prompts);
+                return raise(L, "program \"%s\": prompts must be a list of strings", name);
+            }
+            rp.def.prompts[rp.def.n_prompts++] = strdup(lua_tostring(L, -1));
+            lua_pop(L, 1);
+        }
+    }
+    lua_pop(L, 1);
+
+    /* The model checks what only it knows (one_to_one's term, say). */
+    if (lua_getfield(L, model_t, "validate") == LUA_TFUNCTION) {
+        lua_pushvalue(L, prog_t);
+        lua_call(L, 1, 1);
+        if (lua_isstring(L, -1)) {
+            for (int i = 0; i < rp.def.n_prompts; i++)
+                free(rp.def.prompts[i]);
+            free(rp.def.prompts);
+            return raise(L, "program \"%s\": %s", name, lua_tostring(L, -1));
+        }
+    }
+    lua_pop(L, 1);
+
+    struct rules_program *np = realloc(r->programs, (size_t)(r->n_programs + 1) * sizeof *np);
+    if (!np)
+        return raise(L, "out of memory");
+    r->programs = np;
+    rp.def.name = strdup(name);
+    rp.def.model = strdup(model);
+    rp.def.live = true;
+    caller_where(L, rp.where, sizeof rp.where);
+    lua_pushvalue(L, model_t);
+    rp.model_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pushvalue(L, prog_t);
+    rp.table_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    r->programs[r->n_programs++] = rp;
+    return 0;
+}
+
+/* ---- queries ---- */
+
+static const struct state *S(lua_State *L)
+{
+    const struct state *s = R(L)->state;
+    if (!s)
+        raise(L, "the program's state is not available while the rule file loads");
+    return s;
+}
+
+static int person_arg(lua_State *L, const struct state *s, int idx)
+{
+    const char *id = NULL;
+    if (lua_type(L, idx) == LUA_TSTRING) {
+        id = lua_tostring(L, idx);
+    } else if (lua_istable(L, idx)) {
+        lua_getfield(L, idx, "id");
+        id = lua_tostring(L, -1);
+        lua_pop(L, 1);
+    }
+    return id ? state_person(s, id) : -1;
+}
+
+static int api_person(lua_State *L)
+{
+    const struct state *s = S(L);
+    int p = person_arg(L, s, 1);
+    if (p < 0)
+        return 0;
+    lua_api_push_person(L, s, p);
+    return 1;
+}
+
+static long long match_arg(lua_State *L, int idx)
+{
+    if (lua_isinteger(L, idx))
+        return lua_tointeger(L, idx);
+    if (lua_istable(L, idx)) {
+        lua_getfield(L, idx, "id");
+        long long id = lua_isinteger(L, -1) ? lua_tointeger(L, -1) : 0;
+        lua_pop(L, 1);
+        return id;
+    }
+    return 0;
+}
+
+static int api_match(lua_State *L)
+{
+    const struct state *s = S(L);
+    const struct match *m = state_match(s, match_arg(L, 1));
+    if (!m)
+        return 0;
+    push_match(L, s, m);
+    return 1;
+}
+
+static const char *opt_field(lua_State *L, int t, const char *k)
+{
+    if (!lua_istable(L, t))
+        return NULL;
+    lua_getfield(L, t, k);
+    const char *v = lua_tostring(L, -1);
+    lua_pop(L, 1);   /* the string stays alive: it is also in the table */
+    return v;
+}
+
+static int api_matches(lua_State *L)
+{
+    const struct state *s = S(L);
+    const char *prog = opt_field(L, 1, "program");
+    const char *st = opt_field(L, 1, "state");
+    int p = prog ? state_program(s, prog) : -1;
+    lua_newtable(L);
+    int n = 0;
+    for (int i = 0; i < s->n_matches; i++) {
+        const struct match *m = &s->matches[i];
+        if (prog && m->program != p)
+            continue;
+        if (st && !(strcmp(st, MATCH_PHASES[m->phase]) == 0 || (strcmp(st, "live") == 0 && match_live(m))))
+            continue;
+        push_match(L, s, m);
+        lua_rawseti(L, -2, ++n);
+    }
+    return 1;
+}
+
+static int api_people(lua_State *L)
+{
+    const struct state *s = S(L);
+    const char *prog = opt_field(L, 1, "program");
+    const char *role = opt_field(L, 1, "role");
+    const char *tag = opt_field(L, 1, "tag");
+    const char *dept = opt_field(L, 1, "department");
+    int p = prog ? state_program(s, prog) : -1;
+    int ro = role ? role_parse(role) : -1;
+    if (role && ro < 0)
+        return raise(L, "tandem.people: unknown role \"%s\"", role);
+    lua_newtable(L);
+    int n = 0;
+    for (int i = 0; i < s->n_people; i++) {
+        const struct person *pe = &s->people[i].p;
+        if (s->people[i].left || (tag && !strset_has(&pe->tags, tag)) ||
+            (dept && (!pe->department || strcmp(dept, pe->department) != 0)))
+            continue;
+        if (prog) {
+            bool any = false;
+            for (int r = 0; r < ROLE_COUNT && !any; r++)
+                if (ro < 0 || ro == r)
+                    any = state_enrollment(s, i, p, (enum role)r) >= 0;
+            if (!any)
+                continue;
+        }
+        lua_api_push_person(L, s, i);
+        lua_rawseti(L, -2, ++n);
+    }
+    return 1;
+}
+
+static int api_now(lua_State *L)
+{
+    lua_pushinteger(L, R(L)->now);
+    return 1;
+}
+
+static int api_overlap(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_Integer n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, 1)) {
+        if (lua_toboolean(L, -1)) {
+            lua_pushvalue(L, -2);
+            if (lua_gettable(L, 2) != LUA_TNIL && lua_toboolean(L, -1))
+                n++;
+            lua_pop(L, 1);
+        }
+        lua_pop(L, 1);
+    }
+    lua_pushinteger(L, n);
+    return 1;
+}
+
+static int api_met(lua_State *L)
+{
+    const struct state *s = S(L);
+    int a = person_arg(L, s, 1), b = person_arg(L, s, 2);
+    lua_pushboolean(L, a >= 0 && b >= 0 && state_met(s, a, b, -1));
+    return 1;
+}
+
+/* ---- actions: each queues a command for the engine ---- */
+
+static cJSON *action(lua_State *L, const char *cmd)
+{
+    struct rules *r = R(L);
+    if (!r->actions)
+        raise(L, "tandem.%s can only be used inside a handler", cmd);
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddStringToObject(c, "cmd", cmd);
+    char where[320];
+    caller_where(L, where, sizeof where);
+    cJSON_AddStringToObject(c, "rule", where);
+    cJSON_AddItemToArray(r->actions, c);
+    return c;
+}
+
+static void add_target(lua_State *L, cJSON *c, int idx, bool person_ok)
+{
+    long long m = match_arg(L, idx);
+    if (m > 0) {
+        cJSON_AddNumberToObject(c, "match", (double)m);
+        return;
+    }
+    if (person_ok && (lua_type(L, idx) == LUA_TSTRING || lua_istable(L, idx))) {
+        const char *id = lua_tostring(L, idx);
+        if (lua_istable(L, idx)) {
+            lua_getfield(L, idx, "id");
+            id = lua_tostring(L, -1);
+            lua_pop(L, 1);
+        }
+        if (id) {
+            cJSON_AddStringToObject(c, "person", id);
+            return;
+        }
+    }
+    raise(L, "expected a match%s", person_ok ? " or a person" : "");
+}
+
+static int api_flag(lua_State *L)
+{
+    cJSON *c = action(L, "flag");
+    add_target(L, c, 1, true);
+    cJSON_AddStringToObject(c, "reason", luaL_checkstring(L, 2));
+    return 0;
+}
+
+static int api_note(lua_State *L)
+{
+    cJSON *c = action(L, "note");
+    cJSON_AddStringToObject(c, "text", luaL_checkstring(L, 1));
+    if (!lua_isnoneornil(L, 2)) {
+        char why[160];
+        luaL_checktype(L, 2, LUA_TTABLE);
+        cJSON *f = lua_api_to_json(L, 2, why, sizeof why);
+        if (!f)
+            return raise(L, "tandem.note: fields: %s", why);
+        cJSON_AddItemToObject(c, "fields", f);
+    }
+    return 0;
+}
+
+static int api_close(lua_State *L)
+{
+    cJSON *c = action(L, "close");
+    add_target(L, c, 1, false);
+    cJSON_AddStringToObject(c, "reason", "rule");
+    if (!lua_isnoneornil(L, 2))
+        cJSON_AddStringToObject(c, "text", luaL_checkstring(L, 2));
+    return 0;
+}
+
+static int api_goal(lua_State *L)
+{
+    cJSON *c = action(L, "goal.set");
+    add_target(L, c, 1, false);
+    cJSON_AddStringToObject(c, "text", luaL_checkstring(L, 2));
+    const char *due = opt_field(L, 3, "due");
+    const char *measure = opt_field(L, 3, "measure");
+    if (due)
+        cJSON_AddStringToObject(c, "due", due);
+    if (measure)
+        cJSON_AddStringToObject(c, "measure", measure);
+    return 0;
+}
+
+/* ---- solver primitives ---- */
+
+struct cand { int mentor; int mentee; double score; };
+
+static int cand_desc(const void *a, const void *b)
+{
+    const struct cand *x = a, *y = b;
+    if (x->mentee != y->mentee)
+        return x->mentee < y->mentee ? -1 : 1;
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    return x->mentor - y->mentor;
+}
+
+/* Calls score(mentor, mentee); returns false for nil/false (never match). */
+static bool call_score(lua_State *L, int score_f, int mt, int et, double *out)
+{
+    lua_pushvalue(L, score_f);
+    lua_pushvalue(L, mt);
+    lua_pushvalue(L, et);
+    lua_call(L, 2, 2);
+    int ty = lua_type(L, -2);
+    bool ok = ty == LUA_TNUMBER;
+    if (ok)
+        *out = lua_tonumber(L, -2);
+    else if (ty != LUA_TNIL && !(ty == LUA_TBOOLEAN && !lua_toboolean(L, -2)))
+        raise(L, "score must return a number, nil or false (got %s)", lua_typename(L, ty));
+    lua_pop(L, 1);   /* keeps the reasons (second value) on top for the caller */
+    return ok;
+}
+
+static int api_solve_assign(lua_State *L)
+{
+    struct rules *r = R(L);
+    const struct state *s = S(L);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    luaL_checktype(L, 3, LUA_TFUNCTION);
+    const char *objective = opt_field(L, 5, "objective");
+    int nm = (int)lua_rawlen(L, 1), ne = (int)lua_rawlen(L, 2);
+    const struct rules_program *rp = r->matching >= 0 ? &r->programs[r->matching] : NULL;
+
+    int *cap = calloc((size_t)nm + 1, sizeof *cap);
+    int *mp = calloc((size_t)nm + 1, sizeof *mp), *ep = calloc((size_t)ne + 1, sizeof *ep);
+    long long *prio = calloc((size_t)ne + 1, sizeof *prio);
+    int *assigned = calloc((size_t)ne + 1, sizeof *assigned);
+    size_t ncand = 0, capcand = 64;
+    struct cand *cand = malloc(capcand * sizeof *cand);
+    if (!cap || !mp || !ep || !prio || !assigned || !cand)
+        goto oom;
+    for (int i = 0; i < nm; i++) {
+        lua_rawgeti(L, 1, i + 1);
+        mp[i] = person_arg(L, s, -1);
+        if (mp[i] < 0)
+            return raise(L, "tandem.solve.assign: mentor %d has no known id", i + 1);
+        int load = 0;
+        if (lua_getfield(L, -1, "load") == LUA_TNUMBER)
+            load = (int)lua_tointeger(L, -1);
+        lua_pop(L, 1);
+        int c = s->people[mp[i]].p.capacity;
+        if (lua_isfunction(L, 4)) {
+            lua_pushvalue(L, 4);
+            lua_pushvalue(L, -2);
+            lua_call(L, 1, 1);
+            if (!lua_isinteger(L, -1))
+                return raise(L, "capacity must return a whole number");
+            c = (int)lua_tointeger(L, -1);
+            lua_pop(L, 1);
+        } else if (lua_isinteger(L, 4)) {
+            c = (int)lua_tointeger(L, 4);
+        }
+        cap[i] = c - load > 0 ? c - load : 0;
+        lua_pop(L, 1);
+    }
+    for (int j = 0; j < ne; j++) {
+        lua_rawgeti(L, 2, j + 1);
+        ep[j] = person_arg(L, s, -1);
+        if (ep[j] < 0)
+            return raise(L, "tandem.solve.assign: mentee %d has no known id", j + 1);
+        if (lua_getfield(L, -1, "waiting_since") == LUA_TNUMBER && r->now > lua_tointeger(L, -1))
+            prio[j] = r->now - lua_tointeger(L, -1);
+        lua_pop(L, 2);
+    }
+    /* Score every allowed pair; the exclusions hold whatever the score says. */
+    for (int j = 0; j < ne; j++) {
+        lua_rawgeti(L, 2, j + 1);
+        int et = lua_gettop(L);
+        for (int i = 0; i < nm; i++) {
+            if (cap[i] == 0 || mp[i] == ep[j] || state_reporting_line(s, mp[i], ep[j]))
+                continue;
+            if (rp && !rp->repeat_pairs && state_met(s, mp[i], ep[j], r->matching))
+                continue;
+            lua_rawgeti(L, 1, i + 1);
+            double sc;
+            bool ok = call_score(L, 3, lua_gettop(L), et, &sc);
+            lua_pop(L, 2);
+            if (!ok)
+                continue;
+            if (!isfinite(sc) || fabs(sc) > 1e9)
+                return raise(L, "score must be a finite number within +-1e9");
+            if (ncand == capcand) {
+                struct cand *nc = realloc(cand, (capcand *= 2) * sizeof *cand);
+                if (!nc)
+                    goto oom;
+                cand = nc;
+            }
+            cand[ncand++] = (struct cand){ i, j, sc };
+        }
+        lua_pop(L, 1);
+    }
+    /* candidates = k: keep each mentee's k best, so memory grows with people x k. */
+    if (rp && rp->candidates > 0) {
+        qsort(cand, ncand, sizeof *cand, cand_desc);
+        size_t w = 0;
+        int run = 0;
+        for (size_t k = 0; k < ncand; k++) {
+            run = k > 0 && cand[k].mentee == cand[k - 1].mentee ? run + 1 : 0;
+            if (run < rp->candidates)
+                cand[w++] = cand[k];
+        }
+        ncand = w;
+    }
+    struct solve_edge *edges = malloc((ncand ? ncand : 1) * sizeof *edges);
+    if (!edges)
+        goto oom;
+    for (size_t k = 0; k < ncand; k++)
+        edges[k] = (struct solve_edge){ cand[k].mentor, cand[k].mentee, cand[k].score };
+    struct solve_assign_input in = {
+        .n_mentors = nm, .capacity = cap, .n_mentees = ne, .priority = prio,
+        .n_edges = (int)ncand, .edges = edges,
+        .objective = objective && strcmp(objective, "quality") == 0 ? SOLVE_QUALITY : SOLVE_COVERAGE,
+    };
+    int rc = solve_assign(&in, assigned);
+    free(edges);
+    if (rc < 0) {
+        free(cap); free(mp); free(ep); free(prio); free(assigned); free(cand);
+        return raise(L, "tandem.solve.assign failed (%s)", rc == -ENOMEM ? "out of memory" : "bad input");
+    }
+    /* Groups in mentee order, each with the score's reasons (asked again: scores are pure). */
+    lua_newtable(L);
+    int ng = 0;
+    for (int j = 0; j < ne; j++) {
+        if (assigned[j] < 0)
+            continue;
+        lua_createtable(L, 0, 4);
+        int g = lua_gettop(L);
+        lua_createtable(L, 1, 0);
+        lua_rawgeti(L, 1, assigned[j] + 1);
+        int mt = lua_gettop(L);
+        lua_pushvalue(L, mt);
+        lua_rawseti(L, -3, 1);
+        lua_createtable(L, 1, 0);
+        lua_rawgeti(L, 2, j + 1);
+        int et = lua_gettop(L);
+        lua_pushvalue(L, et);
+        lua_rawseti(L, -3, 1);
+        double sc = 0;
+        call_score(L, 3, mt, et, &sc);
+        lua_setfield(L, g, "why");
+        lua_pushnumber(L, sc);
+        lua_setfield(L, g, "score");
+        lua_pop(L, 1);                 /* mentee table */
+        lua_setfield(L, g, "mentees"); /* list of one */
+        lua_pop(L, 1);                 /* mentor table */
+        lua_setfield(L, g, "mentors");
+        lua_rawseti(L, -2, ++ng);
+    }
+    free(cap); free(mp); free(ep); free(prio); free(assigned); free(cand);
+    return 1;
+oom:
+    free(cap); free(mp); free(ep); free(prio); free(assigned); free(cand);
+    return raise(L, "out of memory");
+}
+
+/* ---- os.time and os.date in program time ---- */
+
+static int api_os_time(lua_State *L)
+{
+    struct rules *r = R(L);
+    if (lua_isnoneornil(L, 1)) {
+        lua_pushinteger(L, r->now);
+        return 1;
+    }
+    luaL_checktype(L, 1, LUA_TTABLE);
+    int f[6];
+    const char *k[6] = { "year", "month", "day", "hour", "min", "sec" };
+    int def[6] = { -1, -1, -1, 12, 0, 0 };
+    for (int i = 0; i < 6; i++) {
+        lua_getfield(L, 1, k[i]);
+        if (lua_isinteger(L, -1))
+            f[i] = (int)lua_tointeger(L, -1);
+        else if (def[i] >= 0)
+            f[i] = def[i];
+        else
+            return raise(L, "os.time: field '%s' missing in date table", k[i]);
+        lua_pop(L, 1);
+    }
+    lua_pushinteger(L, days_from_civil(f[0], f[1], f[2]) * 86400LL + f[3] * 3600LL + f[4] * 60LL + f[5]);
+    return 1;
+}
+
+static int api_os_date(lua_State *L)
+{
+    struct rules *r = R(L);
+    const char *fmt = luaL_optstring(L, 1, "%c");
+    time_t t = (time_t)luaL_optinteger(L, 2, r->now);
+    if (*fmt == '!')
+        fmt++;   /* program time is always UTC */
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    if (strcmp(fmt, "*t") == 0) {
+        lua_createtable(L, 0, 9);
+        set_int(L, "year", tm.tm_year + 1900);
+        set_int(L, "month", tm.tm_mon + 1);
+        set_int(L, "day", tm.tm_mday);
+        set_int(L, "hour", tm.tm_hour);
+        set_int(L, "min", tm.tm_min);
+        set_int(L, "sec", tm.tm_sec);
+        set_int(L, "wday", tm.tm_wday + 1);
+        set_int(L, "yday", tm.tm_yday + 1);
+        lua_pushboolean(L, 0);
+        lua_setfield(L, -2, "isdst");
+        return 1;
+    }
+    if (strlen(fmt) > 200)
+        return raise(L, "os.date: format too long");
+    char buf[512];
+    size_t n = strftime(buf, sizeof buf, fmt, &tm);
+    lua_pushlstring(L, buf, n);
+    return 1;
+}
+
+void lua_api_open(struct rules *r)
+{
+    lua_State *L = r->sb.L;
+    static const luaL_Reg fns[] = {
+        { "priorities", api_priorities }, { "program", api_program },   { "on", api_on },
+        { "simulation", api_simulation }, { "person", api_person },     { "match", api_match },
+        { "matches", api_matches },       { "people", api_people },     { "now", api_now },
+        { "overlap", api_overlap },       { "met", api_met },           { "flag", api_flag },
+        { "note", api_note },             { "close", api_close },       { "goal", api_goal },
+        { NULL, NULL },
+    };
+    lua_newtable(L);
+    lua_pushlightuserdata(L, r);
+    luaL_setfuncs(L, fns, 1);
+    lua_newtable(L);
+    lua_pushlightuserdata(L, r);
+    lua_pushcclosure(L, api_solve_assign, 1);
+    lua_setfield(L, -2, "assign");
+    sandbox_protect(&r->sb);
+    lua_setfield(L, -2, "solve");
+    sandbox_protect(&r->sb);
+    lua_setglobal(L, "tandem");
+
+    lua_newtable(L);
+    lua_setfield(L, LUA_REGISTRYINDEX, "tandem.loaded");
+    lua_pushlightuserdata(L, r);
+    lua_pushcclosure(L, api_require, 1);
+    lua_setglobal(L, "require");
+
+    lua_newtable(L);
+    lua_pushlightuserdata(L, r);
+    lua_pushcclosure(L, api_os_time, 1);
+    lua_setfield(L, -2, "time");
+    lua_pushlightuserdata(L, r);
+    lua_pushcclosure(L, api_os_date, 1);
+    lua_setfield(L, -2, "date");
+    sandbox_protect(&r->sb);
+    lua_setglobal(L, "os");
+}

@@ -1,0 +1,491 @@
+/* main: the command line. Parses a verb and its options, then calls into the engine or the
+ * report. Exit codes: 0 ok, 1 bad input or rules, 2 usage, 3 engine or system failure. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "report.h"
+
+#define VERSION "0.1.0"
+
+enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2, EXIT_ENGINE = 3 };
+
+static const char USAGE[] =
+    "usage: tandem VERB [options]\n"
+    "\n"
+    "  check RULES.lua                      validate rule files; FILE:LINE errors\n"
+    "  simulate RULES.lua --people F.csv    run the program in virtual time and report\n"
+    "  tail [--state DIR] [-f] [filters]    show the event log\n"
+    "  report [--state DIR] [--format F]    program health from the event log\n"
+    "\n"
+    "tandem VERB --help shows a verb's options. tandem --version prints the version.\n";
+
+static const char USAGE_CHECK[] =
+    "usage: tandem check RULES.lua\n"
+    "\n"
+    "Loads the rule file (and the model files it names) in the sandbox, as `run` and\n"
+    "`simulate` would, and reports every problem as FILE:LINE: message.\n"
+    "Exit 0 when the rules load, 1 when they do not.\n";
+
+static const char USAGE_SIMULATE[] =
+    "usage: tandem simulate RULES.lua --people F.csv [options]\n"
+    "\n"
+    "Runs the programs in RULES.lua over the people in F.csv in virtual time, drawing\n"
+    "attendance, ratings, goal progress and re-up decisions from a seeded behaviour\n"
+    "model (tune it with tandem.simulation{...}), writes every fact to\n"
+    "STATE/events.jsonl and prints the report. The same seed, rules and people give a\n"
+    "byte-identical log.\n"
+    "\n"
+    "  --people F.csv   the HRIS export (required)\n"
+    "  --days N         how long to simulate (default 365)\n"
+    "  --start DATE     the first day, e.g. 2027-01-01 (default: next 1 January)\n"
+    "  --seed N         the behaviour model's seed (default 1)\n"
+    "  --state DIR      where the log goes (default ./sim-state); a previous\n"
+    "                   simulation there is replaced, a live daemon's log never is\n"
+    "  --lenient        import the good rows of a CSV with bad rows\n"
+    "  --quiet          no progress and no report\n";
+
+static const char USAGE_TAIL[] =
+    "usage: tandem tail [--state DIR] [-f] [--type T,..] [--match ID] [--person ID] [--json]\n"
+    "\n"
+    "Prints the event log, one event a line. -f keeps following new events.\n"
+    "  --type T,..    only these event types (e.g. match,close)\n"
+    "  --match ID     only events about this match\n"
+    "  --person ID    only events that name this person\n"
+    "  --json         the log's own JSON lines, for jq\n";
+
+static const char USAGE_REPORT[] =
+    "usage: tandem report [--state DIR] [--format text|json]\n"
+    "\n"
+    "Program health computed from STATE/events.jsonl: per program enrolment, matches,\n"
+    "meetings held and missed, reviews, re-ups renewed and closed, goals, feedback,\n"
+    "flags; overall rule errors and closes by reason.\n";
+
+static int print_error(const struct error *err)
+{
+    char buf[1200];
+    fprintf(stderr, "tandem: %s\n", error_text(err, buf, sizeof buf));
+    return err->code == ERR_SYSTEM ? EXIT_ENGINE : EXIT_INPUT;
+}
+
+static bool wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return true;
+    return false;
+}
+
+static int usage_error(const char *usage, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "tandem: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n\n%s", usage);
+    return EXIT_USAGE;
+}
+
+/* ---- check ---- */
+
+static int cmd_check(int argc, char **argv)
+{
+    if (wants_help(argc, argv)) {
+        fputs(USAGE_CHECK, stdout);
+        return EXIT_OK;
+    }
+    if (argc != 2)
+        return usage_error(USAGE_CHECK, "check takes one rule file%s", "");
+    struct rules *r;
+    struct error err = { 0 };
+    if (rules_load(argv[1], NULL, &r, &err) < 0)
+        return print_error(&err);
+    printf("%s: ok: %d program%s", argv[1], r->n_programs, r->n_programs == 1 ? "" : "s");
+    for (int i = 0; i < r->n_programs; i++)
+        printf("%s %s (%s)", i ? "," : ":", r->programs[i].def.name, r->programs[i].def.model);
+    printf("\n");
+    rules_free(r);
+    return EXIT_OK;
+}
+
+/* ---- simulate ---- */
+
+struct progress {
+    tdm_time start, end;
+    bool tty;
+    int last;
+};
+
+static void show_progress(void *ctx, tdm_time now)
+{
+    struct progress *p = ctx;
+    if (!p->tty || p->end <= p->start)
+        return;
+    int pct = (int)((now - p->start) * 100 / (p->end - p->start));
+    if (pct == p->last)
+        return;
+    p->last = pct;
+    char day[21];
+    time_format(now, day);
+    day[10] = '\0';
+    int filled = pct * 30 / 100;
+    fprintf(stderr, "\r  simulating [%.*s%*s] %3d%% %s", filled, "##############################",
+            30 - filled, "", pct, day);
+    if (pct >= 100)
+        fprintf(stderr, "\n");
+}
+
+/* A simulation may replace its own earlier log, never a live one. */
+static bool log_is_live(const char *state_dir)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/events.jsonl", state_dir);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    char line[4096];
+    bool live = fgets(line, sizeof line, f) && !strstr(line, "\"clock\":\"virtual\"");
+    fclose(f);
+    return live;
+}
+
+static int cmd_simulate(int argc, char **argv)
+{
+    if (wants_help(argc, argv)) {
+        fputs(USAGE_SIMULATE, stdout);
+        return EXIT_OK;
+    }
+    static const struct option opts[] = {
+        { "people", required_argument, 0, 'p' }, { "days", required_argument, 0, 'd' },
+        { "start", required_argument, 0, 's' },  { "seed", required_argument, 0, 'S' },
+        { "state", required_argument, 0, 'D' },  { "quiet", no_argument, 0, 'q' },
+        { "lenient", no_argument, 0, 'l' },      { 0, 0, 0, 0 },
+    };
+    const char *people = NULL, *state_dir = "./sim-state";
+    long days = 365;
+    unsigned long long seed = 1;
+    bool quiet = false, lenient = false;
+    tdm_time start = 0;
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    start = days_from_civil(tm.tm_year + 1900 + 1, 1, 1) * 86400;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'p': people = optarg; break;
+        case 'D': state_dir = optarg; break;
+        case 'q': quiet = true; break;
+        case 'l': lenient = true; break;
+        case 'd':
+            days = strtol(optarg, &end, 10);
+            if (*end || days < 1 || days > 36500)
+                return usage_error(USAGE_SIMULATE, "--days must be a whole number from 1 to 36500, not \"%s\"",
+                                   optarg);
+            break;
+        case 'S':
+            errno = 0;
+            seed = strtoull(optarg, &end, 10);
+            if (*end || errno || optarg[0] == '-')
+                return usage_error(USAGE_SIMULATE, "--seed must be a whole number, not \"%s\"", optarg);
+            break;
+        case 's':
+            if (time_parse(optarg, &start) < 0)
+                return usage_error(USAGE_SIMULATE, "--start must be a date like 2027-01-01, not \"%s\"", optarg);
+            break;
+        default: return usage_error(USAGE_SIMULATE, "bad option%s", "");
+        }
+    }
+    if (optind != argc - 1)
+        return usage_error(USAGE_SIMULATE, "simulate takes one rule file%s", "");
+    if (!people)
+        return usage_error(USAGE_SIMULATE, "simulate needs --people F.csv%s", "");
+    const char *rules_path = argv[optind];
+
+    struct error err = { 0 };
+    struct rules *r;
+    if (rules_load(rules_path, NULL, &r, &err) < 0)
+        return print_error(&err);
+    if (log_is_live(state_dir)) {
+        rules_free(r);
+        fprintf(stderr, "tandem: %s holds a live daemon's log; simulate into another --state\n", state_dir);
+        return EXIT_INPUT;
+    }
+    struct engine e;
+    struct engine_options o = { .state_dir = state_dir, .sync = JOURNAL_SYNC_OFF, .simulate = true,
+                                .seed = seed, .start = start, .diag = stderr };
+    if (engine_open(&e, &o, &err) < 0) {
+        rules_free(r);
+        engine_close(&e);
+        return print_error(&err);
+    }
+    int rc = engine_use_rules(&e, r, &err);
+    struct people_csv_result res = { 0 };
+    if (rc == 0)
+        rc = engine_import_people(&e, people, stderr, &res, &err);
+    if (rc < 0) {
+        engine_close(&e);
+        return print_error(&err);
+    }
+    if (!quiet || res.refused)
+        fprintf(stderr, "%s: took %d people, refused %d\n", people, res.taken, res.refused);
+    if (res.refused > 0 && !lenient) {
+        engine_close(&e);
+        fprintf(stderr, "tandem: %s has bad rows (above); fix them or pass --lenient\n", people);
+        return EXIT_INPUT;
+    }
+    struct progress prog = { start, start + days * 86400LL, !quiet && isatty(2), -1 };
+    rc = engine_advance(&e, start + days * 86400LL, show_progress, &prog, &err);
+    if (rc == 0)
+        rc = engine_sync(&e, &err);
+    if (rc < 0) {
+        engine_close(&e);
+        return print_error(&err);
+    }
+    if (!quiet)
+        report_text(&e.state, stdout);
+    engine_close(&e);
+    return EXIT_OK;
+}
+
+/* ---- report ---- */
+
+static int load_state(const char *state_dir, struct state *s)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/events.jsonl", state_dir);
+    if (access(path, R_OK) != 0) {
+        fprintf(stderr, "tandem: no event log at %s (use --state DIR)\n", path);
+        return EXIT_INPUT;
+    }
+    struct error err = { 0 };
+    state_init(s);
+    if (engine_replay(path, s, stderr, &err) < 0) {
+        state_free(s);
+        return print_error(&err);
+    }
+    return EXIT_OK;
+}
+
+static int cmd_report(int argc, char **argv)
+{
+    if (wants_help(argc, argv)) {
+        fputs(USAGE_REPORT, stdout);
+        return EXIT_OK;
+    }
+    static const struct option opts[] = {
+        { "state", required_argument, 0, 'D' }, { "format", required_argument, 0, 'f' }, { 0, 0, 0, 0 },
+    };
+    const char *state_dir = "./state", *format = "text";
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        if (c == 'D') state_dir = optarg;
+        else if (c == 'f') format = optarg;
+        else return usage_error(USAGE_REPORT, "bad option%s", "");
+    }
+    if (optind != argc)
+        return usage_error(USAGE_REPORT, "unexpected argument \"%s\"", argv[optind]);
+    if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0)
+        return usage_error(USAGE_REPORT, "--format must be text or json, not \"%s\"", format);
+    struct state s;
+    int rc = load_state(state_dir, &s);
+    if (rc != EXIT_OK)
+        return rc;
+    if (strcmp(format, "json") == 0) {
+        cJSON *j = report_json(&s);
+        char *text = cJSON_Print(j);
+        puts(text);
+        free(text);
+        cJSON_Delete(j);
+    } else {
+        report_text(&s, stdout);
+    }
+    state_free(&s);
+    return EXIT_OK;
+}
+
+/* ---- tail ---- */
+
+struct tail_filter {
+    char **types;
+    int n_types;
+    long long match;
+    const char *person;
+    bool json;
+};
+
+static bool names_person(const cJSON *v, const char *id, int depth)
+{
+    if (depth > 4 || !v)
+        return false;
+    if (cJSON_IsString(v))
+        return strcmp(v->valuestring, id) == 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, v) {
+        if (it->string && strcmp(it->string, "decisions") == 0 && cJSON_GetObjectItemCaseSensitive(it, id))
+            return true;
+        if (it->string && strcmp(it->string, "text") == 0)
+            continue;
+        if (names_person(it, id, depth + 1))
+            return true;
+    }
+    return false;
+}
+
+/* Control characters are shown escaped so a log line cannot drive the terminal. */
+static void print_safe(const char *s)
+{
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch < 0x20 || ch == 0x7f)
+            printf("\\x%02x", ch);
+        else
+            putchar(ch);
+    }
+}
+
+static int tail_event(void *ctx, const cJSON *ev, long long line)
+{
+    struct tail_filter *f = ctx;
+    (void)line;
+    const char *type = cJSON_GetObjectItemCaseSensitive(ev, "type")->valuestring;
+    if (f->n_types) {
+        bool ok = false;
+        for (int i = 0; i < f->n_types; i++)
+            ok |= strcmp(f->types[i], type) == 0;
+        if (!ok)
+            return 0;
+    }
+    if (f->match) {
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(ev, "match");
+        if (!cJSON_IsNumber(m) || (long long)m->valuedouble != f->match)
+            return 0;
+    }
+    if (f->person) {
+        bool ok = false;
+        const cJSON *it;
+        cJSON_ArrayForEach(it, ev)
+            if (strcmp(it->string, "type") != 0 && strcmp(it->string, "ts") != 0 && names_person(it, f->person, 0))
+                ok = true;
+        if (!ok)
+            return 0;
+    }
+    if (f->json) {
+        char *t = cJSON_PrintUnformatted(ev);
+        puts(t);
+        free(t);
+        return 0;
+    }
+    printf("%6.0f %s %-10s", cJSON_GetObjectItemCaseSensitive(ev, "seq")->valuedouble,
+           cJSON_GetObjectItemCaseSensitive(ev, "ts")->valuestring, type);
+    const cJSON *it;
+    cJSON_ArrayForEach(it, ev) {
+        if (!strcmp(it->string, "seq") || !strcmp(it->string, "ts") || !strcmp(it->string, "type") ||
+            !strcmp(it->string, "crc"))
+            continue;
+        printf(" %s=", it->string);
+        if (cJSON_IsString(it)) {
+            print_safe(it->valuestring);
+        } else {
+            char *t = cJSON_PrintUnformatted(it);
+            print_safe(t);
+            free(t);
+        }
+    }
+    putchar('\n');
+    return 0;
+}
+
+static int cmd_tail(int argc, char **argv)
+{
+    if (wants_help(argc, argv)) {
+        fputs(USAGE_TAIL, stdout);
+        return EXIT_OK;
+    }
+    static const struct option opts[] = {
+        { "state", required_argument, 0, 'D' }, { "follow", no_argument, 0, 'f' },
+        { "type", required_argument, 0, 't' },  { "match", required_argument, 0, 'm' },
+        { "person", required_argument, 0, 'p' }, { "json", no_argument, 0, 'j' }, { 0, 0, 0, 0 },
+    };
+    const char *state_dir = "./state";
+    struct tail_filter f = { 0 };
+    bool follow = false;
+    char *types = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'D': state_dir = optarg; break;
+        case 'f': follow = true; break;
+        case 'j': f.json = true; break;
+        case 'p': f.person = optarg; break;
+        case 't': types = optarg; break;
+        case 'm':
+            f.match = strtoll(optarg, &end, 10);
+            if (*end || f.match < 1)
+                return usage_error(USAGE_TAIL, "--match takes a match id, not \"%s\"", optarg);
+            break;
+        default: return usage_error(USAGE_TAIL, "bad option%s", "");
+        }
+    }
+    if (optind != argc)
+        return usage_error(USAGE_TAIL, "unexpected argument \"%s\"", argv[optind]);
+    char *copy = types ? strdup(types) : NULL;
+    char *tokens[32];
+    for (char *tok = copy ? strtok(copy, ",") : NULL; tok && f.n_types < 32; tok = strtok(NULL, ","))
+        tokens[f.n_types++] = tok;
+    f.types = tokens;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/events.jsonl", state_dir);
+    if (access(path, R_OK) != 0) {
+        free(copy);
+        fprintf(stderr, "tandem: no event log at %s (use --state DIR)\n", path);
+        return EXIT_INPUT;
+    }
+    long long offset = 0;
+    struct error err = { 0 };
+    for (;;) {
+        long long end = offset;
+        if (journal_replay(path, offset, tail_event, &f, follow ? NULL : stderr, &end, &err) < 0) {
+            free(copy);
+            return print_error(&err);
+        }
+        fflush(stdout);
+        if (!follow)
+            break;
+        offset = end;
+        struct timespec ts = { 0, 200 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+    free(copy);
+    return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        fputs(USAGE, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_USAGE : EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("tandem %s\n", VERSION);
+        return EXIT_OK;
+    }
+    const char *verb = argv[1];
+    argc--;
+    argv++;
+    if (strcmp(verb, "check") == 0) return cmd_check(argc, argv);
+    if (strcmp(verb, "simulate") == 0) return cmd_simulate(argc, argv);
+    if (strcmp(verb, "report") == 0) return cmd_report(argc, argv);
+    if (strcmp(verb, "tail") == 0) return cmd_tail(argc, argv);
+    fprintf(stderr, "tandem: unknown verb \"%s\"\n\n%s", verb, USAGE);
+    return EXIT_USAGE;
+}

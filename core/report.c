@@ -1,0 +1,181 @@
+/* report: counts per program and overall. Text is rendered from the JSON object, so the two
+ * formats can never disagree. */
+#include "report.h"
+
+#include <math.h>
+#include <string.h>
+
+struct tally {
+    long long enrolled_mentors, enrolled_mentees, matches, live, closed, held, missed, cancelled,
+        reviews, renewed, reup_closed, flags, goals, goals_achieved;
+    double feedback_sum;
+    long long feedback_n;
+};
+
+static void tally_program(const struct state *s, int prog, struct tally *t)
+{
+    memset(t, 0, sizeof *t);
+    for (int i = 0; i < s->n_enrollments; i++) {
+        const struct enrollment *e = &s->enrollments[i];
+        if (e->program != prog)
+            continue;
+        t->enrolled_mentors += e->role == ROLE_MENTOR;
+        t->enrolled_mentees += e->role != ROLE_MENTOR;
+    }
+    for (int i = 0; i < s->n_matches; i++) {
+        const struct match *m = &s->matches[i];
+        if (m->program != prog)
+            continue;
+        t->matches++;
+        t->live += match_live(m);
+        t->closed += m->phase == MATCH_CLOSED;
+        t->held += m->held;
+        t->missed += m->missed;
+        t->cancelled += m->cancelled;
+        t->reviews += m->reviews;
+        t->renewed += m->terms - 1;
+        t->flags += m->flags;
+        t->feedback_sum += m->feedback_sum;
+        t->feedback_n += m->feedback_n;
+        if (m->phase == MATCH_CLOSED && m->close_reason &&
+            (strcmp(m->close_reason, "completed") == 0 || strcmp(m->close_reason, "exited") == 0))
+            t->reup_closed++;
+    }
+    for (int g = 0; g < s->n_goals; g++) {
+        const struct match *m = state_match(s, s->goals[g].match);
+        if (m && m->program == prog) {
+            t->goals++;
+            t->goals_achieved += s->goals[g].phase == GOAL_ACHIEVED;
+        }
+    }
+}
+
+static void add_avg(cJSON *o, const char *k, double sum, long long n)
+{
+    if (n > 0)
+        cJSON_AddNumberToObject(o, k, round(sum / (double)n * 100) / 100);
+    else
+        cJSON_AddNullToObject(o, k);
+}
+
+cJSON *report_json(const struct state *s)
+{
+    cJSON *r = cJSON_CreateObject();
+    char ts[21];
+    time_format(s->now, ts);
+    cJSON_AddStringToObject(r, "as_of", ts);
+    cJSON_AddNumberToObject(r, "events", (double)s->seq);
+    if (s->rules_file)
+        cJSON_AddStringToObject(r, "rules", s->rules_file);
+    cJSON *pr = cJSON_AddArrayToObject(r, "priorities");
+    for (int i = 0; i < s->n_priorities; i++)
+        cJSON_AddItemToArray(pr, cJSON_CreateString(s->priorities[i]));
+    long long active = 0;
+    for (int i = 0; i < s->n_people; i++)
+        active += !s->people[i].left;
+    cJSON_AddNumberToObject(r, "people", (double)active);
+
+    long long held = 0, missed = 0, live = 0;
+    cJSON *progs = cJSON_AddArrayToObject(r, "programs");
+    for (int p = 0; p < s->n_programs; p++) {
+        struct tally t;
+        tally_program(s, p, &t);
+        held += t.held;
+        missed += t.missed;
+        live += t.live;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", s->programs[p].name);
+        cJSON_AddStringToObject(o, "model", s->programs[p].model);
+        cJSON_AddNumberToObject(o, "mentors", (double)t.enrolled_mentors);
+        cJSON_AddNumberToObject(o, "mentees", (double)t.enrolled_mentees);
+        cJSON_AddNumberToObject(o, "matches", (double)t.matches);
+        cJSON_AddNumberToObject(o, "live", (double)t.live);
+        cJSON_AddNumberToObject(o, "meetings_held", (double)t.held);
+        cJSON_AddNumberToObject(o, "meetings_missed", (double)t.missed);
+        cJSON_AddNumberToObject(o, "reviews", (double)t.reviews);
+        cJSON_AddNumberToObject(o, "reups_renewed", (double)t.renewed);
+        cJSON_AddNumberToObject(o, "reups_closed", (double)t.reup_closed);
+        cJSON_AddNumberToObject(o, "goals_set", (double)t.goals);
+        cJSON_AddNumberToObject(o, "goals_achieved", (double)t.goals_achieved);
+        cJSON_AddNumberToObject(o, "flags", (double)t.flags);
+        add_avg(o, "feedback_avg", t.feedback_sum, t.feedback_n);
+        cJSON_AddItemToArray(progs, o);
+    }
+    cJSON *tot = cJSON_AddObjectToObject(r, "totals");
+    cJSON_AddNumberToObject(tot, "matches", s->n_matches);
+    cJSON_AddNumberToObject(tot, "live", (double)live);
+    cJSON_AddNumberToObject(tot, "meetings_held", (double)held);
+    cJSON_AddNumberToObject(tot, "meetings_missed", (double)missed);
+    cJSON_AddNumberToObject(tot, "reviews", (double)s->reviews);
+    cJSON_AddNumberToObject(tot, "reups_renewed", (double)s->reups_renewed);
+    cJSON_AddNumberToObject(tot, "reups_closed", (double)s->reups_closed);
+    cJSON_AddNumberToObject(tot, "goals_set", (double)s->goals_set);
+    cJSON_AddNumberToObject(tot, "goals_achieved", (double)s->goals_achieved);
+    cJSON_AddNumberToObject(tot, "flags", (double)s->flags);
+    cJSON_AddNumberToObject(tot, "notes", (double)s->notes);
+    cJSON_AddNumberToObject(tot, "rule_errors", (double)s->rule_errors);
+    add_avg(tot, "feedback_avg", s->feedback_sum, s->feedback_n);
+    cJSON *closes = cJSON_AddObjectToObject(tot, "closed_by_reason");
+    for (int i = 0; close_reasons[i]; i++)
+        cJSON_AddNumberToObject(closes, close_reasons[i], (double)s->closes_by_reason[i]);
+    return r;
+}
+
+static double num(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : 0;
+}
+
+static void avg_text(const cJSON *o, const char *k, char *buf, size_t len)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    if (cJSON_IsNumber(v))
+        snprintf(buf, len, "%.2f", v->valuedouble);
+    else
+        snprintf(buf, len, "-");
+}
+
+void report_text(const struct state *s, FILE *out)
+{
+    cJSON *r = report_json(s);
+    const cJSON *tot = cJSON_GetObjectItemCaseSensitive(r, "totals");
+    fprintf(out, "tandem report as of %s (%lld events)\n", cJSON_GetObjectItemCaseSensitive(r, "as_of")->valuestring,
+            s->seq);
+    if (s->rules_file)
+        fprintf(out, "rules: %s\n", s->rules_file);
+    if (s->n_priorities) {
+        fprintf(out, "priorities:");
+        for (int i = 0; i < s->n_priorities; i++)
+            fprintf(out, " %s", s->priorities[i]);
+        fprintf(out, "\n");
+    }
+    fprintf(out, "people: %.0f\n\n", num(r, "people"));
+    fprintf(out, "%-16s %-12s %7s %7s %7s %5s %6s %6s %7s %7s %6s %5s\n", "program", "model", "mentors",
+            "mentees", "matches", "live", "held", "missed", "reviews", "renewed", "closed", "flags");
+    const cJSON *p;
+    cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(r, "programs")) {
+        fprintf(out, "%-16.16s %-12.12s %7.0f %7.0f %7.0f %5.0f %6.0f %6.0f %7.0f %7.0f %6.0f %5.0f\n",
+                cJSON_GetObjectItemCaseSensitive(p, "name")->valuestring,
+                cJSON_GetObjectItemCaseSensitive(p, "model")->valuestring, num(p, "mentors"), num(p, "mentees"),
+                num(p, "matches"), num(p, "live"), num(p, "meetings_held"), num(p, "meetings_missed"),
+                num(p, "reviews"), num(p, "reups_renewed"), num(p, "reups_closed"), num(p, "flags"));
+    }
+    char fb[16];
+    avg_text(tot, "feedback_avg", fb, sizeof fb);
+    fprintf(out, "\nmatches %.0f (live %.0f)   meetings held %.0f, missed %.0f   reviews %.0f\n",
+            num(tot, "matches"), num(tot, "live"), num(tot, "meetings_held"), num(tot, "meetings_missed"),
+            num(tot, "reviews"));
+    fprintf(out, "re-ups renewed %.0f, closed %.0f   goals set %.0f, achieved %.0f   feedback avg %s\n",
+            num(tot, "reups_renewed"), num(tot, "reups_closed"), num(tot, "goals_set"), num(tot, "goals_achieved"),
+            fb);
+    fprintf(out, "flags %.0f   notes %.0f   rule errors %.0f\n", num(tot, "flags"), num(tot, "notes"),
+            num(tot, "rule_errors"));
+    fprintf(out, "closed by reason:");
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(tot, "closed_by_reason"))
+        if (c->valuedouble > 0)
+            fprintf(out, " %s %.0f", c->string, c->valuedouble);
+    fprintf(out, "\n");
+    cJSON_Delete(r);
+}

@@ -1,0 +1,107 @@
+/* rules: one organization's rule files loaded into a sandbox: its programs (each on a model
+ * file), priorities, simulation tuning and event handlers. The engine asks it three things:
+ * who may enrol, how to match a pool, and what the handlers want done about an event.
+ * It reads the state only through lua_api, and never changes it: what rules want comes
+ * back as commands. Loading never touches the engine; a failed load leaves nothing behind. */
+#ifndef TANDEM_RULES_H
+#define TANDEM_RULES_H
+
+#include <stdbool.h>
+#include <cjson/cJSON.h>
+
+#include "error.h"
+#include "sandbox.h"
+#include "state.h"
+
+#define RULES_MAX_PRIORITIES 3
+
+struct rules_program {
+    struct program def;       /* name, model, durations, objective, approve, prompts */
+    char where[320];          /* FILE:LINE of the tandem.program call */
+    int table_ref;            /* registry ref: the program table, model defaults merged in */
+    int model_ref;            /* registry ref: the model table */
+    int candidates;           /* keep the k best-scored candidates per mentee; 0 = all */
+    bool repeat_pairs;        /* the same pair may be matched twice in this program */
+};
+
+struct sim_params {
+    double attendance;        /* chance a meeting is held, on average */
+    double rating;            /* mean feedback rating, 1-5 */
+    double renew;             /* chance a party chooses renew at re-up */
+    double goal_progress;     /* chance an open goal moves at a review */
+    double spread;            /* how much matches differ from the average (0-1) */
+};
+
+struct rules_handler {
+    char event[16];
+    int ref;
+    char where[320];
+};
+
+struct rules {
+    struct sandbox sb;
+    char *path;               /* the rule file as given */
+    char *dir;                /* its folder: require and models look here first */
+    char *shipped_dir;        /* tandem's own rules/ folder */
+    char sha256[65];
+    struct rules_program *programs;
+    int n_programs;
+    char *priorities[RULES_MAX_PRIORITIES];
+    int n_priorities;
+    bool priorities_set, simulation_set;
+    struct rules_handler *handlers;
+    int n_handlers;
+    struct sim_params sim;
+    long long budget;         /* instructions per handler call */
+
+    /* The context of the call in progress (set by the caller of rules_*). */
+    const struct state *state;
+    tdm_time now;
+    cJSON *actions;           /* commands a handler asked for; NULL outside handlers */
+    int matching;             /* program index during a match call, else -1 */
+    bool loading;
+};
+
+/* Finds tandem's shipped rules/ folder: $TANDEM_RULES_DIR, else next to the binary
+ * (build/../rules or PREFIX/share/tandem/rules). Returns a malloc'd path or NULL. */
+char *rules_shipped_dir(void);
+
+/* Loads and validates a rule file into a fresh sandbox. On failure returns ERR_INPUT with
+ * err naming FILE:LINE, and *out is NULL. shipped_dir may be NULL (found as above). */
+int rules_load(const char *path, const char *shipped_dir, struct rules **out, struct error *err);
+void rules_free(struct rules *r);
+
+/* The `programs` array of the `rules` event (caller owns it). */
+cJSON *rules_programs_json(const struct rules *r);
+
+/* Which roles program prog gives person p (by the program's mentor and mentee functions).
+ * A failing predicate counts as false and its message is returned in why (empty when none). */
+void rules_roles(struct rules *r, int prog, int person, bool *mentor, bool *mentee,
+                 char *why, size_t why_len, char *where, size_t where_len);
+
+/* One group the model's match returned, in person indices of the state. */
+struct rules_group {
+    int *mentors, n_mentors;
+    int *mentees, n_mentees;
+    double score;
+    cJSON *why;               /* owned; may be NULL */
+};
+
+/* Calls the model's match(program, pool) for program prog over the given pool (person
+ * indices; mentors carry their current load). Fills *groups (caller frees with
+ * rules_groups_free). On a rule failure returns ERR_INPUT with err->msg and err location. */
+int rules_match(struct rules *r, int prog, const int *mentors, int n_mentors, const int *mentees,
+                int n_mentees, struct rules_group **groups, int *n_groups, struct error *err);
+void rules_groups_free(struct rules_group *g, int n);
+
+/* Runs the handlers for one committed event: the model's handler for the event's program
+ * (prog >= 0) first, then the organization's, in the order declared. For each handler
+ * calls done(ctx, actions, failed, message, where): actions is a cJSON array of commands
+ * (owned by rules, NULL when the handler failed; a failed handler's actions are dropped). */
+typedef void (*rules_done_fn)(void *ctx, const cJSON *actions, const char *message, const char *where);
+void rules_dispatch(struct rules *r, const cJSON *event, int prog, rules_done_fn done, void *ctx);
+
+/* True when some handler listens to this event type. */
+bool rules_listens(const struct rules *r, const char *type, int prog);
+
+#endif

@@ -1,0 +1,49 @@
+/* sandbox: a Lua 5.4 state that rule files cannot escape. Only base, table, string, math,
+ * utf8 and a hooked coroutine library; text chunks only; an allocator with a byte cap and a
+ * count hook with an instruction budget, whose errors a rule's own pcall cannot swallow.
+ * It must never open io, os, debug or package, nor let a binary chunk or a __gc in. */
+#ifndef TANDEM_SANDBOX_H
+#define TANDEM_SANDBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <lua.h>
+
+enum sandbox_trip { TRIP_NONE, TRIP_INSTRUCTIONS, TRIP_MEMORY };
+
+struct sandbox {
+    lua_State *L;
+    size_t mem_used, mem_cap;
+    long long budget;          /* instructions allowed in the current call */
+    long long used;            /* instructions counted in the current call */
+    enum sandbox_trip tripped; /* set when a limit was hit; sticky until sandbox_reset */
+};
+
+#define SANDBOX_DEFAULT_MEMORY (64u << 20)        /* 64 MiB per rules state */
+#define SANDBOX_DEFAULT_BUDGET 10000000LL         /* 10M VM instructions per handler call */
+
+/* Creates the state (sb must outlive it). Returns 0 or -ENOMEM. */
+int sandbox_open(struct sandbox *sb, size_t mem_cap);
+void sandbox_close(struct sandbox *sb);
+
+/* Starts a budgeted call: resets the count and the trip, sets the budget. */
+void sandbox_reset(struct sandbox *sb, long long budget);
+
+/* Installs the instruction hook on a thread (every coroutine needs its own). */
+void sandbox_hook_thread(struct sandbox *sb, lua_State *co);
+
+/* Calls the function below nargs arguments on top of the stack like lua_pcall, with a
+ * traceback message handler. On error leaves one string on the stack and fills where
+ * (FILE:LINE of the innermost Lua frame, or "" when unknown). A limit hit is reported
+ * as the limit, whatever the rule's own pcall did with it. Returns LUA_OK or an error code. */
+int sandbox_call(struct sandbox *sb, int nargs, int nresults, char *where, size_t where_len);
+
+/* Loads a text-only chunk from a file; chunkname "@path". On error pushes a message of
+ * the form "FILE:LINE: reason" (or "FILE: reason"). */
+int sandbox_loadfile(struct sandbox *sb, const char *path);
+
+/* Registers a table as protected: rawset on it is refused, and the rules see it read-only
+ * through a proxy. Pops the table, pushes the proxy. */
+void sandbox_protect(struct sandbox *sb);
+
+#endif

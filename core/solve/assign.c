@@ -1,0 +1,507 @@
+/* solve/assign: optimal capacitated assignment, solved as a min-cost circulation.
+ * It must stay exact (integer costs only once the input is read) and deterministic,
+ * and it must never keep state between calls or know anything of the engine.
+ *
+ * Method: successive shortest paths on a circulation with one hub H (source and
+ * sink merged):  H -> mentee (cap 1, cost 0) -> mentor (cap 1, cost -gain) -> H
+ * (cap capacity[i]). A pair's gain is a triple in the objective's order (COVERAGE:
+ * 1, priority, score_micro; QUALITY: score_micro, 1, priority), added componentwise
+ * and compared lexicographically. Z^3 under lexicographic order is a totally ordered
+ * abelian group, so shortest paths, reduced costs and cycle optimality carry over.
+ *   - Mentees are inserted one at a time, in index order. Before the insertion of j
+ *     the circulation is optimal on the inserted mentees (no negative residual
+ *     cycle). Any better circulation differs from it by residual cycles, of which
+ *     at most one passes j (j carries at most one unit) and the rest cost >= 0, so
+ *     the best new circulation is the old one plus the cheapest cycle through j, if
+ *     that cycle is negative. That cycle is H -> j plus a shortest path j -> H: it
+ *     ends at a mentor with room (j is matched) or at a mentee that loses its mentor.
+ *   - Each insertion is one Dijkstra from j on reduced costs (potentials keep them
+ *     >= 0), stopped when H is settled. Potentials then move by min(d(v), d(H)) -
+ *     d(H): only the nodes settled before H change and pot[H] stays 0. The new
+ *     mentee starts at max over its pairs of pot[mentor] + gain, so its own arcs
+ *     have reduced cost >= 0. H's out-arcs are never scanned: every search ends at H.
+ *   - A zero-cost cycle (an equal swap) is not taken, so on ties the mentee inserted
+ *     first keeps its mentor; Dijkstra breaks distance ties by node index.
+ *
+ * Complexity: merged pairs E, V = n_mentees + n_mentors + 1 nodes, A = 2 (n_mentees +
+ * E + n_mentors) arcs. Sorting the pairs is O(E log E); there is one Dijkstra per
+ * mentee with a pair, each O((V + A) log A) at worst (binary heap, lazy deletion)
+ * but touching only the nodes it reaches before H, and resetting only those:
+ * O(E log E + n_mentees (V + A) log A) time at worst, O(V + A) memory.
+ *
+ * Exactness: let B be, per component, the sum over mentees with a pair of their
+ * largest |gain component|. A simple residual path meets a mentee at most once and
+ * uses at most two of its pair arcs, so its cost lies within 2B in every component.
+ * A potential is 0, or pot[mentor] + gain at insertion, or exactly
+ * cost(path j -> v) - cost(path j -> H) after a search: within 5B. So a reduced cost
+ * is within 11B, a settled distance (a path cost plus two potentials) within 12B, a
+ * tentative one within 23B, and every intermediate sum stays under 32B.
+ * solve_assign refuses B > INT64_MAX / 64, so no sum here can overflow.
+ */
+#include "solve/assign.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LEX 3
+#define SUM_LIMIT (LLONG_MAX / 64)
+#define SCORE_MAX 1e9
+
+/* A gain or cost triple, compared lexicographically from v[0]. */
+struct lex { long long v[LEX]; };
+
+static int lex_cmp(const struct lex *a, const struct lex *b)
+{
+    for (int k = 0; k < LEX; k++)
+        if (a->v[k] != b->v[k])
+            return a->v[k] < b->v[k] ? -1 : 1;
+    return 0;
+}
+
+static struct lex lex_add(struct lex a, const struct lex *b)
+{
+    for (int k = 0; k < LEX; k++)
+        a.v[k] += b->v[k];
+    return a;
+}
+
+static struct lex lex_sub(struct lex a, const struct lex *b)
+{
+    for (int k = 0; k < LEX; k++)
+        a.v[k] -= b->v[k];
+    return a;
+}
+
+static long long score_micro(double score)
+{
+    return llround(score * 1e6);
+}
+
+/* One allowed pair after duplicates are merged. */
+struct pair { int mentee, mentor; long long micro; };
+
+static int pair_cmp(const void *pa, const void *pb)
+{
+    const struct pair *a = pa, *b = pb;
+    if (a->mentee != b->mentee)
+        return a->mentee < b->mentee ? -1 : 1;
+    if (a->mentor != b->mentor)
+        return a->mentor < b->mentor ? -1 : 1;
+    /* Equal keys are merged to their maximum, so their order cannot show. */
+    return 0;
+}
+
+static int check_input(const struct solve_assign_input *in)
+{
+    if (in == NULL || in->n_mentors < 0 || in->n_mentees < 0 || in->n_edges < 0)
+        return -EINVAL;
+    if (in->objective != SOLVE_COVERAGE && in->objective != SOLVE_QUALITY)
+        return -EINVAL;
+    if ((in->n_mentors > 0 && in->capacity == NULL) || (in->n_edges > 0 && in->edges == NULL))
+        return -EINVAL;
+    for (int i = 0; i < in->n_mentors; i++)
+        if (in->capacity[i] < 0)
+            return -EINVAL;
+    if (in->priority != NULL)
+        for (int j = 0; j < in->n_mentees; j++)
+            if (in->priority[j] < 0)
+                return -EINVAL;
+    for (int e = 0; e < in->n_edges; e++) {
+        const struct solve_edge *ed = &in->edges[e];
+        if (ed->mentor < 0 || ed->mentor >= in->n_mentors ||
+            ed->mentee < 0 || ed->mentee >= in->n_mentees)
+            return -EINVAL;
+        /* !(x <= max) also catches NaN, which fails every comparison. */
+        if (isnan(ed->score) || !(fabs(ed->score) <= SCORE_MAX))
+            return -EINVAL;
+    }
+    return 0;
+}
+
+static long long prio_of(const struct solve_assign_input *in, int j)
+{
+    return in->priority != NULL ? in->priority[j] : 0;
+}
+
+/* The gain of giving mentee j a mentor through a pair worth micro. */
+static struct lex pair_gain(const struct solve_assign_input *in, int j, long long micro)
+{
+    struct lex g;
+    if (in->objective == SOLVE_COVERAGE) {
+        g.v[0] = 1; g.v[1] = prio_of(in, j); g.v[2] = micro;
+    } else {
+        g.v[0] = micro; g.v[1] = 1; g.v[2] = prio_of(in, j);
+    }
+    return g;
+}
+
+/* Copies the usable edges into *out sorted by (mentee, mentor), one entry per pair
+ * with the highest score; sorting also makes the result independent of edge order. */
+static int merge_pairs(const struct solve_assign_input *in, struct pair **out, int *n_out)
+{
+    *out = NULL;
+    *n_out = 0;
+    if (in->n_edges == 0)
+        return 0;
+    struct pair *p = malloc((size_t)in->n_edges * sizeof *p);
+    if (p == NULL)
+        return -ENOMEM;
+    int k = 0;
+    for (int e = 0; e < in->n_edges; e++) {
+        if (in->capacity[in->edges[e].mentor] == 0)
+            continue;               /* a mentor with no room can never be used */
+        p[k].mentee = in->edges[e].mentee;
+        p[k].mentor = in->edges[e].mentor;
+        p[k].micro = score_micro(in->edges[e].score);
+        k++;
+    }
+    qsort(p, (size_t)k, sizeof *p, pair_cmp);
+    int n = 0;
+    for (int e = 0; e < k; e++) {
+        if (n > 0 && p[n - 1].mentee == p[e].mentee && p[n - 1].mentor == p[e].mentor) {
+            if (p[e].micro > p[n - 1].micro)
+                p[n - 1].micro = p[e].micro;
+        } else {
+            p[n++] = p[e];
+        }
+    }
+    *out = p;
+    *n_out = n;
+    return 0;
+}
+
+/* Refuses problems whose sums could leave int64 (see "Exactness" above). */
+static int check_range(const struct solve_assign_input *in, const struct pair *p, int n)
+{
+    long long b_score = 0, b_prio = 0;
+    for (int e = 0; e < n;) {
+        int j = p[e].mentee;
+        long long most = 0;
+        for (; e < n && p[e].mentee == j; e++) {
+            long long a = p[e].micro < 0 ? -p[e].micro : p[e].micro;
+            if (a > most)
+                most = a;
+        }
+        long long pr = prio_of(in, j);
+        if (most > SUM_LIMIT - b_score || pr > SUM_LIMIT - b_prio)
+            return -EOVERFLOW;
+        b_score += most;
+        b_prio += pr;
+    }
+    return 0;
+}
+
+/* The residual graph in compressed rows: node u's arcs are first[u] .. first[u+1]-1;
+ * arc a and rev[a] are each other's reverse. */
+struct graph {
+    int n_nodes, n_arcs;
+    int *first, *fill, *to, *rev, *cap;
+    struct lex *cost;
+};
+
+static void add_arc(struct graph *g, int u, int v, int cap, struct lex cost)
+{
+    int a = g->fill[u]++, b = g->fill[v]++;
+    struct lex zero = {{0, 0, 0}};
+    g->to[a] = v; g->rev[a] = b; g->cap[a] = cap; g->cost[a] = cost;
+    g->to[b] = u; g->rev[b] = a; g->cap[b] = 0;   g->cost[b] = lex_sub(zero, &cost);
+}
+
+/* A binary min-heap of (distance, node) with lazy deletion; ties go to the lower
+ * node so the search, and with it the answer, is deterministic. */
+struct hent { struct lex d; int node; };
+
+static int hent_less(const struct hent *a, const struct hent *b)
+{
+    int c = lex_cmp(&a->d, &b->d);
+    return c != 0 ? c < 0 : a->node < b->node;
+}
+
+static void heap_push(struct hent *h, int *n, struct hent x)
+{
+    int i = (*n)++;
+    while (i > 0) {
+        int up = (i - 1) / 2;
+        if (!hent_less(&x, &h[up]))
+            break;
+        h[i] = h[up];
+        i = up;
+    }
+    h[i] = x;
+}
+
+static struct hent heap_pop(struct hent *h, int *n)
+{
+    struct hent top = h[0], x = h[--(*n)];
+    int i = 0;
+    for (;;) {
+        int c = 2 * i + 1;
+        if (c >= *n)
+            break;
+        if (c + 1 < *n && hent_less(&h[c + 1], &h[c]))
+            c++;
+        if (!hent_less(&h[c], &x))
+            break;
+        h[i] = h[c];
+        i = c;
+    }
+    if (*n > 0)
+        h[i] = x;
+    return top;
+}
+
+enum { UNSEEN = 0, QUEUED = 1, SETTLED = 2 };
+
+/* Scratch for the searches, allocated once; state[] is UNSEEN everywhere between
+ * searches, and a search resets only the nodes it touched. */
+struct search {
+    struct lex *pot, *dist;
+    int *parent, *touched;
+    unsigned char *state;
+    struct hent *heap;
+};
+
+/* One Dijkstra on reduced costs from s, stopped when t is settled. When t is
+ * reached, moves the potentials (pot[t] unchanged), stores the true cost of the
+ * path in *path_cost and returns 1; returns 0 when t cannot be reached. */
+static int shortest_path(const struct graph *g, struct search *sr, int s, int t,
+                         struct lex *path_cost)
+{
+    int n_heap = 0, n_touched = 0;
+    sr->dist[s] = (struct lex){{0, 0, 0}};
+    sr->parent[s] = -1;
+    sr->state[s] = QUEUED;
+    sr->touched[n_touched++] = s;
+    heap_push(sr->heap, &n_heap, (struct hent){sr->dist[s], s});
+    int found = 0;
+    while (n_heap > 0) {
+        int u = heap_pop(sr->heap, &n_heap).node;
+        if (sr->state[u] == SETTLED)
+            continue;   /* a stale entry: u was pushed again with a smaller distance */
+        sr->state[u] = SETTLED;
+        if (u == t) {
+            found = 1;
+            break;
+        }
+        for (int a = g->first[u]; a < g->first[u + 1]; a++) {
+            int v = g->to[a];
+            if (g->cap[a] <= 0 || sr->state[v] == SETTLED)
+                continue;
+            struct lex nd = lex_add(sr->dist[u], &g->cost[a]);
+            nd = lex_add(nd, &sr->pot[u]);
+            nd = lex_sub(nd, &sr->pot[v]);
+            if (sr->state[v] == UNSEEN || lex_cmp(&nd, &sr->dist[v]) < 0) {
+                if (sr->state[v] == UNSEEN)
+                    sr->touched[n_touched++] = v;
+                sr->dist[v] = nd;
+                sr->parent[v] = a;
+                sr->state[v] = QUEUED;
+                heap_push(sr->heap, &n_heap, (struct hent){nd, v});
+            }
+        }
+    }
+    if (found) {
+        struct lex dt = sr->dist[t];
+        /* Reduced path cost = true cost + pot[s] - pot[t]. */
+        *path_cost = lex_add(lex_sub(dt, &sr->pot[s]), &sr->pot[t]);
+        /* pot += min(d, d(t)) - d(t): zero for t and for every node not settled. */
+        for (int k = 0; k < n_touched; k++) {
+            int v = sr->touched[k];
+            if (sr->state[v] == SETTLED && v != t)
+                sr->pot[v] = lex_sub(lex_add(sr->pot[v], &sr->dist[v]), &dt);
+        }
+    }
+    for (int k = 0; k < n_touched; k++)
+        sr->state[sr->touched[k]] = UNSEEN;
+    return found;
+}
+
+int solve_assign(const struct solve_assign_input *in, int *mentor_of)
+{
+    int rc = check_input(in);
+    if (rc != 0)
+        return rc;
+    if (in->n_mentees > 0 && mentor_of == NULL)
+        return -EINVAL;
+    if (in->n_mentees == 0)
+        return 0;
+
+    const int n = in->n_mentees, m = in->n_mentors;
+    struct pair *pairs;
+    int n_pairs;
+    rc = merge_pairs(in, &pairs, &n_pairs);
+    if (rc != 0)
+        return rc;
+    rc = check_range(in, pairs, n_pairs);
+    if (rc != 0) {
+        free(pairs);
+        return rc;
+    }
+
+    int n_open = 0;
+    for (int i = 0; i < m; i++)
+        n_open += in->capacity[i] > 0;
+    /* Node and arc numbers are int; refuse what they cannot index. */
+    long long nodes_ll = (long long)n + m + 1;
+    long long arcs_ll = 2 * ((long long)n + n_pairs + n_open);
+    if (nodes_ll > INT_MAX - 1 || arcs_ll > INT_MAX - 1) {
+        free(pairs);
+        return -ENOMEM;
+    }
+    const int H = 0;
+#define MENTEE(j) (1 + (j))
+#define MENTOR(i) (1 + n + (i))
+
+    struct graph g = {.n_nodes = (int)nodes_ll, .n_arcs = (int)arcs_ll};
+    struct search sr = {0};
+    size_t nv = (size_t)g.n_nodes, na = (size_t)g.n_arcs;
+    g.first = calloc(nv + 1, sizeof *g.first);
+    g.fill = malloc(nv * sizeof *g.fill);
+    g.to = malloc(na * sizeof *g.to);
+    g.rev = malloc(na * sizeof *g.rev);
+    g.cap = malloc(na * sizeof *g.cap);
+    g.cost = malloc(na * sizeof *g.cost);
+    sr.pot = calloc(nv, sizeof *sr.pot);
+    sr.dist = malloc(nv * sizeof *sr.dist);
+    sr.parent = malloc(nv * sizeof *sr.parent);
+    sr.touched = malloc(nv * sizeof *sr.touched);
+    sr.state = calloc(nv, 1);
+    /* A node is settled once per search and scans each arc once, so a search
+     * pushes at most one heap entry per arc, plus the source. */
+    sr.heap = malloc((na + 1) * sizeof *sr.heap);
+    if (!g.first || !g.fill || !g.to || !g.rev || !g.cap || !g.cost || !sr.pot ||
+        !sr.dist || !sr.parent || !sr.touched || !sr.state || !sr.heap) {
+        rc = -ENOMEM;
+        goto out;
+    }
+
+    /* Row sizes, then row starts. */
+    g.first[H + 1] += n;
+    for (int j = 0; j < n; j++)
+        g.first[MENTEE(j) + 1] += 1;
+    for (int e = 0; e < n_pairs; e++) {
+        g.first[MENTEE(pairs[e].mentee) + 1] += 1;
+        g.first[MENTOR(pairs[e].mentor) + 1] += 1;
+    }
+    for (int i = 0; i < m; i++)
+        if (in->capacity[i] > 0) {
+            g.first[MENTOR(i) + 1] += 1;
+            g.first[H + 1] += 1;
+        }
+    for (int v = 0; v < g.n_nodes; v++)
+        g.first[v + 1] += g.first[v];
+    memcpy(g.fill, g.first, nv * sizeof *g.fill);
+
+    /* H -> j goes first, so the first arc of j's row is its way back, j -> H. */
+    const struct lex zero = {{0, 0, 0}};
+    for (int j = 0; j < n; j++)
+        add_arc(&g, H, MENTEE(j), 1, zero);
+    for (int e = 0; e < n_pairs; e++) {
+        struct lex gain = pair_gain(in, pairs[e].mentee, pairs[e].micro);
+        add_arc(&g, MENTEE(pairs[e].mentee), MENTOR(pairs[e].mentor), 1, lex_sub(zero, &gain));
+    }
+    for (int i = 0; i < m; i++)
+        if (in->capacity[i] > 0)
+            add_arc(&g, MENTOR(i), H, in->capacity[i], zero);
+
+    /* With no mentee inserted, every arc out of a mentor goes to H at cost 0, so
+     * all-zero potentials are valid. */
+    for (int j = 0; j < n; j++) {
+        const int u = MENTEE(j), back = g.first[u];
+        if (g.first[u + 1] - back == 1)
+            continue;                              /* no pair: j can never be matched */
+        for (int a = back + 1; a < g.first[u + 1]; a++) {
+            struct lex p = lex_sub(sr.pot[g.to[a]], &g.cost[a]);
+            if (a == back + 1 || lex_cmp(&p, &sr.pot[u]) > 0)
+                sr.pot[u] = p;
+        }
+        struct lex cycle;   /* H -> j costs 0, so the cycle costs what the path does */
+        if (!shortest_path(&g, &sr, u, H, &cycle) || lex_cmp(&cycle, &zero) >= 0)
+            continue;
+        for (int v = H; v != u;) {
+            int a = sr.parent[v];
+            g.cap[a] -= 1;
+            g.cap[g.rev[a]] += 1;
+            v = g.to[g.rev[a]];
+        }
+        g.cap[g.rev[back]] -= 1;                   /* H -> j now carries j's unit */
+        g.cap[back] += 1;
+    }
+
+    /* A used pair arc has no capacity left; a mentee has at most one. */
+    for (int j = 0; j < n; j++) {
+        mentor_of[j] = -1;
+        for (int a = g.first[MENTEE(j)] + 1; a < g.first[MENTEE(j) + 1]; a++)
+            if (g.cap[a] == 0)
+                mentor_of[j] = g.to[a] - MENTOR(0);
+    }
+    rc = 0;
+#undef MENTEE
+#undef MENTOR
+out:
+    free(pairs);
+    free(g.first); free(g.fill); free(g.to); free(g.rev); free(g.cap); free(g.cost);
+    free(sr.pot); free(sr.dist); free(sr.parent); free(sr.touched); free(sr.state);
+    free(sr.heap);
+    return rc;
+}
+
+static int add_checked(long long *sum, long long x)
+{
+    if ((x > 0 && *sum > LLONG_MAX - x) || (x < 0 && *sum < LLONG_MIN - x))
+        return -EOVERFLOW;
+    *sum += x;
+    return 0;
+}
+
+struct solve_value solve_assign_value(const struct solve_assign_input *in, const int *mentor_of)
+{
+    const struct solve_value bad = {-1, -1, -1};
+    struct solve_value val = {0, 0, 0};
+    if (check_input(in) != 0 || (in->n_mentees > 0 && mentor_of == NULL))
+        return bad;
+    const int n = in->n_mentees, m = in->n_mentors;
+    for (int j = 0; j < n; j++)
+        if (mentor_of[j] < -1 || mentor_of[j] >= m)
+            return bad;
+    if (n == 0)
+        return val;
+
+    /* best[j]: the highest score among the listed copies of mentee j's pair. */
+    long long *best = malloc((size_t)n * sizeof *best);
+    unsigned char *listed = calloc((size_t)n, 1);
+    int *load = calloc(m > 0 ? (size_t)m : 1, sizeof *load);
+    if (best == NULL || listed == NULL || load == NULL) {
+        val = bad;
+        goto out;
+    }
+    for (int e = 0; e < in->n_edges; e++) {
+        const struct solve_edge *ed = &in->edges[e];
+        if (mentor_of[ed->mentee] != ed->mentor)
+            continue;
+        long long micro = score_micro(ed->score);
+        if (!listed[ed->mentee] || micro > best[ed->mentee])
+            best[ed->mentee] = micro;
+        listed[ed->mentee] = 1;
+    }
+    for (int j = 0; j < n; j++) {
+        int i = mentor_of[j];
+        if (i < 0)
+            continue;
+        if (!listed[j] || ++load[i] > in->capacity[i] ||
+            add_checked(&val.count, 1) != 0 ||
+            add_checked(&val.priority, prio_of(in, j)) != 0 ||
+            add_checked(&val.score_micro, best[j]) != 0) {
+            val = bad;
+            goto out;
+        }
+    }
+out:
+    free(best);
+    free(listed);
+    free(load);
+    return val;
+}

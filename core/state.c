@@ -1,0 +1,629 @@
+/* state: the in-memory program state and state_apply, the only code that changes it.
+ * Pure: no Lua, no I/O, no clock. Everything it needs is in the fact it applies. */
+#include "state.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const role_names[ROLE_COUNT] = { "mentor", "mentee", "peer", "leader", "attendee" };
+const char *const close_reasons[8] = { "completed", "exited", "rotated", "cancelled",
+                                       "left", "stalled", "rule", NULL };
+
+void state_init(struct state *s)
+{
+    memset(s, 0, sizeof *s);
+}
+
+static void program_free(struct program *p)
+{
+    free(p->name);
+    free(p->model);
+    for (int i = 0; i < p->n_prompts; i++)
+        free(p->prompts[i]);
+    free(p->prompts);
+}
+
+void state_free(struct state *s)
+{
+    for (int i = 0; i < s->n_people; i++)
+        person_free(&s->people[i].p);
+    free(s->people);
+    strmap_free(&s->person_index);
+    for (int i = 0; i < s->n_programs; i++)
+        program_free(&s->programs[i]);
+    free(s->programs);
+    free(s->enrollments);
+    for (int i = 0; i < s->n_matches; i++) {
+        free(s->matches[i].mentors);
+        free(s->matches[i].mentees);
+        free(s->matches[i].close_reason);
+    }
+    free(s->matches);
+    for (int i = 0; i < s->n_goals; i++) {
+        free(s->goals[i].text);
+        free(s->goals[i].measure);
+    }
+    free(s->goals);
+    u64set_free(&s->met);
+    u64set_free(&s->met_in_program);
+    for (int i = 0; i < s->n_priorities; i++)
+        free(s->priorities[i]);
+    free(s->priorities);
+    free(s->rules_file);
+    free(s->rules_sha256);
+    memset(s, 0, sizeof *s);
+}
+
+/* Grows *arr (of elem bytes) so that index n fits. */
+static int grow(void *arr, int *cap, int n, size_t elem)
+{
+    if (n < *cap)
+        return 0;
+    int ncap = *cap ? *cap * 2 : 64;
+    while (ncap <= n)
+        ncap *= 2;
+    void *p = realloc(*(void **)arr, (size_t)ncap * elem);
+    if (!p)
+        return -ENOMEM;
+    memset((char *)p + (size_t)*cap * elem, 0, (size_t)(ncap - *cap) * elem);
+    *(void **)arr = p;
+    *cap = ncap;
+    return 0;
+}
+
+int state_person(const struct state *s, const char *id)
+{
+    return id ? strmap_get(&s->person_index, id) : -1;
+}
+
+int state_program(const struct state *s, const char *name)
+{
+    for (int i = 0; name && i < s->n_programs; i++)
+        if (strcmp(s->programs[i].name, name) == 0)
+            return i;
+    return -1;
+}
+
+struct match *state_match(const struct state *s, long long id)
+{
+    if (id < 1 || id > s->n_matches)
+        return NULL;
+    return &s->matches[id - 1];
+}
+
+int state_enrollment(const struct state *s, int person, int program, enum role role)
+{
+    for (int i = 0; i < s->n_enrollments; i++) {
+        const struct enrollment *e = &s->enrollments[i];
+        if (e->person == person && e->program == program && e->role == role)
+            return i;
+    }
+    return -1;
+}
+
+int role_parse(const char *name)
+{
+    for (int i = 0; name && i < ROLE_COUNT; i++)
+        if (strcmp(name, role_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+static uint64_t pair_key(int a, int b, int prog)
+{
+    if (a > b) {
+        int t = a;
+        a = b;
+        b = t;
+    }
+    /* 24 bits per person index and 15 for the program keep keys distinct up to 16M people. */
+    return ((uint64_t)(prog + 1) << 48) | ((uint64_t)a << 24) | (uint64_t)b;
+}
+
+bool state_met(const struct state *s, int a, int b, int prog)
+{
+    if (prog < 0)
+        return u64set_has(&s->met, pair_key(a, b, -1));
+    return u64set_has(&s->met_in_program, pair_key(a, b, prog));
+}
+
+/* True when `above` is on the management chain over `who`. Bounded against cycles in the data. */
+static bool manages(const struct state *s, int above, int who)
+{
+    int cur = who;
+    for (int depth = 0; depth < 64; depth++) {
+        const char *mgr = s->people[cur].p.manager;
+        int m = state_person(s, mgr);
+        if (m < 0)
+            return false;
+        if (m == above)
+            return true;
+        cur = m;
+    }
+    return false;
+}
+
+bool state_reporting_line(const struct state *s, int a, int b)
+{
+    return manages(s, a, b) || manages(s, b, a);
+}
+
+int state_mentor_load(const struct state *s, int person, int prog)
+{
+    int load = 0;
+    for (int i = 0; i < s->n_matches; i++) {
+        const struct match *m = &s->matches[i];
+        if (m->program != prog || !match_live(m))
+            continue;
+        for (int k = 0; k < m->n_mentors; k++)
+            load += m->mentors[k] == person;
+    }
+    return load;
+}
+
+bool state_is_matched(const struct state *s, int person, int prog)
+{
+    for (int i = 0; i < s->n_matches; i++) {
+        const struct match *m = &s->matches[i];
+        if (m->program != prog || !match_live(m))
+            continue;
+        for (int k = 0; k < m->n_mentees; k++)
+            if (m->mentees[k] == person)
+                return true;
+    }
+    return false;
+}
+
+/* ---- reading fields of a fact ---- */
+
+static const char *str_field(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static bool num_field(const cJSON *o, const char *k, double *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    if (!cJSON_IsNumber(v))
+        return false;
+    *out = v->valuedouble;
+    return true;
+}
+
+static int time_field(const cJSON *o, const char *k, tdm_time *out)
+{
+    const char *v = str_field(o, k);
+    return v ? time_parse(v, out) : ERR_INPUT;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+static int bad(struct error *err, const char *type, const char *what)
+{
+    return error_set(err, ERR_INPUT, NULL, 0, "%s event: %s", type, what);
+}
+
+/* ---- rules ---- */
+
+static int parse_duration_field(const cJSON *o, const char *k, struct duration *d)
+{
+    const char *v = str_field(o, k);
+    char why[128];
+    return v ? duration_parse(v, d, why, sizeof why) : ERR_INPUT;
+}
+
+static int apply_program(struct state *s, const cJSON *pj, struct error *err)
+{
+    const char *name = str_field(pj, "name");
+    const char *model = str_field(pj, "model");
+    if (!name || !model)
+        return bad(err, "rules", "program without name or model");
+    int i = state_program(s, name);
+    if (i < 0) {
+        struct program *np = realloc(s->programs, (size_t)(s->n_programs + 1) * sizeof *np);
+        if (!np)
+            return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
+        s->programs = np;
+        i = s->n_programs++;
+        memset(&s->programs[i], 0, sizeof s->programs[i]);
+    } else {
+        program_free(&s->programs[i]);
+        memset(&s->programs[i], 0, sizeof s->programs[i]);
+    }
+    struct program *p = &s->programs[i];
+    p->name = strdup(name);
+    p->model = strdup(model);
+    if (parse_duration_field(pj, "term", &p->term) || parse_duration_field(pj, "cadence", &p->cadence) ||
+        parse_duration_field(pj, "review_every", &p->review_every) ||
+        parse_duration_field(pj, "match_every", &p->match_every))
+        return bad(err, "rules", "program with a missing or bad duration");
+    const char *obj = str_field(pj, "objective");
+    p->objective = obj && strcmp(obj, "quality") == 0 ? OBJECTIVE_QUALITY : OBJECTIVE_COVERAGE;
+    p->approve = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(pj, "approve"));
+    const cJSON *prompts = cJSON_GetObjectItemCaseSensitive(pj, "prompts");
+    int n = cJSON_GetArraySize(prompts);
+    if (n > 0) {
+        p->prompts = calloc((size_t)n, sizeof *p->prompts);
+        const cJSON *it;
+        cJSON_ArrayForEach(it, prompts)
+            if (cJSON_IsString(it))
+                p->prompts[p->n_prompts++] = strdup(it->valuestring);
+    }
+    p->live = true;
+    return 0;
+}
+
+static int apply_rules(struct state *s, const cJSON *ev, struct error *err)
+{
+    const char *phase = str_field(ev, "phase");
+    if (!phase)
+        return bad(err, "rules", "no phase");
+    if (strcmp(phase, "rejected") == 0)
+        return 0;   /* the old rules keep running */
+    for (int i = 0; i < s->n_programs; i++)
+        s->programs[i].live = false;
+    const cJSON *pj;
+    cJSON_ArrayForEach(pj, cJSON_GetObjectItemCaseSensitive(ev, "programs"))
+        if (apply_program(s, pj, err) < 0)
+            return err->code;
+    for (int i = 0; i < s->n_priorities; i++)
+        free(s->priorities[i]);
+    free(s->priorities);
+    s->priorities = NULL;
+    s->n_priorities = 0;
+    const cJSON *pr = cJSON_GetObjectItemCaseSensitive(ev, "priorities");
+    int n = cJSON_GetArraySize(pr);
+    if (n > 0) {
+        s->priorities = calloc((size_t)n, sizeof *s->priorities);
+        const cJSON *it;
+        cJSON_ArrayForEach(it, pr)
+            if (cJSON_IsString(it))
+                s->priorities[s->n_priorities++] = strdup(it->valuestring);
+    }
+    free(s->rules_file);
+    free(s->rules_sha256);
+    s->rules_file = dup_or_null(str_field(ev, "file"));
+    s->rules_sha256 = dup_or_null(str_field(ev, "sha256"));
+    return 0;
+}
+
+/* ---- people and enrolments ---- */
+
+static int apply_person(struct state *s, const cJSON *ev, struct error *err)
+{
+    const char *phase = str_field(ev, "phase");
+    const cJSON *pj = cJSON_GetObjectItemCaseSensitive(ev, "person");
+    if (!phase)
+        return bad(err, "person", "no phase");
+    if (strcmp(phase, "left") == 0) {
+        const char *id = cJSON_IsString(pj) ? pj->valuestring : str_field(pj, "id");
+        int i = state_person(s, id);
+        if (i < 0)
+            return bad(err, "person", "left: no such person");
+        s->people[i].left = true;
+        return 0;
+    }
+    struct person p;
+    int rc = person_from_json(pj, &p, err);
+    if (rc < 0)
+        return rc;
+    int i = state_person(s, p.id);
+    if (strcmp(phase, "added") == 0 && i < 0) {
+        if (grow(&s->people, &s->cap_people, s->n_people, sizeof *s->people) < 0 ||
+            strmap_put(&s->person_index, p.id, s->n_people) < 0) {
+            person_free(&p);
+            return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
+        }
+        s->people[s->n_people].p = p;
+        s->people[s->n_people].left = false;
+        s->n_people++;
+        return 0;
+    }
+    if (i < 0) {
+        person_free(&p);
+        return bad(err, "person", "updated: no such person");
+    }
+    person_free(&s->people[i].p);
+    s->people[i].p = p;
+    s->people[i].left = false;
+    return 0;
+}
+
+static int apply_enroll(struct state *s, const cJSON *ev, struct error *err)
+{
+    int person = state_person(s, str_field(ev, "person"));
+    int prog = state_program(s, str_field(ev, "program"));
+    int role = role_parse(str_field(ev, "role"));
+    if (person < 0 || prog < 0 || role < 0)
+        return bad(err, "enroll", "unknown person, program or role");
+    if (state_enrollment(s, person, prog, role) >= 0)
+        return 0;
+    if (grow(&s->enrollments, &s->cap_enrollments, s->n_enrollments, sizeof *s->enrollments) < 0)
+        return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
+    s->enrollments[s->n_enrollments++] = (struct enrollment){
+        .person = person, .program = prog, .role = role, .waiting_since = s->now };
+    return 0;
+}
+
+/* ---- matches ---- */
+
+static int read_people(const struct state *s, const cJSON *arr, int **out, int *n)
+{
+    int len = cJSON_GetArraySize(arr);
+    *out = calloc((size_t)(len ? len : 1), sizeof **out);
+    *n = 0;
+    if (!*out)
+        return -ENOMEM;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, arr) {
+        int p = cJSON_IsString(it) ? state_person(s, it->valuestring) : -1;
+        if (p < 0)
+            return ERR_INPUT;
+        (*out)[(*n)++] = p;
+    }
+    return 0;
+}
+
+static void set_waiting(struct state *s, int person, int prog, tdm_time since)
+{
+    for (int i = 0; i < s->n_enrollments; i++) {
+        struct enrollment *e = &s->enrollments[i];
+        if (e->person == person && e->program == prog && e->role != ROLE_MENTOR)
+            e->waiting_since = since;
+    }
+}
+
+static int apply_match_new(struct state *s, const cJSON *ev, long long id, const char *phase,
+                           struct error *err)
+{
+    if (id != s->n_matches + 1)
+        return bad(err, "match", "match ids must follow one another");
+    int prog = state_program(s, str_field(ev, "program"));
+    if (prog < 0)
+        return bad(err, "match", "unknown program");
+    if (grow(&s->matches, &s->cap_matches, s->n_matches, sizeof *s->matches) < 0)
+        return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
+    struct match *m = &s->matches[s->n_matches];
+    memset(m, 0, sizeof *m);
+    m->id = id;
+    m->program = prog;
+    m->phase = strcmp(phase, "proposed") == 0 ? MATCH_PROPOSED : MATCH_ACTIVE;
+    m->started = s->now;
+    m->terms = 1;
+    s->n_matches++;
+    if (read_people(s, cJSON_GetObjectItemCaseSensitive(ev, "mentors"), &m->mentors, &m->n_mentors) ||
+        read_people(s, cJSON_GetObjectItemCaseSensitive(ev, "mentees"), &m->mentees, &m->n_mentees))
+        return bad(err, "match", "unknown person in mentors or mentees");
+    num_field(ev, "score", &m->score);
+    if (time_field(ev, "term_ends", &m->term_ends) < 0)
+        return bad(err, "match", "term_ends missing or not a time");
+    /* Everyone in a group has now met everyone else in it. */
+    int n = m->n_mentors + m->n_mentees;
+    for (int a = 0; a < n; a++)
+        for (int b = a + 1; b < n; b++) {
+            int pa = a < m->n_mentors ? m->mentors[a] : m->mentees[a - m->n_mentors];
+            int pb = b < m->n_mentors ? m->mentors[b] : m->mentees[b - m->n_mentors];
+            if (u64set_add(&s->met, pair_key(pa, pb, -1)) < 0 ||
+                u64set_add(&s->met_in_program, pair_key(pa, pb, prog)) < 0)
+                return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
+        }
+    return 0;
+}
+
+static int apply_match(struct state *s, const cJSON *ev, struct error *err)
+{
+    const char *phase = str_field(ev, "phase");
+    double id;
+    if (!phase || !num_field(ev, "match", &id))
+        return bad(err, "match", "no phase or match id");
+    if (strcmp(phase, "proposed") == 0 || (strcmp(phase, "active") == 0 && !state_match(s, (long long)id)))
+        return apply_match_new(s, ev, (long long)id, phase, err);
+    struct match *m = state_match(s, (long long)id);
+    if (!m)
+        return bad(err, "match", "no such match");
+    if (strcmp(phase, "approved") == 0 || strcmp(phase, "active") == 0) {
+        m->phase = MATCH_ACTIVE;
+        m->started = s->now;
+        time_field(ev, "term_ends", &m->term_ends);
+    } else if (strcmp(phase, "rejected") == 0) {
+        m->phase = MATCH_REJECTED;
+        m->closed_at = s->now;
+        for (int k = 0; k < m->n_mentees; k++)
+            set_waiting(s, m->mentees[k], m->program, s->now);
+    } else {
+        return bad(err, "match", "unknown phase");
+    }
+    return 0;
+}
+
+static struct match *event_match(const struct state *s, const cJSON *ev)
+{
+    double id;
+    return num_field(ev, "match", &id) ? state_match(s, (long long)id) : NULL;
+}
+
+static int apply_meeting(struct state *s, const cJSON *ev, struct error *err)
+{
+    struct match *m = event_match(s, ev);
+    const char *phase = str_field(ev, "phase");
+    if (!m || !phase)
+        return bad(err, "meeting", "no such match or no phase");
+    if (strcmp(phase, "scheduled") == 0) {
+        if (time_field(ev, "at", &m->next_meeting) < 0)
+            return bad(err, "meeting", "scheduled without a valid at");
+        m->meeting_n++;
+        return 0;
+    }
+    m->next_meeting = 0;
+    if (strcmp(phase, "held") == 0)
+        m->held++;
+    else if (strcmp(phase, "missed") == 0)
+        m->missed++;
+    else if (strcmp(phase, "cancelled") == 0)
+        m->cancelled++;
+    else
+        return bad(err, "meeting", "unknown phase");
+    return 0;
+}
+
+static int apply_goal(struct state *s, const cJSON *ev, struct error *err)
+{
+    const char *phase = str_field(ev, "phase");
+    double id;
+    if (!phase || !num_field(ev, "goal", &id))
+        return bad(err, "goal", "no phase or goal id");
+    if (strcmp(phase, "set") == 0) {
+        struct match *m = event_match(s, ev);
+        if (!m || (long long)id != s->n_goals + 1)
+            return bad(err, "goal", "no such match, or goal ids out of order");
+        if (grow(&s->goals, &s->cap_goals, s->n_goals, sizeof *s->goals) < 0)
+            return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
+        struct goal *g = &s->goals[s->n_goals++];
+        memset(g, 0, sizeof *g);
+        g->id = (long long)id;
+        g->match = m->id;
+        g->text = dup_or_null(str_field(ev, "text"));
+        g->measure = dup_or_null(str_field(ev, "measure"));
+        time_field(ev, "due", &g->due);
+        s->goals_set++;
+        return 0;
+    }
+    if (id < 1 || id > s->n_goals)
+        return bad(err, "goal", "no such goal");
+    struct goal *g = &s->goals[(long long)id - 1];
+    if (strcmp(phase, "progress") == 0) {
+        g->progress_n++;
+    } else if (strcmp(phase, "achieved") == 0) {
+        g->phase = GOAL_ACHIEVED;
+        s->goals_achieved++;
+    } else if (strcmp(phase, "dropped") == 0) {
+        g->phase = GOAL_DROPPED;
+        s->goals_dropped++;
+    } else {
+        return bad(err, "goal", "unknown phase");
+    }
+    return 0;
+}
+
+static int apply_feedback(struct state *s, const cJSON *ev, struct error *err)
+{
+    double rating;
+    if (!num_field(ev, "rating", &rating) || rating < 1 || rating > 5)
+        return bad(err, "feedback", "rating must be 1-5");
+    struct match *m = event_match(s, ev);
+    if (m) {
+        m->feedback_sum += rating;
+        m->feedback_n++;
+    }
+    s->feedback_sum += rating;
+    s->feedback_n++;
+    return 0;
+}
+
+static int apply_review(struct state *s, const cJSON *ev, struct error *err)
+{
+    struct match *m = event_match(s, ev);
+    if (!m)
+        return bad(err, "review", "no such match");
+    m->reviews++;
+    m->held_at_review = m->held;
+    m->missed_at_review = m->missed;
+    s->reviews++;
+    return 0;
+}
+
+static int apply_reup(struct state *s, const cJSON *ev, struct error *err)
+{
+    struct match *m = event_match(s, ev);
+    const char *phase = str_field(ev, "phase");
+    if (!m || !phase)
+        return bad(err, "reup", "no such match or no phase");
+    if (strcmp(phase, "open") == 0) {
+        m->reup_open = true;
+        return 0;
+    }
+    const char *outcome = str_field(ev, "outcome");
+    if (strcmp(phase, "decided") != 0 || !outcome)
+        return bad(err, "reup", "unknown phase or no outcome");
+    m->reup_open = false;
+    if (strcmp(outcome, "renew") == 0) {
+        if (time_field(ev, "term_ends", &m->term_ends) < 0)
+            return bad(err, "reup", "renew without term_ends");
+        m->terms++;
+        s->reups_renewed++;
+    } else {
+        s->reups_closed++;
+    }
+    return 0;
+}
+
+static int apply_close(struct state *s, const cJSON *ev, struct error *err)
+{
+    struct match *m = event_match(s, ev);
+    const char *reason = str_field(ev, "reason");
+    if (!m || !reason || !match_live(m))
+        return bad(err, "close", "no such live match or no reason");
+    m->phase = MATCH_CLOSED;
+    m->closed_at = s->now;
+    m->next_meeting = 0;
+    m->close_reason = strdup(reason);
+    for (int i = 0; close_reasons[i]; i++)
+        if (strcmp(reason, close_reasons[i]) == 0)
+            s->closes_by_reason[i]++;
+    /* Mentees go back to the pool; they wait from now. */
+    for (int k = 0; k < m->n_mentees; k++)
+        set_waiting(s, m->mentees[k], m->program, s->now);
+    return 0;
+}
+
+static int apply_flag(struct state *s, const cJSON *ev, struct error *err)
+{
+    struct match *m = event_match(s, ev);
+    int p = state_person(s, str_field(ev, "person"));
+    if (!m && p < 0)
+        return bad(err, "flag", "names no match or person");
+    if (m)
+        m->flags++;
+    if (p >= 0)
+        s->people[p].flags++;
+    s->flags++;
+    return 0;
+}
+
+int state_apply(struct state *s, const cJSON *ev, struct error *err)
+{
+    double seq;
+    tdm_time ts;
+    const char *type = str_field(ev, "type");
+    if (!num_field(ev, "seq", &seq) || time_field(ev, "ts", &ts) < 0 || !type)
+        return error_set(err, ERR_INPUT, NULL, 0, "event without seq, ts or type");
+    if ((long long)seq != s->seq + 1)
+        return error_set(err, ERR_INPUT, NULL, 0, "event seq %lld after %lld", (long long)seq, s->seq);
+    if (s->n_events == 0)
+        s->epoch = ts;
+    s->seq = (long long)seq;
+    s->now = ts;
+    s->n_events++;
+
+    if (strcmp(type, "rules") == 0) return apply_rules(s, ev, err);
+    if (strcmp(type, "person") == 0) return apply_person(s, ev, err);
+    if (strcmp(type, "enroll") == 0) return apply_enroll(s, ev, err);
+    if (strcmp(type, "match") == 0) return apply_match(s, ev, err);
+    if (strcmp(type, "meeting") == 0) return apply_meeting(s, ev, err);
+    if (strcmp(type, "goal") == 0) return apply_goal(s, ev, err);
+    if (strcmp(type, "feedback") == 0) return apply_feedback(s, ev, err);
+    if (strcmp(type, "review") == 0) return apply_review(s, ev, err);
+    if (strcmp(type, "reup") == 0) return apply_reup(s, ev, err);
+    if (strcmp(type, "close") == 0) return apply_close(s, ev, err);
+    if (strcmp(type, "flag") == 0) return apply_flag(s, ev, err);
+    if (strcmp(type, "note") == 0) { s->notes++; return 0; }
+    if (strcmp(type, "rule.error") == 0) { s->rule_errors++; return 0; }
+    if (strcmp(type, "intro") == 0) return 0;
+    return error_set(err, ERR_INPUT, NULL, 0, "unknown event type \"%s\"", type);
+}

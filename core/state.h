@@ -1,0 +1,141 @@
+/* state: everything the program knows, rebuilt from facts alone. state_apply is a pure
+ * function of the state and one fact (an event of the log): it never runs Lua, never does I/O
+ * and never reads the clock, so a replay of events.jsonl rebuilds exactly the same state. */
+#ifndef TANDEM_STATE_H
+#define TANDEM_STATE_H
+
+#include <stdbool.h>
+#include <cjson/cJSON.h>
+
+#include "clock.h"
+#include "error.h"
+#include "index.h"
+#include "person.h"
+
+enum role { ROLE_MENTOR, ROLE_MENTEE, ROLE_PEER, ROLE_LEADER, ROLE_ATTENDEE, ROLE_COUNT };
+enum objective { OBJECTIVE_COVERAGE, OBJECTIVE_QUALITY };
+enum match_phase { MATCH_PROPOSED, MATCH_ACTIVE, MATCH_CLOSED, MATCH_REJECTED };
+enum goal_phase { GOAL_SET, GOAL_ACHIEVED, GOAL_DROPPED };
+
+/* A program as declared by the rules and recorded in the `rules` event, so that the
+ * scheduler can be rebuilt from the log without Lua. */
+struct program {
+    char *name;
+    char *model;
+    struct duration term, cadence, review_every, match_every;
+    enum objective objective;
+    bool approve;
+    char **prompts;
+    int n_prompts;
+    bool live;            /* declared by the rules in force */
+};
+
+struct enrollment {
+    int person, program;
+    enum role role;
+    tdm_time waiting_since;   /* when this person (a mentee) last entered the pool */
+};
+
+struct goal {
+    long long id;
+    long long match;
+    char *text, *measure;
+    tdm_time due;             /* 0 when none */
+    enum goal_phase phase;
+    int progress_n;
+};
+
+struct match {
+    long long id;
+    int program;
+    enum match_phase phase;
+    int *mentors, n_mentors;  /* person indices */
+    int *mentees, n_mentees;
+    double score;
+    tdm_time started, term_ends, closed_at;
+    char *close_reason;
+    int terms;                /* 1 for the first term, +1 per renewal */
+    tdm_time next_meeting;    /* the scheduled meeting, 0 when none */
+    int meeting_n;            /* meetings scheduled so far (drives the cadence) */
+    int held, missed, cancelled;
+    int held_at_review, missed_at_review;  /* totals when the last review ran */
+    int reviews;
+    bool reup_open;
+    double feedback_sum;
+    int feedback_n;
+    int flags;
+};
+
+struct person_rec {
+    struct person p;
+    bool left;
+    int flags;
+};
+
+struct state {
+    struct person_rec *people;
+    int n_people, cap_people;
+    struct strmap person_index;
+
+    struct program *programs;
+    int n_programs;
+
+    struct enrollment *enrollments;
+    int n_enrollments, cap_enrollments;
+
+    struct match *matches;          /* matches[i].id == i + 1 */
+    int n_matches, cap_matches;
+
+    struct goal *goals;             /* goals[i].id == i + 1 */
+    int n_goals, cap_goals;
+
+    struct u64set met;              /* unordered person pairs matched in any program */
+    struct u64set met_in_program;   /* the same, per program */
+
+    char **priorities;
+    int n_priorities;
+    char *rules_file, *rules_sha256;
+
+    long long seq;                  /* last applied */
+    tdm_time now;                   /* ts of the last applied event */
+    tdm_time epoch;                 /* ts of the first event: matching ticks count from here */
+
+    /* Counters the report reads. */
+    long long n_events;
+    long long reviews, reups_renewed, reups_closed, flags, notes, rule_errors, feedback_n;
+    double feedback_sum;
+    long long goals_set, goals_achieved, goals_dropped;
+    long long closes_by_reason[8];
+};
+
+extern const char *const role_names[ROLE_COUNT];
+extern const char *const close_reasons[8];   /* completed exited rotated cancelled left stalled rule + NULL */
+
+void state_init(struct state *s);
+void state_free(struct state *s);
+
+/* Applies one committed event. Returns 0, or ERR_INPUT with err->msg when the event
+ * contradicts the state (a log that was not written by this engine). */
+int state_apply(struct state *s, const cJSON *event, struct error *err);
+
+/* Lookups: NULL / -1 when absent. */
+int state_person(const struct state *s, const char *id);
+int state_program(const struct state *s, const char *name);
+struct match *state_match(const struct state *s, long long id);
+int state_enrollment(const struct state *s, int person, int program, enum role role);
+int role_parse(const char *name);   /* -1 when unknown */
+
+/* True when a and b were matched before: in program prog, or in any program when prog < 0. */
+bool state_met(const struct state *s, int a, int b, int prog);
+/* True when one of a, b is the other's manager or above them in the reporting line. */
+bool state_reporting_line(const struct state *s, int a, int b);
+/* Active (or proposed) matches in prog where person is a mentor. */
+int state_mentor_load(const struct state *s, int person, int prog);
+/* True when person has a live (proposed or active) match in prog as a mentee/peer/attendee. */
+bool state_is_matched(const struct state *s, int person, int prog);
+static inline bool match_live(const struct match *m)
+{
+    return m->phase == MATCH_ACTIVE || m->phase == MATCH_PROPOSED;
+}
+
+#endif
