@@ -884,7 +884,7 @@ static bool call_score(lua_State *L, int score_f, int mt, int et, double *out)
         *out = lua_tonumber(L, -2);
     else if (ty != LUA_TNIL && !(ty == LUA_TBOOLEAN && !lua_toboolean(L, -2)))
         raise(L, "score must return a number, nil or false (got %s)", lua_typename(L, ty));
-    lua_pop(L, 1);   /* keeps the reasons (second value) on top for the caller */
+    lua_remove(L, -2);   /* keeps the reasons (second value) on top for the caller */
     return ok;
 }
 

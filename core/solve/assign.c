@@ -319,6 +319,20 @@ static int shortest_path(const struct graph *g, struct search *sr, int s, int t,
     return found;
 }
 
+/* Insertion order: by best gain, highest first, then by index. Strong mentees
+ * first means later ones rarely displace anyone, so potentials stay nearly exact
+ * and searches stay small; it also settles ties toward the stronger claim. */
+struct order { struct lex best; int j; };
+
+static int order_cmp(const void *pa, const void *pb)
+{
+    const struct order *a = pa, *b = pb;
+    int c = lex_cmp(&b->best, &a->best);
+    if (c != 0)
+        return c;
+    return a->j < b->j ? -1 : (a->j > b->j);
+}
+
 int solve_assign(const struct solve_assign_input *in, int *mentor_of)
 {
     int rc = check_input(in);
@@ -357,6 +371,7 @@ int solve_assign(const struct solve_assign_input *in, int *mentor_of)
 
     struct graph g = {.n_nodes = (int)nodes_ll, .n_arcs = (int)arcs_ll};
     struct search sr = {0};
+    struct order *order = NULL;
     size_t nv = (size_t)g.n_nodes, na = (size_t)g.n_arcs;
     g.first = calloc(nv + 1, sizeof *g.first);
     g.fill = malloc(nv * sizeof *g.fill);
@@ -372,7 +387,8 @@ int solve_assign(const struct solve_assign_input *in, int *mentor_of)
     /* A node is settled once per search and scans each arc once, so a search
      * pushes at most one heap entry per arc, plus the source. */
     sr.heap = malloc((na + 1) * sizeof *sr.heap);
-    if (!g.first || !g.fill || !g.to || !g.rev || !g.cap || !g.cost || !sr.pot ||
+    order = malloc((size_t)n * sizeof *order);
+    if (!order || !g.first || !g.fill || !g.to || !g.rev || !g.cap || !g.cost || !sr.pot ||
         !sr.dist || !sr.parent || !sr.touched || !sr.state || !sr.heap) {
         rc = -ENOMEM;
         goto out;
@@ -407,12 +423,21 @@ int solve_assign(const struct solve_assign_input *in, int *mentor_of)
         if (in->capacity[i] > 0)
             add_arc(&g, MENTOR(i), H, in->capacity[i], zero);
 
+    /* Mentees with a pair, strongest first. */
+    int n_order = 0;
+    for (int e = 0; e < n_pairs; e++) {
+        struct lex gain = pair_gain(in, pairs[e].mentee, pairs[e].micro);
+        if (n_order == 0 || order[n_order - 1].j != pairs[e].mentee)
+            order[n_order++] = (struct order){gain, pairs[e].mentee};
+        else if (lex_cmp(&gain, &order[n_order - 1].best) > 0)
+            order[n_order - 1].best = gain;
+    }
+    qsort(order, (size_t)n_order, sizeof *order, order_cmp);
+
     /* With no mentee inserted, every arc out of a mentor goes to H at cost 0, so
      * all-zero potentials are valid. */
-    for (int j = 0; j < n; j++) {
-        const int u = MENTEE(j), back = g.first[u];
-        if (g.first[u + 1] - back == 1)
-            continue;                              /* no pair: j can never be matched */
+    for (int k = 0; k < n_order; k++) {
+        const int u = MENTEE(order[k].j), back = g.first[u];
         for (int a = back + 1; a < g.first[u + 1]; a++) {
             struct lex p = lex_sub(sr.pot[g.to[a]], &g.cost[a]);
             if (a == back + 1 || lex_cmp(&p, &sr.pot[u]) > 0)
@@ -443,6 +468,7 @@ int solve_assign(const struct solve_assign_input *in, int *mentor_of)
 #undef MENTOR
 out:
     free(pairs);
+    free(order);
     free(g.first); free(g.fill); free(g.to); free(g.rev); free(g.cap); free(g.cost);
     free(sr.pot); free(sr.dist); free(sr.parent); free(sr.touched); free(sr.state);
     free(sr.heap);
