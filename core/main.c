@@ -57,7 +57,7 @@ static const char USAGE_TAIL[] =
     "  --type T,..    only these event types (e.g. match,close)\n"
     "  --match ID     only events about this match\n"
     "  --person ID    only events that name this person\n"
-    "  --json         the log's own JSON lines, for jq\n";
+    "  --json         each verified event as one JSON line (crc left out), for jq\n";
 
 static const char USAGE_REPORT[] =
     "usage: tandem report [--state DIR] [--format text|json]\n"
