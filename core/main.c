@@ -11,7 +11,7 @@
 #include "engine.h"
 #include "report.h"
 
-#define VERSION "0.1.0"
+#include "tandem/version.h"
 
 enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2, EXIT_ENGINE = 3 };
 
@@ -476,7 +476,7 @@ int main(int argc, char **argv)
         return argc < 2 ? EXIT_USAGE : EXIT_OK;
     }
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-        printf("tandem %s\n", VERSION);
+        printf("tandem %s\n", TANDEM_VERSION);
         return EXIT_OK;
     }
     const char *verb = argv[1];
