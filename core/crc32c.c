@@ -1,7 +1,10 @@
-/* crc32c: table-driven CRC-32C, one byte per step. No Debian package ships it
- * and the journal needs only a few hundred MB/s, so the small table wins over
- * hardware-specific paths. The table is const: never global mutable state. */
+/* crc32c: CRC-32C for the journal. No Debian package ships it. A byte table
+ * works everywhere; on x86-64 with SSE4.2 the crc32 instruction does the same
+ * about ten times faster (a million-line log is verified at every start).
+ * Both must give identical results; the table is const, never mutable state. */
 #include "crc32c.h"
+
+#include <string.h>
 
 /* crc32c_table[i] is the CRC of the byte i alone under the reflected
  * polynomial 0x82F63B78 (generated once, checked by tests/journal_test.c). */
@@ -51,7 +54,7 @@ static const uint32_t crc32c_table[256] = {
     0xbe2da0a5u, 0x4c4623a6u, 0x5f16d052u, 0xad7d5351u,
 };
 
-uint32_t crc32c(uint32_t crc, const void *buf, size_t len)
+uint32_t crc32c_table_only(uint32_t crc, const void *buf, size_t len)
 {
     const unsigned char *p = buf;
     /* The pre/post inversion lives here so callers can chain calls with the
@@ -60,4 +63,30 @@ uint32_t crc32c(uint32_t crc, const void *buf, size_t len)
     while (len--)
         crc = crc32c_table[(crc ^ *p++) & 0xffu] ^ (crc >> 8);
     return ~crc;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+__attribute__((target("sse4.2"))) static uint32_t crc32c_sse42(uint32_t crc, const void *buf, size_t len)
+{
+    const unsigned char *p = buf;
+    uint64_t c = ~crc;
+    for (; len >= 8; p += 8, len -= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);               /* unaligned load, little-endian as the instruction expects */
+        c = __builtin_ia32_crc32di(c, w);
+    }
+    uint32_t c32 = (uint32_t)c;
+    while (len--)
+        c32 = __builtin_ia32_crc32qi(c32, *p++);
+    return ~c32;
+}
+#endif
+
+uint32_t crc32c(uint32_t crc, const void *buf, size_t len)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (__builtin_cpu_supports("sse4.2"))
+        return crc32c_sse42(crc, buf, len);
+#endif
+    return crc32c_table_only(crc, buf, len);
 }

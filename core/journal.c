@@ -169,6 +169,39 @@ static int fsync_dir(const char *path, struct error *err)
 
 /* ---- the one line judge ------------------------------------------------- */
 
+/* cJSON 1.7.15 cuts a string short at \u0000 or at a \u not followed by four
+ * hex digits, silently (PITFALLS). cJSON never prints either, so a sealed
+ * line holding one was not written by tandem: find them instead of misreading.
+ * Escapes are consumed pairwise from the left, so "\\u0000" (an escaped
+ * backslash, then text) is not mistaken for one. */
+static bool escapes_sound(const char *p, size_t n)
+{
+    const char *end = p + n;
+    while ((p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
+        if (end - p < 2)
+            return false;
+        if (p[1] == 'u') {
+            if (end - p < 6)
+                return false;
+            uint32_t v = 0;
+            for (int i = 2; i < 6; i++) {
+                char c = p[i];
+                int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                        : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+                if (d < 0)
+                    return false;
+                v = v << 4 | (uint32_t)d;
+            }
+            if (v == 0)
+                return false;
+            p += 6;
+        } else {
+            p += 2;
+        }
+    }
+    return true;
+}
+
 /* Checks the object's envelope and its place in the chain; updates nothing. */
 static int check_event(const cJSON *ev, const struct chain *c, const char *path, long long line,
                        long long *seq_out, const char **ts_out, struct error *err)
@@ -199,8 +232,8 @@ static int check_event(const cJSON *ev, const struct chain *c, const char *path,
     long long s = (long long)d;
     if (c->known && s != c->last_seq + 1) {
         if (s <= c->last_seq)
-            return error_set(err, ERR_INPUT, path, (int)line, "seq %lld repeats or goes back (the event before has %lld)",
-                             s, c->last_seq);
+            return error_set(err, ERR_INPUT, path, (int)line,
+                             "seq %lld repeats or goes back (the event before has %lld)", s, c->last_seq);
         return error_set(err, ERR_INPUT, path, (int)line, "seq gap: %lld where %lld was expected", s,
                          c->last_seq + 1);
     }
@@ -240,9 +273,12 @@ static int verify_line(char *p, size_t n, struct chain *c, const char *path, lon
     /* The crc is checked before parsing: nothing in a damaged line is trusted. */
     uint32_t computed = crc32c(0, p, n - CRC_SUFFIX);
     if (computed != stored)
-        return error_set(err, LINE_DAMAGED, path, ln, "crc mismatch: the line says %08" PRIx32 ", its bytes give %08" PRIx32,
-                         stored, computed);
+        return error_set(err, LINE_DAMAGED, path, ln,
+                         "crc mismatch: the line says %08" PRIx32 ", its bytes give %08" PRIx32, stored, computed);
 
+    if (!escapes_sound(p, n - CRC_SUFFIX))
+        return error_set(err, ERR_INPUT, path, ln,
+                         "a \\u escape that cJSON would misread (\\u0000, or not four hex digits)");
     char saved = p[n];
     p[n] = '\0';
     const char *end = NULL;
@@ -467,7 +503,8 @@ static int scan_resume(struct scan *s, long long start, struct error *err)
     return rc;
 }
 
-/* Opens path read-only for a scan from start (checked to be a line start). */
+/* Prepares a scan of the open fd from start (checked to be a line start),
+ * finding where its data ends and, when resuming, the seq/ts to carry on from. */
 static int scan_begin(struct scan *s, int fd, const char *path, long long start, struct error *err)
 {
     memset(s, 0, sizeof *s);
@@ -613,7 +650,8 @@ int journal_open(const char *path, bool truncate, FILE *report, struct journal *
     if (flock(j->fd, LOCK_EX | LOCK_NB) != 0) {
         if (errno == EWOULDBLOCK)
             rc = error_set(err, ERR_INPUT, path, 0,
-                           "the event log is in use by another tandem (it holds the lock); stop it or use another --state");
+                           "the event log is in use by another tandem (it holds the lock); "
+                           "stop it or use another --state");
         else
             rc = error_set(err, ERR_SYSTEM, path, 0, "cannot lock the event log: %s", strerror(errno));
         goto fail;
@@ -662,11 +700,17 @@ long long journal_end_offset(const struct journal *j)
     return j->size;
 }
 
+/* After a failed commit nothing is written until an operator reopens the log. */
+static int refuse_failed(const struct journal *j, struct error *err)
+{
+    return error_set(err, ERR_SYSTEM, j->path, 0,
+                     "the event log failed earlier (%s); nothing more is written until it is reopened", j->failure);
+}
+
 int journal_append(struct journal *j, const cJSON *event, struct error *err)
 {
     if (j->failed)
-        return error_set(err, ERR_SYSTEM, j->path, 0, "the event log failed earlier (%s); nothing more is written until it is reopened",
-                         j->failure);
+        return refuse_failed(j, err);
     if (!cJSON_IsObject(event) || event->child == NULL)
         return error_set(err, ERR_INPUT, NULL, 0, "event refused: not a JSON object starting with seq, ts, type");
     char *text = cJSON_PrintUnformatted(event);
@@ -719,8 +763,7 @@ out:
 int journal_commit(struct journal *j, enum journal_sync sync, struct error *err)
 {
     if (j->failed)
-        return error_set(err, ERR_SYSTEM, j->path, 0, "the event log failed earlier (%s); nothing more is written until it is reopened",
-                         j->failure);
+        return refuse_failed(j, err);
     if (j->len == 0)
         return 0;
     const char *what = "write";
