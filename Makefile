@@ -6,8 +6,9 @@ CC      ?= gcc
 PKGS    := lua5.4 libuv libcjson nettle
 BUILD   := build
 
+# CFLAGS is yours to set (make CFLAGS="-O1 -g -fsanitize=address,undefined"); the rest is always on.
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Icore
+TFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Icore
 LDLIBS  += -lcsv -lm
 
 CORE_SRC  := $(filter-out core/main.c,$(wildcard core/*.c core/solve/*.c plugins/*/*.c))
@@ -15,7 +16,7 @@ CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC  := $(wildcard tests/*_test.c)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit-test e2e-test demo install clean
+.PHONY: all deps test unit-test e2e-test asan-test demo install clean
 all: $(BUILD)/tandem
 
 # pkg-config flags are read only after deps has run, so a fresh machine works.
@@ -32,18 +33,18 @@ PKG_LIBS   = $(shell cat $(BUILD)/.libs 2>/dev/null)
 
 $(BUILD)/%.o: %.c | $(BUILD)/.deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(TFLAGS) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/libtandem.a: $(CORE_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
 $(BUILD)/tandem: $(BUILD)/core/main.o $(BUILD)/libtandem.a
-	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+	$(CC) $(TFLAGS) $(CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
 $(BUILD)/tests/%: tests/%.c $(BUILD)/libtandem.a | $(BUILD)/.deps
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(BUILD)/libtandem.a $(PKG_LIBS) -lcriterion $(LDLIBS)
+	$(CC) $(TFLAGS) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(BUILD)/libtandem.a $(PKG_LIBS) -lcriterion $(LDLIBS)
 
 unit-test: $(TEST_BIN)
 	@fail=0; for t in $(TEST_BIN); do echo "== $$t"; $$t --jobs 2 || fail=1; done; exit $$fail
@@ -52,6 +53,13 @@ e2e-test: $(BUILD)/tandem
 	python3 tests/e2e/run.py
 
 test: unit-test e2e-test
+
+# The whole suite again, built with AddressSanitizer and UBSan into build-asan/.
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+asan-test:
+	$(MAKE) BUILD=build-asan CFLAGS="$(ASAN_FLAGS)" unit-test
+	$(MAKE) BUILD=build-asan CFLAGS="$(ASAN_FLAGS)" build-asan/tandem
+	TANDEM_BIN=$(CURDIR)/build-asan/tandem python3 tests/e2e/run.py
 
 demo: $(BUILD)/tandem
 	$(BUILD)/tandem simulate rules/examples/acme.lua --people rules/examples/people.csv \
@@ -64,6 +72,6 @@ install: $(BUILD)/tandem
 	cp -R rules $(DESTDIR)$(PREFIX)/share/tandem/
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-asan
 
 -include $(CORE_OBJ:.o=.d) $(BUILD)/core/main.d

@@ -6,7 +6,7 @@ import tempfile
 import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-TANDEM = os.path.join(ROOT, "build", "tandem")
+TANDEM = os.environ.get("TANDEM_BIN") or os.path.join(ROOT, "build", "tandem")
 EXAMPLE_RULES = os.path.join(ROOT, "rules", "examples", "acme.lua")
 EXAMPLE_PEOPLE = os.path.join(ROOT, "rules", "examples", "people.csv")
 
