@@ -1,6 +1,7 @@
 /* people_csv: reads an HRIS export with libcsv and turns each good row into a person.
  * libcsv does the RFC 4180 parsing; this file only counts physical lines (libcsv reports
- * no positions), checks every cell, and never rewrites or silently drops a value. */
+ * no positions) and checks every cell. It must never change a value beyond trimming its
+ * ends, nor drop a row without a FILE:LINE saying why. */
 #include "people_csv.h"
 
 #include <ctype.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include <csv.h>
 
@@ -55,17 +57,20 @@ struct reader {
     bool skipping;      /* after a malformed quote: drop bytes up to the end of the line */
     bool at_break;      /* the last byte fed ended a line */
 
-    struct field *fields;  /* the record's cells, at most n_keep of them */
+    struct field *fields;  /* the record's cells, at most the header's width + 1 of them */
     int n_fields;          /* stored */
     int n_total;           /* seen, stored or not */
     int cap_fields;
 
     bool have_header;
     char **cols;           /* header names as written, trimmed */
+    bool *custom;          /* cols[i] is not a standard column: its cells go to attrs */
     int n_cols;
     int col_of[COL_N];     /* header index of each standard column, or -1 */
 
     struct idset ids;
+    char *zones[64];       /* zones already found valid: a file has few, and each check opens a file */
+    int n_zones;
     int stop;              /* a negative code once the import must end */
 };
 
@@ -309,24 +314,20 @@ static void on_field(void *buf, size_t len, void *data)
 static bool cell_ok(const struct reader *r, int i, struct why *w)
 {
     const struct field *f = &r->fields[i];
+    size_t at = 0;
+    if (f->s && person_utf8_valid(f->s, f->len, &at))
+        return true;
     char label[4 * SHOW_MAX + 32];
     col_label(r, i, label, sizeof label);
-    if (f->s == NULL) {
+    if (f->s == NULL)
         why_add(w, "%s: %zu bytes, over the %d KiB limit for one field", label, f->len,
                 PEOPLE_CSV_FIELD_MAX / 1024);
-        return false;
-    }
-    if (memchr(f->s, '\0', f->len)) {
+    else if (f->s[at] == '\0')
         why_add(w, "%s: contains a NUL byte", label);
-        return false;
-    }
-    size_t at;
-    if (!person_utf8_valid(f->s, f->len, &at)) {
+    else
         why_add(w, "%s: not valid UTF-8 (byte 0x%02X at offset %zu); the file looks like "
                 "Windows-1252 or Latin-1: save it as UTF-8", label, (unsigned char)f->s[at], at);
-        return false;
-    }
-    return true;
+    return false;
 }
 
 static void on_header(struct reader *r)
@@ -355,7 +356,8 @@ static void on_header(struct reader *r)
         return;
     }
     r->cols = calloc((size_t)r->n_fields, sizeof *r->cols);
-    if (r->cols == NULL) {
+    r->custom = calloc((size_t)r->n_fields, sizeof *r->custom);
+    if (r->cols == NULL || r->custom == NULL) {
         fatal(r, ERR_SYSTEM, line, "out of memory");
         return;
     }
@@ -376,9 +378,12 @@ static void on_header(struct reader *r)
                       j + 1, show(a, sizeof a, r->cols[j]), i + 1, show(b, sizeof b, r->cols[i]));
                 return;
             }
+        r->custom[i] = true;
         for (int k = 0; k < COL_N; k++)
-            if (strcasecmp(r->cols[i], person_columns[k]) == 0)
+            if (strcasecmp(r->cols[i], person_columns[k]) == 0) {
                 r->col_of[k] = i;
+                r->custom[i] = false;
+            }
     }
     if (r->col_of[COL_ID] < 0) {
         fatal(r, ERR_INPUT, line, "the header has no 'id' column");
@@ -449,6 +454,19 @@ static bool looks_scientific(const char *s)
     return true;
 }
 
+static bool zone_ok(struct reader *r, const char *name)
+{
+    for (int i = 0; i < r->n_zones; i++)
+        if (strcmp(r->zones[i], name) == 0)
+            return true;
+    if (!timezone_valid(name))
+        return false;
+    if (r->n_zones < (int)(sizeof r->zones / sizeof r->zones[0]) &&
+        (r->zones[r->n_zones] = strdup(name)) != NULL)
+        r->n_zones++;
+    return true;
+}
+
 static int set_text(char **dst, const char *v)
 {
     if (v == NULL)
@@ -494,7 +512,7 @@ static int build_person(struct reader *r, struct person *p, struct why *w)
     if ((s = cell(r, COL_CAPACITY)) && !parse_int(s, 0, PERSON_CAPACITY_MAX, &p->capacity))
         why_add(w, "%s: '%s' is not a whole number from 0 to %d", LABEL(COL_CAPACITY),
                 show(v, sizeof v, s), PERSON_CAPACITY_MAX);
-    if ((s = cell(r, COL_TIMEZONE)) && !timezone_valid(s))
+    if ((s = cell(r, COL_TIMEZONE)) && !zone_ok(r, s))
         why_add(w, "%s: '%s' is not an IANA time zone (like Europe/Berlin)", LABEL(COL_TIMEZONE),
                 show(v, sizeof v, s));
     if ((s = cell(r, COL_MANAGER))) {
@@ -513,13 +531,13 @@ static int build_person(struct reader *r, struct person *p, struct why *w)
 
     int n_custom = 0;
     for (int i = 0; i < r->n_cols; i++)
-        n_custom += !person_is_column(r->cols[i]) && r->fields[i].s[0] != '\0';
+        n_custom += r->custom[i] && r->fields[i].s[0] != '\0';
     if (rc == 0 && n_custom > 0) {
         p->attrs = calloc((size_t)n_custom, sizeof *p->attrs);
         if (p->attrs == NULL)
             rc = ERR_SYSTEM;
         for (int i = 0; rc == 0 && i < r->n_cols; i++) {
-            if (person_is_column(r->cols[i]) || r->fields[i].s[0] == '\0')
+            if (!r->custom[i] || r->fields[i].s[0] == '\0')
                 continue;
             struct attr *a = &p->attrs[p->n_attrs++];
             a->key = strdup(r->cols[i]);
@@ -739,6 +757,11 @@ int people_csv_read(const char *path, people_csv_row_fn fn, void *ctx, FILE *err
     FILE *f = fopen(path, "rb");
     if (f == NULL)
         return error_set(err, ERR_INPUT, path, 0, "cannot open: %s", strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        return error_set(err, ERR_INPUT, path, 0, "is a directory, not a CSV file");
+    }
     unsigned char *buf = malloc(READ_BLOCK);
     if (buf == NULL) {
         fclose(f);
@@ -773,7 +796,10 @@ int people_csv_read(const char *path, people_csv_row_fn fn, void *ctx, FILE *err
     for (int i = 0; i < r.n_cols; i++)
         free(r.cols[i]);
     free(r.cols);
+    free(r.custom);
     idset_free(&r.ids);
+    for (int i = 0; i < r.n_zones; i++)
+        free(r.zones[i]);
     csv_free(&r.parser);
     free(buf);
     fclose(f);

@@ -419,6 +419,8 @@ static int attrs_from_json(const cJSON *v, struct person *p, struct error *err)
     int n = cJSON_GetArraySize(v);
     if (n == 0)
         return 0;
+    if (n > PERSON_ATTRS_MAX)  /* as many as a CSV may have columns; also keeps the check below short */
+        return refuse(err, "attrs", "has more keys than a people file may have columns");
     p->attrs = calloc((size_t)n, sizeof *p->attrs);
     if (p->attrs == NULL)
         return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
@@ -519,8 +521,10 @@ int person_from_json(const cJSON *obj, struct person *out, struct error *err)
      * otherwise silently take the last one. */
     const cJSON *v;
     cJSON_ArrayForEach(v, obj) {
-        if (v->string == NULL)
+        if (v->string == NULL) {
+            person_free(out);
             return error_set(err, ERR_INPUT, NULL, 0, "person: a field has no name");
+        }
         for (const cJSON *w = obj->child; w != v; w = w->next)
             if (strcmp(w->string, v->string) == 0) {
                 person_free(out);
@@ -535,6 +539,10 @@ int person_from_json(const cJSON *obj, struct person *out, struct error *err)
     if (out->id == NULL) {
         person_free(out);
         return refuse(err, "id", "is missing");
+    }
+    if (out->manager && strcmp(out->manager, out->id) == 0) {
+        person_free(out);
+        return refuse(err, "manager", "is the person's own id");
     }
     return 0;
 }

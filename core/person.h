@@ -14,6 +14,7 @@
 #define PERSON_ID_MAX    64     /* bytes in an id */
 #define PERSON_LEVEL_MAX 15
 #define PERSON_CAPACITY_MAX 1000
+#define PERSON_ATTRS_MAX 1024   /* custom fields; the people CSV allows no more columns */
 
 /* A sorted (strcmp order), duplicate-free set of strings; owns v and every v[i].
  * The zero value {NULL, 0} is the empty set. */
@@ -84,15 +85,17 @@ bool timezone_valid(const char *name);
 cJSON *person_to_json(const struct person *p);
 
 /* The inverse of person_to_json, validating every field: the object's keys are case-sensitive
- * and unknown or repeated ones are refused; id (and manager) must be valid ids; strings must be
- * non-empty valid UTF-8 without NUL; level an integer 1..15, capacity an integer 0..1000
- * (absent: 1), tenure_years a finite number >= 0 (absent: NAN); skills/wants/tags arrays of
- * non-empty strings without ';'; attrs an object of non-empty strings whose keys are not
- * standard column names. The timezone is checked for form only, not against this machine's
+ * and unknown or repeated ones are refused; id (and manager) must be valid ids, the manager
+ * not the person's own id; strings must be non-empty valid UTF-8 without NUL (a "\u0000"
+ * has already cut the string inside cJSON: the caller checks raw text for it); level an
+ * integer 1..15, capacity an integer 0..1000 (absent: 1), tenure_years a finite number >= 0
+ * (absent: NAN); skills/wants/tags arrays of
+ * non-empty strings without ';'; attrs an object of at most PERSON_ATTRS_MAX non-empty
+ * strings whose keys are unique and not standard column names. The timezone is checked for form only, not against this machine's
  * zoneinfo, so a log replays the same everywhere.
  * Fills *out (uninitialized is fine); the caller frees it with person_free. Returns 0, or
- * ERR_INPUT with err->msg naming the field (out is then left empty), or ERR_SYSTEM when out
- * of memory. */
+ * ERR_INPUT with err->msg ("person: level must be ...") naming the field, or ERR_SYSTEM when
+ * out of memory; on failure out is left empty (person_free on it is harmless). err may be NULL. */
 int person_from_json(const cJSON *obj, struct person *out, struct error *err);
 
 /* The standard column names of SPEC 1 in order, NULL-terminated ("id", "name", ..., "plan").
