@@ -92,8 +92,16 @@ static tdm_time review_due(const struct engine *e, const struct match *m)
     return clock_add(m->started, program_of(e, m)->review_every, m->reviews + 1);
 }
 
+/* In simulate the program's admin answers a proposal the next day. */
+static tdm_time approval_due(const struct match *m)
+{
+    return m->started + 86400;
+}
+
 static void schedule_match(struct engine *e, const struct match *m)
 {
+    if (m->phase == MATCH_PROPOSED && e->simulating)
+        schedule_push(e->due, (struct due){ approval_due(m), DUE_APPROVAL, m->id });
     if (m->phase != MATCH_ACTIVE)
         return;
     if (m->next_meeting)
@@ -489,6 +497,23 @@ static int tick_reup(struct cmd_ctx *x, struct match *m, struct error *err)
 
 struct waiter { int person; tdm_time since; };
 
+/* A proposed match approved starts its term now; a rejected one returns its mentees to the pool. */
+static int tick_approval(struct cmd_ctx *x, struct match *m, struct error *err)
+{
+    struct engine *e = x->e;
+    long long id = m->id;
+    bool yes = sim_approves(&e->sim, id);
+    cJSON *f = fact(e, "match");
+    cJSON_AddNumberToObject(f, "match", (double)id);
+    cJSON_AddStringToObject(f, "phase", yes ? "approved" : "rejected");
+    if (yes)
+        add_time(f, "term_ends", clock_add(clock_now(&e->clock), program_of(e, m)->term, 1));
+    int rc = commit(e, f, x->depth, err);
+    if (rc < 0 || !yes)
+        return rc;
+    return schedule_next_meeting(x, state_match(&e->state, id), err);
+}
+
 static int cmp_waiter(const void *a, const void *b)
 {
     const struct waiter *x = a, *y = b;
@@ -615,6 +640,8 @@ static bool due_current(struct engine *e, const struct due *d)
     if (d->kind == DUE_MATCH)
         return d->key < e->n_ticks && e->next_tick[d->key] == d->when;
     const struct match *m = state_match(&e->state, d->key);
+    if (d->kind == DUE_APPROVAL)
+        return m && m->phase == MATCH_PROPOSED && approval_due(m) == d->when;
     if (!m || m->phase != MATCH_ACTIVE)
         return false;
     switch (d->kind) {
@@ -651,6 +678,7 @@ static int fire_due(struct engine *e, const struct due *d, struct error *err)
     }
     struct match *m = state_match(&e->state, d->key);
     switch (d->kind) {
+    case DUE_APPROVAL: return tick_approval(&x, m, err);
     case DUE_MEETING: return tick_meeting(&x, m, err);
     case DUE_REVIEW: return tick_review(&x, m, err);
     case DUE_REUP: return tick_reup(&x, m, err);

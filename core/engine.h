@@ -20,7 +20,7 @@
 
 #define ENGINE_MAX_DEPTH 8
 
-enum due_kind { DUE_MEETING, DUE_REVIEW, DUE_REUP, DUE_MATCH };
+enum due_kind { DUE_APPROVAL, DUE_MEETING, DUE_REVIEW, DUE_REUP, DUE_MATCH };
 
 struct engine_options {
     const char *state_dir;      /* created 0700 if absent */

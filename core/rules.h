@@ -30,6 +30,7 @@ struct sim_params {
     double renew;             /* chance a party chooses renew at re-up */
     double goal_progress;     /* chance an open goal moves at a review */
     double spread;            /* how much matches differ from the average (0-1) */
+    double approve;           /* chance an admin approves a proposed match (approve = true) */
 };
 
 struct rules_handler {

@@ -6,7 +6,7 @@
 
 #include "index.h"
 
-enum { DRAW_CHEMISTRY = 1, DRAW_MEETING, DRAW_RATING, DRAW_GOAL_MOVE, DRAW_GOAL_DONE, DRAW_RENEW };
+enum { DRAW_CHEMISTRY = 1, DRAW_MEETING, DRAW_RATING, DRAW_GOAL_MOVE, DRAW_GOAL_DONE, DRAW_RENEW, DRAW_APPROVE };
 
 static double uniform(const struct sim *s, int kind, long long a, long long b, long long c)
 {
@@ -58,4 +58,9 @@ bool sim_goal_achieved(const struct sim *s, long long goal, int n)
 bool sim_renews(const struct sim *s, long long match, int who, int term)
 {
     return uniform(s, DRAW_RENEW, match, who, term) < shifted(s, s->p.renew, match);
+}
+
+bool sim_approves(const struct sim *s, long long match)
+{
+    return uniform(s, DRAW_APPROVE, match, 0, 0) < s->p.approve;
 }

@@ -23,6 +23,8 @@ int sim_rating(const struct sim *s, long long match, int who, int n);
 /* Whether an open goal moves at review n, and whether it is then achieved. */
 bool sim_goal_moves(const struct sim *s, long long goal, int n);
 bool sim_goal_achieved(const struct sim *s, long long goal, int n);
+/* Whether the program's admin approves a proposed match (simulate only). */
+bool sim_approves(const struct sim *s, long long match);
 /* Whether person index `who` chooses renew at the end of term `term`. */
 bool sim_renews(const struct sim *s, long long match, int who, int term);
 

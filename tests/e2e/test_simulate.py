@@ -223,3 +223,37 @@ class Determinism(TandemCase):
         self.simulate(state="s", days="60")
         self.assertGreater(len(read_log(a)), first)
         self.assertEqual(read_log(a)[0]["seq"], 1)
+
+
+class Approval(TandemCase):
+    def test_proposed_matches_wait_for_the_simulated_admin(self):
+        rules = self.write("r.lua", 'tandem.program { name = "core", model = "one_to_one", approve = true }\n'
+                                    'tandem.simulation { approve = 0.5 }\n')
+        rows = ["id,level,department,capacity"] + [f"m{i},8,D{i},4" for i in range(5)] + \
+               [f"e{i},3,E,1" for i in range(8)]
+        people = self.write("people.csv", "\n".join(rows) + "\n")
+        _, state = self.simulate(rules=rules, people=people, days="60")
+        events = read_log(state)
+        proposed = {e["match"]: e for e in events if e["type"] == "match" and e["phase"] == "proposed"}
+        answers = {e["match"]: e for e in events if e["type"] == "match" and e["phase"] in ("approved", "rejected")}
+        self.assertTrue(proposed)
+        self.assertEqual(set(proposed), set(answers))
+        phases = collections.Counter(e["phase"] for e in answers.values())
+        self.assertGreater(phases["approved"], 0)
+        self.assertGreater(phases["rejected"], 0)
+        for mid, a in answers.items():
+            self.assertEqual(ts(a["ts"]) - ts(proposed[mid]["ts"]), datetime.timedelta(days=1))
+            meetings = [e for e in events if e["type"] == "meeting" and e["match"] == mid]
+            if a["phase"] == "rejected":
+                self.assertEqual(meetings, [])
+            else:
+                self.assertTrue(all(e["seq"] > a["seq"] for e in meetings))
+                self.assertEqual(a["term_ends"], (add_months(ts(a["ts"]), 6)).strftime("%Y-%m-%dT%H:%M:%SZ"))
+        rejected = [proposed[m] for m, a in answers.items() if a["phase"] == "rejected"]
+        again = [e for e in proposed.values() for r in rejected
+                 if e["seq"] > r["seq"] and e["mentees"] == r["mentees"]]
+        self.assertTrue(again, "a rejected mentee is proposed again")
+        for r in rejected:
+            later = [e for e in proposed.values() if e["seq"] > r["seq"]]
+            self.assertFalse([e for e in later if (e["mentors"], e["mentees"]) == (r["mentors"], r["mentees"])],
+                             "a rejected pair proposed again")
