@@ -1,0 +1,44 @@
+/* engine_internal: what the engine's own files (engine.c, commands.c, ticks.c) share.
+ * Not a door for any other room: the verbs use engine.h only. */
+#ifndef TANDEM_ENGINE_INTERNAL_H
+#define TANDEM_ENGINE_INTERNAL_H
+
+#include "engine.h"
+
+/* The command in hand: how deep in a cascade it is, and the rule that asked for it. */
+struct cmd_ctx {
+    struct engine *e;
+    int depth;
+    const char *rule;     /* FILE:LINE when the command is a rule's action, else NULL */
+};
+
+/* engine.c: facts. A fact is made with seq = state seq + 1 and must be committed before
+ * the next is made. engine_commit journals, applies and queues it; it takes ownership. */
+cJSON *engine_fact(struct engine *e, const char *type);
+void engine_add_time(cJSON *o, const char *k, tdm_time t);
+int engine_commit(struct engine *e, cJSON *f, int depth, struct error *err);
+int engine_rule_error(struct engine *e, const char *where, long long cause, const char *message, int depth,
+                      struct error *err);
+const struct program *engine_program_of(const struct engine *e, const struct match *m);
+tdm_time engine_review_due(const struct engine *e, const struct match *m);
+tdm_time engine_approval_due(const struct match *m);
+int engine_rules_prog(const struct engine *e, int state_prog);
+void engine_rules_context(struct engine *e);
+int engine_enroll_person(struct cmd_ctx *x, int person, long long cause, struct error *err);
+
+/* commands.c: the named commands (ctl lines, rule actions, CSV rows). Each validates
+ * against the state first and makes facts only when the whole command is acceptable;
+ * a refusal is ERR_INPUT with the reason and no fact. */
+const char *cmd_str(const cJSON *c, const char *k);
+struct match *cmd_match(struct engine *e, const cJSON *c);
+int cmd_refuse(struct error *err, const char *fmt, const char *arg);
+int commands_exec(struct engine *e, const cJSON *c, int depth, const char *rule, struct error *err);
+int commands_close_match(struct cmd_ctx *x, const struct match *m, const char *reason, const char *text,
+                         struct error *err);
+
+/* ticks.c: what falls due (matching, meetings, reviews, re-ups, approvals). */
+int ticks_schedule_meeting(struct cmd_ctx *x, const struct match *m, struct error *err);
+bool ticks_current(struct engine *e, const struct due *d);
+int ticks_fire(struct engine *e, const struct due *d, struct error *err);
+
+#endif

@@ -1,0 +1,335 @@
+/* ticks: what falls due on the schedule — matching ticks, meetings, reviews, re-ups and
+ * approvals. In simulate the behaviour model answers for people; on a real clock the
+ * parties answer over the control socket and ticks only open the moment. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_internal.h"
+
+int ticks_schedule_meeting(struct cmd_ctx *x, const struct match *m, struct error *err)
+{
+    struct engine *e = x->e;
+    cJSON *f = engine_fact(e, "meeting");
+    cJSON_AddNumberToObject(f, "match", (double)m->id);
+    cJSON_AddStringToObject(f, "phase", "scheduled");
+    engine_add_time(f, "at", clock_add(m->started, engine_program_of(e, m)->cadence, m->meeting_n + 1));
+    return engine_commit(e, f, x->depth, err);
+}
+
+static cJSON *id_list(const struct state *s, const int *idx, int n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; i < n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateString(s->people[idx[i]].p.id));
+    return a;
+}
+
+static int tick_meeting(struct cmd_ctx *x, struct match *m, struct error *err)
+{
+    struct engine *e = x->e;
+    if (!e->simulating)
+        return 0;   /* on a real clock, people report meetings over the control socket */
+    const struct program *p = engine_program_of(e, m);
+    bool held = sim_meeting_held(&e->sim, m->id, m->meeting_n);
+    long long id = m->id;
+    cJSON *f = engine_fact(e, "meeting");
+    cJSON_AddNumberToObject(f, "match", (double)id);
+    cJSON_AddStringToObject(f, "phase", held ? "held" : "missed");
+    engine_add_time(f, "at", m->next_meeting);
+    if (held) {
+        cJSON *att = id_list(&e->state, m->mentors, m->n_mentors);
+        for (int i = 0; i < m->n_mentees; i++)
+            cJSON_AddItemToArray(att, cJSON_CreateString(e->state.people[m->mentees[i]].p.id));
+        cJSON_AddItemToObject(f, "attendees", att);
+        cJSON_AddItemToObject(f, "guests", cJSON_CreateArray());
+        if (p->n_prompts > 0)
+            cJSON_AddStringToObject(f, "prompt", p->prompts[m->held % p->n_prompts]);
+    }
+    int rc = engine_commit(e, f, x->depth, err);
+    if (rc < 0)
+        return rc;
+    m = state_match(&e->state, id);
+    return ticks_schedule_meeting(x, m, err);
+}
+
+static int sim_feedback(struct cmd_ctx *x, const struct match *m, struct error *err)
+{
+    struct engine *e = x->e;
+    long long id = m->id;
+    int n = m->n_mentors + m->n_mentees;
+    for (int i = 0; i < n; i++) {
+        const struct match *cur = state_match(&e->state, id);
+        int who = i < cur->n_mentors ? cur->mentors[i] : cur->mentees[i - cur->n_mentors];
+        cJSON *f = engine_fact(e, "feedback");
+        cJSON_AddNumberToObject(f, "match", (double)id);
+        cJSON_AddStringToObject(f, "from", e->state.people[who].p.id);
+        cJSON_AddNumberToObject(f, "rating", sim_rating(&e->sim, id, who, cur->reviews + 1));
+        int rc = engine_commit(e, f, x->depth, err);
+        if (rc < 0)
+            return rc;
+    }
+    /* Open goals move now and then. */
+    for (int g = 0; g < e->state.n_goals; g++) {
+        const struct goal *goal = &e->state.goals[g];
+        if (goal->match != id || goal->phase != GOAL_SET)
+            continue;
+        int review = state_match(&e->state, id)->reviews + 1;
+        if (!sim_goal_moves(&e->sim, goal->id, review))
+            continue;
+        bool done = sim_goal_achieved(&e->sim, goal->id, review);
+        cJSON *f = engine_fact(e, "goal");
+        cJSON_AddNumberToObject(f, "match", (double)id);
+        cJSON_AddNumberToObject(f, "goal", (double)goal->id);
+        cJSON_AddStringToObject(f, "phase", done ? "achieved" : "progress");
+        int rc = engine_commit(e, f, x->depth, err);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int tick_review(struct cmd_ctx *x, struct match *m, struct error *err)
+{
+    struct engine *e = x->e;
+    long long id = m->id;
+    if (e->simulating) {
+        int rc = sim_feedback(x, m, err);
+        if (rc < 0)
+            return rc;
+        m = state_match(&e->state, id);
+    }
+    int open = 0, achieved = 0;
+    for (int g = 0; g < e->state.n_goals; g++) {
+        const struct goal *goal = &e->state.goals[g];
+        if (goal->match == id) {
+            open += goal->phase == GOAL_SET;
+            achieved += goal->phase == GOAL_ACHIEVED;
+        }
+    }
+    cJSON *f = engine_fact(e, "review");
+    cJSON_AddNumberToObject(f, "match", (double)id);
+    cJSON_AddNumberToObject(f, "n", m->reviews + 1);
+    cJSON_AddNumberToObject(f, "meetings_held", m->held - m->held_at_review);
+    cJSON_AddNumberToObject(f, "meetings_missed", m->missed - m->missed_at_review);
+    cJSON_AddNumberToObject(f, "held_total", m->held);
+    cJSON_AddNumberToObject(f, "missed_total", m->missed);
+    cJSON_AddNumberToObject(f, "goals_open", open);
+    cJSON_AddNumberToObject(f, "goals_achieved", achieved);
+    if (m->feedback_n > 0)
+        cJSON_AddNumberToObject(f, "feedback_avg", round(m->feedback_sum / m->feedback_n * 100) / 100);
+    else
+        cJSON_AddNullToObject(f, "feedback_avg");
+    return engine_commit(e, f, x->depth, err);
+}
+
+static int tick_reup(struct cmd_ctx *x, struct match *m, struct error *err)
+{
+    struct engine *e = x->e;
+    long long id = m->id;
+    cJSON *f = engine_fact(e, "reup");
+    cJSON_AddNumberToObject(f, "match", (double)id);
+    cJSON_AddStringToObject(f, "phase", "open");
+    engine_add_time(f, "term_ends", m->term_ends);
+    int rc = engine_commit(e, f, x->depth, err);
+    if (rc < 0 || !e->simulating)
+        return rc;   /* on a real clock the parties answer over the control socket */
+
+    m = state_match(&e->state, id);
+    cJSON *decisions = cJSON_CreateObject();
+    int renew = 0, n = m->n_mentors + m->n_mentees;
+    for (int i = 0; i < n; i++) {
+        int who = i < m->n_mentors ? m->mentors[i] : m->mentees[i - m->n_mentors];
+        bool yes = sim_renews(&e->sim, id, who, m->terms);
+        renew += yes;
+        cJSON_AddStringToObject(decisions, e->state.people[who].p.id, yes ? "renew" : "exit");
+    }
+    f = engine_fact(e, "reup");
+    cJSON_AddNumberToObject(f, "match", (double)id);
+    cJSON_AddStringToObject(f, "phase", "decided");
+    cJSON_AddItemToObject(f, "decisions", decisions);
+    cJSON_AddStringToObject(f, "outcome", renew == n ? "renew" : "close");
+    if (renew == n)
+        engine_add_time(f, "term_ends", clock_add(m->term_ends, engine_program_of(e, m)->term, 1));
+    if ((rc = engine_commit(e, f, x->depth, err)) < 0 || renew == n)
+        return rc;
+    /* Renew only when all renew; no one renewing is a completed term, a split a no-fault exit. */
+    return commands_close_match(x, state_match(&e->state, id), renew == 0 ? "completed" : "exited", NULL, err);
+}
+
+struct waiter { int person; tdm_time since; };
+
+/* A proposed match approved starts its term now; a rejected one returns its mentees to the pool. */
+static int tick_approval(struct cmd_ctx *x, struct match *m, struct error *err)
+{
+    struct engine *e = x->e;
+    long long id = m->id;
+    bool yes = sim_approves(&e->sim, id);
+    cJSON *f = engine_fact(e, "match");
+    cJSON_AddNumberToObject(f, "match", (double)id);
+    cJSON_AddStringToObject(f, "phase", yes ? "approved" : "rejected");
+    if (yes)
+        engine_add_time(f, "term_ends", clock_add(clock_now(&e->clock), engine_program_of(e, m)->term, 1));
+    int rc = engine_commit(e, f, x->depth, err);
+    if (rc < 0 || !yes)
+        return rc;
+    return ticks_schedule_meeting(x, state_match(&e->state, id), err);
+}
+
+static int cmp_waiter(const void *a, const void *b)
+{
+    const struct waiter *x = a, *y = b;
+    if (x->since != y->since)
+        return x->since < y->since ? -1 : 1;
+    return x->person - y->person;
+}
+
+/* Checks a group the model proposed against what holds whatever the model says. */
+static const char *group_invalid(struct engine *e, int sp, const struct rules_program *rp,
+                                 const struct rules_group *g, const bool *taken)
+{
+    const struct state *s = &e->state;
+    if (g->n_mentors < 1 || g->n_mentees < 1)
+        return "a group needs at least one mentor and one mentee";
+    for (int i = 0; i < g->n_mentors; i++)
+        if (s->people[g->mentors[i]].left || state_enrollment(s, g->mentors[i], sp, ROLE_MENTOR) < 0)
+            return "a mentor is not enrolled as a mentor";
+    for (int j = 0; j < g->n_mentees; j++) {
+        int p = g->mentees[j];
+        if (s->people[p].left || state_enrollment(s, p, sp, ROLE_MENTEE) < 0)
+            return "a mentee is not enrolled as a mentee";
+        if (taken[p] || state_is_matched(s, p, sp))
+            return "a mentee is matched already";
+        for (int i = 0; i < g->n_mentors; i++) {
+            if (g->mentors[i] == p)
+                return "a person cannot mentor themselves";
+            if (state_reporting_line(s, g->mentors[i], p))
+                return "a mentor is in the mentee's reporting line";
+            if (!rp->repeat_pairs && state_met(s, g->mentors[i], p, sp))
+                return "this pair was matched before in this program";
+        }
+    }
+    return NULL;
+}
+
+static int tick_match(struct cmd_ctx *x, int sp, struct error *err)
+{
+    struct engine *e = x->e;
+    const struct state *s = &e->state;
+    int rp_i = engine_rules_prog(e, sp);
+    if (rp_i < 0)
+        return 0;   /* a program the rules in force no longer declare */
+    const struct rules_program *rp = &e->rules->programs[rp_i];
+    int *mentors = malloc((size_t)(s->n_enrollments + 1) * sizeof *mentors);
+    struct waiter *pool = malloc((size_t)(s->n_enrollments + 1) * sizeof *pool);
+    int nm = 0, ne = 0;
+    if (!mentors || !pool) {
+        free(mentors);
+        free(pool);
+        return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
+    }
+    for (int i = 0; i < s->n_enrollments; i++) {
+        const struct enrollment *en = &s->enrollments[i];
+        if (en->program != sp || s->people[en->person].left)
+            continue;
+        if (en->role == ROLE_MENTOR)
+            mentors[nm++] = en->person;
+        else if (en->role == ROLE_MENTEE && !state_is_matched(s, en->person, sp))
+            pool[ne++] = (struct waiter){ en->person, en->waiting_since };
+    }
+    /* Longest waiting first: models and the solver see the pool in that order. */
+    qsort(pool, (size_t)ne, sizeof *pool, cmp_waiter);
+    int *mentees = malloc((size_t)(ne + 1) * sizeof *mentees);
+    for (int i = 0; mentees && i < ne; i++)
+        mentees[i] = pool[i].person;
+    free(pool);
+    int rc = 0;
+    if (nm > 0 && ne > 0 && mentees) {
+        struct rules_group *groups;
+        int ng;
+        struct error merr = { 0 };
+        engine_rules_context(e);
+        if (rules_match(e->rules, rp_i, mentors, nm, mentees, ne, &groups, &ng, &merr) < 0) {
+            char where[320] = "";
+            if (merr.file[0])
+                snprintf(where, sizeof where, "%s:%d", merr.file, merr.line);
+            else
+                snprintf(where, sizeof where, "%s", rp->where);
+            rc = engine_rule_error(e, where, 0, merr.msg, x->depth, err);
+        } else {
+            bool *taken = calloc((size_t)s->n_people + 1, sizeof *taken);
+            for (int g = 0; g < ng && rc == 0 && taken; g++) {
+                const char *bad = group_invalid(e, sp, rp, &groups[g], taken);
+                if (bad) {
+                    char msg[256];
+                    snprintf(msg, sizeof msg, "model %s: group %d refused: %s", rp->def.model, g + 1, bad);
+                    rc = engine_rule_error(e, rp->where, 0, msg, x->depth, err);
+                    continue;
+                }
+                for (int j = 0; j < groups[g].n_mentees; j++)
+                    taken[groups[g].mentees[j]] = true;
+                const struct program *p = &e->state.programs[sp];
+                tdm_time now = clock_now(&e->clock);
+                cJSON *f = engine_fact(e, "match");
+                long long id = e->state.n_matches + 1;
+                cJSON_AddNumberToObject(f, "match", (double)id);
+                cJSON_AddStringToObject(f, "phase", p->approve ? "proposed" : "active");
+                cJSON_AddStringToObject(f, "program", p->name);
+                cJSON_AddStringToObject(f, "model", p->model);
+                cJSON_AddItemToObject(f, "mentors", id_list(s, groups[g].mentors, groups[g].n_mentors));
+                cJSON_AddItemToObject(f, "mentees", id_list(s, groups[g].mentees, groups[g].n_mentees));
+                cJSON_AddNumberToObject(f, "score", groups[g].score);
+                cJSON_AddItemToObject(f, "why", groups[g].why ? cJSON_Duplicate(groups[g].why, 1)
+                                                              : cJSON_CreateObject());
+                engine_add_time(f, "term_ends", clock_add(now, p->term, 1));
+                if ((rc = engine_commit(e, f, x->depth, err)) < 0)
+                    break;
+                if (!p->approve)
+                    rc = ticks_schedule_meeting(x, state_match(&e->state, id), err);
+            }
+            free(taken);
+            rules_groups_free(groups, ng);
+        }
+    }
+    free(mentors);
+    free(mentees);
+    return rc;
+}
+
+/* A due item still due? Items are pushed freely and checked against the state when popped. */
+bool ticks_current(struct engine *e, const struct due *d)
+{
+    if (d->kind == DUE_MATCH)
+        return d->key < e->n_ticks && e->next_tick[d->key] == d->when;
+    const struct match *m = state_match(&e->state, d->key);
+    if (d->kind == DUE_APPROVAL)
+        return m && m->phase == MATCH_PROPOSED && engine_approval_due(m) == d->when;
+    if (!m || m->phase != MATCH_ACTIVE)
+        return false;
+    switch (d->kind) {
+    case DUE_MEETING: return m->next_meeting == d->when;
+    case DUE_REVIEW: return engine_review_due(e, m) == d->when && d->when <= m->term_ends;
+    case DUE_REUP: return !m->reup_open && m->term_ends == d->when;
+    }
+    return false;
+}
+
+int ticks_fire(struct engine *e, const struct due *d, struct error *err)
+{
+    struct cmd_ctx x = { e, 0, NULL };
+    if (d->kind == DUE_MATCH) {
+        int sp = (int)d->key;
+        e->tick_n[sp]++;
+        e->next_tick[sp] = clock_add(e->state.epoch, e->state.programs[sp].match_every, e->tick_n[sp]);
+        schedule_push(e->due, (struct due){ e->next_tick[sp], DUE_MATCH, sp });
+        return tick_match(&x, sp, err);
+    }
+    struct match *m = state_match(&e->state, d->key);
+    switch (d->kind) {
+    case DUE_APPROVAL: return tick_approval(&x, m, err);
+    case DUE_MEETING: return tick_meeting(&x, m, err);
+    case DUE_REVIEW: return tick_review(&x, m, err);
+    case DUE_REUP: return tick_reup(&x, m, err);
+    }
+    return 0;
+}
