@@ -24,11 +24,49 @@ int cmd_refuse(struct error *err, const char *fmt, const char *arg)
     return error_set(err, ERR_INPUT, NULL, 0, fmt, arg);
 }
 
+/* The person a command describes: {"person": {...}} (CSV import), or the command's own
+ * fields (ctl: `person add --id p9 --level 3` is {"cmd":"person.add","id":"p9","level":3});
+ * `skills`, `wants` and `tags` may be given as "a;b" text. base (may be NULL) is overlaid. */
+static cJSON *person_fields(const cJSON *c, const cJSON *base)
+{
+    const cJSON *nested = cJSON_GetObjectItemCaseSensitive(c, "person");
+    cJSON *out = base ? cJSON_Duplicate(base, 1) : cJSON_CreateObject();
+    const cJSON *src = cJSON_IsObject(nested) ? nested : c, *it;
+    cJSON_ArrayForEach(it, src) {
+        if (strcmp(it->string, "cmd") == 0)
+            continue;
+        cJSON_DeleteItemFromObjectCaseSensitive(out, it->string);
+        if (cJSON_IsNull(it))
+            continue;   /* null clears a field on update */
+        bool set = !strcmp(it->string, "skills") || !strcmp(it->string, "wants") || !strcmp(it->string, "tags");
+        if (set && cJSON_IsString(it)) {
+            cJSON *arr = cJSON_CreateArray();
+            char *copy = strdup(it->valuestring);
+            for (char *tok = strtok(copy, ";"); tok; tok = strtok(NULL, ";")) {
+                while (*tok == ' ')
+                    tok++;
+                size_t n = strlen(tok);
+                while (n > 0 && tok[n - 1] == ' ')
+                    tok[--n] = '\0';
+                if (n > 0)
+                    cJSON_AddItemToArray(arr, cJSON_CreateString(tok));
+            }
+            free(copy);
+            cJSON_AddItemToObject(out, it->string, arr);
+        } else {
+            cJSON_AddItemToObject(out, it->string, cJSON_Duplicate(it, 1));
+        }
+    }
+    return out;
+}
+
 static int cmd_person_add(struct cmd_ctx *x, const cJSON *c, struct error *err)
 {
     struct engine *e = x->e;
     struct person p;
-    int rc = person_from_json(cJSON_GetObjectItemCaseSensitive(c, "person"), &p, err);
+    cJSON *fields = person_fields(c, NULL);
+    int rc = person_from_json(fields, &p, err);
+    cJSON_Delete(fields);
     if (rc < 0)
         return rc;
     bool exists = state_person(&e->state, p.id) >= 0;
@@ -44,6 +82,194 @@ static int cmd_person_add(struct cmd_ctx *x, const cJSON *c, struct error *err)
     if ((rc = engine_commit(e, f, x->depth, err)) < 0)
         return rc;
     return engine_enroll_person(x, e->state.n_people - 1, e->state.seq, err);
+}
+
+static int cmd_person_update(struct cmd_ctx *x, const cJSON *c, struct error *err)
+{
+    struct engine *e = x->e;
+    const cJSON *nested = cJSON_GetObjectItemCaseSensitive(c, "person");
+    const char *id = cmd_str(cJSON_IsObject(nested) ? nested : c, "id");
+    int idx = state_person(&e->state, id);
+    if (idx < 0)
+        return cmd_refuse(err, "no person \"%s\"", id ? id : "");
+    /* A whole record (an HRIS row) replaces the person; loose fields change just those.
+     * Someone who left and is updated is back. */
+    cJSON *base = cJSON_IsObject(nested) ? NULL : person_to_json(&e->state.people[idx].p);
+    cJSON *fields = person_fields(c, base);
+    cJSON_Delete(base);
+    struct person p;
+    int rc = person_from_json(fields, &p, err);
+    cJSON_Delete(fields);
+    if (rc < 0)
+        return rc;
+    cJSON *f = engine_fact(e, "person");
+    cJSON_AddStringToObject(f, "phase", "updated");
+    cJSON_AddItemToObject(f, "person", person_to_json(&p));
+    person_free(&p);
+    if ((rc = engine_commit(e, f, x->depth, err)) < 0)
+        return rc;
+    return engine_enroll_person(x, idx, e->state.seq, err);
+}
+
+/* Someone leaving closes their live matches (reason left), then leaves. */
+static int cmd_person_leave(struct cmd_ctx *x, const cJSON *c, struct error *err)
+{
+    struct engine *e = x->e;
+    const char *id = cmd_str(c, "id");
+    int idx = state_person(&e->state, id);
+    if (idx < 0 || e->state.people[idx].left)
+        return cmd_refuse(err, "no person \"%s\"", id ? id : "");
+    for (int i = 0; i < e->state.n_matches; i++) {
+        const struct match *m = &e->state.matches[i];
+        if (!match_live(m) || match_party(m, idx) < 0)
+            continue;
+        int rc = commands_close_match(x, m, "left", NULL, err);
+        if (rc < 0)
+            return rc;
+    }
+    cJSON *f = engine_fact(e, "person");
+    cJSON_AddStringToObject(f, "phase", "left");
+    cJSON_AddStringToObject(f, "person", id);
+    return engine_commit(e, f, x->depth, err);
+}
+
+static int cmd_enroll(struct cmd_ctx *x, const cJSON *c, struct error *err)
+{
+    struct engine *e = x->e;
+    const char *person = cmd_str(c, "person"), *program = cmd_str(c, "program"), *role = cmd_str(c, "role");
+    int idx = state_person(&e->state, person);
+    int prog = state_program(&e->state, program);
+    int r = role_parse(role);
+    if (idx < 0 || e->state.people[idx].left)
+        return cmd_refuse(err, "no person \"%s\"", person ? person : "");
+    if (prog < 0 || !e->state.programs[prog].live)
+        return cmd_refuse(err, "no program \"%s\" in the rules in force", program ? program : "");
+    if (r != ROLE_MENTOR && r != ROLE_MENTEE)
+        return cmd_refuse(err, "role must be mentor or mentee, not \"%s\"", role ? role : "");
+    if (state_enrollment(&e->state, idx, prog, (enum role)r) >= 0)
+        return cmd_refuse(err, "enrolled already in that role%s", "");
+    cJSON *f = engine_fact(e, "enroll");
+    cJSON_AddStringToObject(f, "person", person);
+    cJSON_AddStringToObject(f, "program", program);
+    cJSON_AddStringToObject(f, "role", role);
+    return engine_commit(e, f, x->depth, err);
+}
+
+static int cmd_match_answer(struct cmd_ctx *x, const cJSON *c, bool yes, struct error *err)
+{
+    struct match *m = cmd_match(x->e, c);
+    if (!m)
+        return cmd_refuse(err, "no such match%s", "");
+    if (m->phase != MATCH_PROPOSED)
+        return cmd_refuse(err, "match is not waiting for approval%s", "");
+    return ticks_answer_proposal(x, m, yes, err);
+}
+
+static int cmd_meeting(struct cmd_ctx *x, const cJSON *c, const char *phase, struct error *err)
+{
+    struct match *m = cmd_match(x->e, c);
+    if (!m || m->phase != MATCH_ACTIVE)
+        return cmd_refuse(err, "no active match%s", "");
+    if (!m->next_meeting)
+        return cmd_refuse(err, "the match has no meeting scheduled%s", "");
+    return ticks_meeting_outcome(x, m, phase, err);
+}
+
+static int cmd_goal_update(struct cmd_ctx *x, const cJSON *c, const char *phase, struct error *err)
+{
+    struct engine *e = x->e;
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(c, "goal");
+    if (!cJSON_IsNumber(id) || id->valuedouble < 1 || id->valuedouble > e->state.n_goals)
+        return cmd_refuse(err, "no such goal%s", "");
+    const struct goal *g = &e->state.goals[(long long)id->valuedouble - 1];
+    if (g->phase != GOAL_SET)
+        return cmd_refuse(err, "the goal is %s already", g->phase == GOAL_ACHIEVED ? "achieved" : "dropped");
+    cJSON *f = engine_fact(e, "goal");
+    cJSON_AddNumberToObject(f, "match", (double)g->match);
+    cJSON_AddNumberToObject(f, "goal", (double)g->id);
+    cJSON_AddStringToObject(f, "phase", phase);
+    const char *text = cmd_str(c, "text");
+    if (text)
+        cJSON_AddStringToObject(f, "text", text);
+    if (x->rule)
+        cJSON_AddStringToObject(f, "rule", x->rule);
+    return engine_commit(e, f, x->depth, err);
+}
+
+/* Feedback on a match (from one of its parties) or on a program (from someone enrolled). */
+static int cmd_feedback(struct cmd_ctx *x, const cJSON *c, struct error *err)
+{
+    struct engine *e = x->e;
+    const struct match *m = cmd_match(e, c);
+    const char *program = cmd_str(c, "program"), *from = cmd_str(c, "from"), *text = cmd_str(c, "text");
+    const cJSON *rating = cJSON_GetObjectItemCaseSensitive(c, "rating");
+    int who = state_person(&e->state, from);
+    if (!cJSON_IsNumber(rating) || rating->valuedouble != floor(rating->valuedouble) || rating->valuedouble < 1 ||
+        rating->valuedouble > 5)
+        return cmd_refuse(err, "rating must be a whole number from 1 to 5%s", "");
+    if (who < 0)
+        return cmd_refuse(err, "no person \"%s\"", from ? from : "");
+    int prog = state_program(&e->state, program);
+    if (m) {
+        if (m->phase == MATCH_PROPOSED || m->phase == MATCH_REJECTED || match_party(m, who) < 0)
+            return cmd_refuse(err, "%s is not a party of that match", from);
+    } else if (prog >= 0) {
+        bool enrolled = false;
+        for (int r = 0; r < ROLE_COUNT; r++)
+            enrolled |= state_enrollment(&e->state, who, prog, (enum role)r) >= 0;
+        if (!enrolled)
+            return cmd_refuse(err, "%s is not enrolled in that program", from);
+    } else {
+        return cmd_refuse(err, "feedback needs a match or a program%s", "");
+    }
+    cJSON *f = engine_fact(e, "feedback");
+    if (m)
+        cJSON_AddNumberToObject(f, "match", (double)m->id);
+    else
+        cJSON_AddStringToObject(f, "program", program);
+    cJSON_AddStringToObject(f, "from", from);
+    cJSON_AddNumberToObject(f, "rating", rating->valuedouble);
+    if (text)
+        cJSON_AddStringToObject(f, "text", text);
+    return engine_commit(e, f, x->depth, err);
+}
+
+/* One party's re-up answer; when the last party has answered, the re-up is decided. */
+static int cmd_reup(struct cmd_ctx *x, const cJSON *c, struct error *err)
+{
+    struct engine *e = x->e;
+    struct match *m = cmd_match(e, c);
+    const char *person = cmd_str(c, "person"), *decision = cmd_str(c, "decision");
+    if (!m || !m->reup_open)
+        return cmd_refuse(err, "no re-up is open for that match%s", "");
+    int who = match_party(m, state_person(&e->state, person));
+    if (who < 0)
+        return cmd_refuse(err, "\"%s\" is not a party of that match", person ? person : "");
+    if (!decision || (strcmp(decision, "renew") != 0 && strcmp(decision, "exit") != 0))
+        return cmd_refuse(err, "decision must be renew or exit%s", "");
+    if (m->answers[who])
+        return cmd_refuse(err, "%s has answered already", person);
+    long long id = m->id;
+    cJSON *f = engine_fact(e, "reup");
+    cJSON_AddNumberToObject(f, "match", (double)id);
+    cJSON_AddStringToObject(f, "phase", "answered");
+    cJSON_AddStringToObject(f, "person", person);
+    cJSON_AddStringToObject(f, "decision", decision);
+    int rc = engine_commit(e, f, x->depth, err);
+    if (rc < 0)
+        return rc;
+    m = state_match(&e->state, id);
+    int n = m->n_mentors + m->n_mentees;
+    cJSON *decisions = cJSON_CreateObject();
+    for (int i = 0; i < n; i++) {
+        if (!m->answers[i]) {
+            cJSON_Delete(decisions);
+            return 0;   /* someone has yet to answer */
+        }
+        int p = i < m->n_mentors ? m->mentors[i] : m->mentees[i - m->n_mentors];
+        cJSON_AddStringToObject(decisions, e->state.people[p].p.id, m->answers[i] == 1 ? "renew" : "exit");
+    }
+    return ticks_reup_decide(x, id, decisions, err);
 }
 
 static int cmd_flag(struct cmd_ctx *x, const cJSON *c, struct error *err)
@@ -160,9 +386,22 @@ int commands_exec(struct engine *e, const cJSON *c, int depth, const char *rule,
     if (!name)
         return cmd_refuse(err, "a command needs \"cmd\"%s", "");
     if (strcmp(name, "person.add") == 0) return cmd_person_add(&x, c, err);
+    if (strcmp(name, "person.update") == 0) return cmd_person_update(&x, c, err);
+    if (strcmp(name, "person.leave") == 0) return cmd_person_leave(&x, c, err);
+    if (strcmp(name, "enroll") == 0) return cmd_enroll(&x, c, err);
+    if (strcmp(name, "match.approve") == 0) return cmd_match_answer(&x, c, true, err);
+    if (strcmp(name, "match.reject") == 0) return cmd_match_answer(&x, c, false, err);
+    if (strcmp(name, "meeting.held") == 0) return cmd_meeting(&x, c, "held", err);
+    if (strcmp(name, "meeting.missed") == 0) return cmd_meeting(&x, c, "missed", err);
+    if (strcmp(name, "meeting.cancel") == 0) return cmd_meeting(&x, c, "cancelled", err);
+    if (strcmp(name, "goal.set") == 0) return cmd_goal_set(&x, c, err);
+    if (strcmp(name, "goal.progress") == 0) return cmd_goal_update(&x, c, "progress", err);
+    if (strcmp(name, "goal.achieve") == 0) return cmd_goal_update(&x, c, "achieved", err);
+    if (strcmp(name, "goal.drop") == 0) return cmd_goal_update(&x, c, "dropped", err);
+    if (strcmp(name, "feedback") == 0) return cmd_feedback(&x, c, err);
+    if (strcmp(name, "reup") == 0) return cmd_reup(&x, c, err);
     if (strcmp(name, "flag") == 0) return cmd_flag(&x, c, err);
     if (strcmp(name, "note") == 0) return cmd_note(&x, c, err);
     if (strcmp(name, "close") == 0) return cmd_close(&x, c, err);
-    if (strcmp(name, "goal.set") == 0) return cmd_goal_set(&x, c, err);
     return cmd_refuse(err, "unknown command \"%s\"", name);
 }

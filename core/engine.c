@@ -277,21 +277,70 @@ static int drain(struct engine *e, cJSON *facts, struct error *err)
     return 0;
 }
 
-static int finish(struct engine *e, int rc, cJSON *facts, struct error *err)
+/* After a command: its events go to the rules, then the log is committed (unless the
+ * caller holds commits to group them). A command refused before its first fact leaves
+ * nothing to commit. */
+static int finish(struct engine *e, long long seq_before, int rc, cJSON *facts, struct error *err)
 {
     if (rc == 0)
         rc = drain(e, facts, err);
-    if (rc == ERR_INPUT && e->q_len == 0 && journal_last_seq(e->journal) == e->state.seq) {
-        /* Refused before any fact: nothing to undo. */
+    if (rc == ERR_INPUT && e->state.seq == seq_before)
         return rc;
-    }
+    if (e->hold_commit)
+        return rc;
     int crc = journal_commit(e->journal, e->sync, err);
     return rc < 0 ? rc : crc;
 }
 
 int engine_submit(struct engine *e, const cJSON *cmd, cJSON *facts, struct error *err)
 {
-    return finish(e, commands_exec(e, cmd, 0, NULL, err), facts, err);
+    long long before = e->state.seq;
+    return finish(e, before, commands_exec(e, cmd, 0, NULL, err), facts, err);
+}
+
+int engine_commit_pending(struct engine *e, struct error *err)
+{
+    return journal_commit(e->journal, e->sync, err);
+}
+
+/* Pops stale items until the head is current. */
+bool engine_next_due(struct engine *e, tdm_time *when)
+{
+    struct due d;
+    while (schedule_peek(e->due, &d)) {
+        if (ticks_current(e, &d)) {
+            *when = d.when;
+            return true;
+        }
+        schedule_pop(e->due, &d);
+    }
+    return false;
+}
+
+int engine_fire_due(struct engine *e, struct error *err)
+{
+    struct due d;
+    tdm_time now = clock_now(&e->clock);
+    while (schedule_peek(e->due, &d) && d.when <= now) {
+        schedule_pop(e->due, &d);
+        if (!ticks_current(e, &d))
+            continue;
+        long long before = e->state.seq;
+        int rc = finish(e, before, ticks_fire(e, &d, err), NULL, err);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+int engine_reject_rules(struct engine *e, const char *path, const char *message, struct error *err)
+{
+    cJSON *f = engine_fact(e, "rules");
+    cJSON_AddStringToObject(f, "phase", "rejected");
+    cJSON_AddStringToObject(f, "file", path);
+    cJSON_AddStringToObject(f, "error", message);
+    long long before = e->state.seq;
+    return finish(e, before, engine_commit(e, f, 0, err), NULL, err);
 }
 
 int engine_advance(struct engine *e, tdm_time until, engine_progress_fn progress, void *ctx, struct error *err)
@@ -306,7 +355,8 @@ int engine_advance(struct engine *e, tdm_time until, engine_progress_fn progress
             continue;
         if (d.when > clock_now(&e->clock))
             clock_advance(&e->clock, d.when);
-        int rc = finish(e, ticks_fire(e, &d, err), NULL, err);
+        long long before = e->state.seq;
+        int rc = finish(e, before, ticks_fire(e, &d, err), NULL, err);
         if (rc < 0)
             return rc;
         if (progress && ++fired % 256 == 0)
@@ -328,6 +378,14 @@ int engine_sync(struct engine *e, struct error *err)
 
 int engine_use_rules(struct engine *e, struct rules *r, struct error *err)
 {
+    long long before = e->state.seq;
+    if (!e->rules && e->state.rules_sha256 && strcmp(e->state.rules_sha256, r->sha256) == 0 &&
+        e->state.rules_file && strcmp(e->state.rules_file, r->path) == 0) {
+        /* A restart with the rules already recorded: nothing new to say. */
+        e->rules = r;
+        e->sim.p = r->sim;
+        return ensure_ticks(e) < 0 ? error_set(err, ERR_SYSTEM, NULL, 0, "out of memory") : 0;
+    }
     bool reload = e->rules != NULL;
     cJSON *f = engine_fact(e, "rules");
     cJSON_AddStringToObject(f, "phase", reload ? "reloaded" : "loaded");
@@ -347,7 +405,7 @@ int engine_use_rules(struct engine *e, struct rules *r, struct error *err)
     struct cmd_ctx x = { e, 0, NULL };
     for (int p = 0; rc == 0 && p < e->state.n_people; p++)
         rc = engine_enroll_person(&x, p, e->state.seq, err);
-    return finish(e, rc, NULL, err);
+    return finish(e, before, rc, NULL, err);
 }
 
 struct import_ctx {
@@ -359,13 +417,25 @@ struct import_ctx {
     int refused_here;
 };
 
+/* A row for someone new is added; for someone known, it updates them if anything changed. */
 static int import_row(void *ctx, struct person *p, int line)
 {
     struct import_ctx *ic = ctx;
-    cJSON *cmd = cJSON_CreateObject();
-    cJSON_AddStringToObject(cmd, "cmd", "person.add");
-    cJSON_AddItemToObject(cmd, "person", person_to_json(p));
+    int known = state_person(&ic->e->state, p->id);
+    cJSON *pj = person_to_json(p);
     person_free(p);
+    if (known >= 0 && !ic->e->state.people[known].left) {
+        cJSON *now = person_to_json(&ic->e->state.people[known].p);
+        bool same = cJSON_Compare(now, pj, 1);
+        cJSON_Delete(now);
+        if (same) {
+            cJSON_Delete(pj);
+            return 0;
+        }
+    }
+    cJSON *cmd = cJSON_CreateObject();
+    cJSON_AddStringToObject(cmd, "cmd", known >= 0 ? "person.update" : "person.add");
+    cJSON_AddItemToObject(cmd, "person", pj);
     struct error err = { 0 };
     int rc = engine_submit(ic->e, cmd, NULL, &err);
     cJSON_Delete(cmd);
@@ -436,6 +506,8 @@ int engine_open(struct engine *e, const struct engine_options *o, struct error *
     clock_init_real(&e->clock);
     if ((rc = engine_replay(e->path, &e->state, e->diag, err)) < 0)
         return rc;
+    if (e->clock.now < e->state.now)
+        e->clock.now = e->state.now;   /* program time never runs backwards */
     if (ensure_ticks(e) < 0)
         return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
     for (int i = 0; i < e->state.n_matches; i++)

@@ -45,6 +45,7 @@ struct engine {
     bool simulating;
     struct sim sim;
     enum journal_sync sync;
+    bool hold_commit;           /* the daemon groups commits itself (--fsync batch) */
     FILE *diag;
     struct pending_event *queue;
     int q_head, q_len, q_cap;
@@ -76,6 +77,15 @@ int engine_submit(struct engine *e, const cJSON *cmd, cJSON *facts, struct error
  * clock there. progress (may be NULL) is called now and then with the current time. */
 typedef void (*engine_progress_fn)(void *ctx, tdm_time now);
 int engine_advance(struct engine *e, tdm_time until, engine_progress_fn progress, void *ctx, struct error *err);
+
+/* Real clock: fires every item due by now, in order. */
+int engine_fire_due(struct engine *e, struct error *err);
+/* The time of the next current due item; false when nothing is due. */
+bool engine_next_due(struct engine *e, tdm_time *when);
+/* With hold_commit: writes and syncs (per the policy) everything appended so far. */
+int engine_commit_pending(struct engine *e, struct error *err);
+/* Records that a rule file was refused (a `rules` event, phase rejected); the old rules go on. */
+int engine_reject_rules(struct engine *e, const char *path, const char *message, struct error *err);
 
 /* Commits anything pending and syncs the log to disk. */
 int engine_sync(struct engine *e, struct error *err);

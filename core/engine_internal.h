@@ -38,6 +38,11 @@ int commands_close_match(struct cmd_ctx *x, const struct match *m, const char *r
 
 /* ticks.c: what falls due (matching, meetings, reviews, re-ups, approvals). */
 int ticks_schedule_meeting(struct cmd_ctx *x, const struct match *m, struct error *err);
+/* phase: "held", "missed" or "cancelled"; the match must be active with a meeting scheduled. */
+int ticks_meeting_outcome(struct cmd_ctx *x, struct match *m, const char *phase, struct error *err);
+/* Takes ownership of decisions ({person id: "renew"|"exit"} for every party). */
+int ticks_reup_decide(struct cmd_ctx *x, long long id, cJSON *decisions, struct error *err);
+int ticks_answer_proposal(struct cmd_ctx *x, struct match *m, bool yes, struct error *err);
 bool ticks_current(struct engine *e, const struct due *d);
 int ticks_fire(struct engine *e, const struct due *d, struct error *err);
 

@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "control.h"
+#include "daemon.h"
 #include "engine.h"
 #include "report.h"
 
@@ -20,6 +22,8 @@ static const char USAGE[] =
     "\n"
     "  check RULES.lua                      validate rule files; FILE:LINE errors\n"
     "  simulate RULES.lua --people F.csv    run the program in virtual time and report\n"
+    "  run RULES.lua [--people F.csv]       the daemon, on a real clock\n"
+    "  ctl [--state DIR] COMMAND ...        talk to a running daemon\n"
     "  tail [--state DIR] [-f] [filters]    show the event log\n"
     "  report [--state DIR] [--format F]    program health from the event log\n"
     "\n"
@@ -49,6 +53,28 @@ static const char USAGE_SIMULATE[] =
     "                   simulation there is replaced, a live daemon's log never is\n"
     "  --lenient        import the good rows of a CSV with bad rows\n"
     "  --quiet          no progress and no report\n";
+
+static const char USAGE_RUN[] =
+    "usage: tandem run RULES.lua [--people F.csv] [--state DIR] [--fsync always|batch|off]\n"
+    "                 [--socket-mode MODE] [--lenient]\n"
+    "\n"
+    "Runs the programs on a real clock: replays STATE/events.jsonl (a torn last line is\n"
+    "cut and kept aside), fires what fell due while it was down, then serves the control\n"
+    "socket STATE/tandem.sock (mode 0600; --socket-mode 0660 widens it). A command is\n"
+    "acknowledged only once its events are on disk: --fsync always syncs every command,\n"
+    "batch (default) groups commands arriving within 10 ms into one write and one sync,\n"
+    "off leaves it to the OS (a crash can lose acknowledged facts).\n"
+    "--people imports new people and updates changed ones at start.\n"
+    "SIGHUP or `tandem ctl reload` reloads the rules (a failing file is rejected and the\n"
+    "old rules go on); SIGTERM or SIGINT syncs the log and exits 0.\n";
+
+static const char USAGE_CTL[] =
+    "usage: tandem ctl [--state DIR] COMMAND [--FIELD VALUE ...]\n"
+    "       tandem ctl [--state DIR] send '{\"cmd\":\"status\"}'\n"
+    "\n"
+    "Sends one command to the daemon on STATE/tandem.sock and prints its JSON reply.\n"
+    "Exit 0 when the daemon answered ok, 1 when it refused the command, 3 when it\n"
+    "cannot be reached. Commands and their fields:\n\n";
 
 static const char USAGE_TAIL[] =
     "usage: tandem tail [--state DIR] [-f] [--type T,..] [--match ID] [--person ID] [--json]\n"
@@ -251,6 +277,100 @@ static int cmd_simulate(int argc, char **argv)
         report_text(&e.state, stdout);
     engine_close(&e);
     return EXIT_OK;
+}
+
+/* ---- run and ctl ---- */
+
+static int cmd_run(int argc, char **argv)
+{
+    if (wants_help(argc, argv)) {
+        fputs(USAGE_RUN, stdout);
+        return EXIT_OK;
+    }
+    static const struct option opts[] = {
+        { "people", required_argument, 0, 'p' }, { "state", required_argument, 0, 'D' },
+        { "fsync", required_argument, 0, 'f' },  { "socket-mode", required_argument, 0, 'm' },
+        { "lenient", no_argument, 0, 'l' },      { 0, 0, 0, 0 },
+    };
+    struct daemon_options o = { .state_dir = "./state", .sync = JOURNAL_SYNC_BATCH, .socket_mode = 0600 };
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'p': o.people = optarg; break;
+        case 'D': o.state_dir = optarg; break;
+        case 'l': o.lenient = true; break;
+        case 'f':
+            if (strcmp(optarg, "always") == 0) o.sync = JOURNAL_SYNC_ALWAYS;
+            else if (strcmp(optarg, "batch") == 0) o.sync = JOURNAL_SYNC_BATCH;
+            else if (strcmp(optarg, "off") == 0) o.sync = JOURNAL_SYNC_OFF;
+            else return usage_error(USAGE_RUN, "--fsync must be always, batch or off, not \"%s\"", optarg);
+            break;
+        case 'm':
+            o.socket_mode = (int)strtol(optarg, &end, 8);
+            if (*end || o.socket_mode < 0600 || o.socket_mode > 0777 || (o.socket_mode & 0600) != 0600)
+                return usage_error(USAGE_RUN, "--socket-mode must be an octal mode from 0600 to 0777, not \"%s\"",
+                                   optarg);
+            break;
+        default: return usage_error(USAGE_RUN, "bad option%s", "");
+        }
+    }
+    if (optind != argc - 1)
+        return usage_error(USAGE_RUN, "run takes one rule file%s", "");
+    o.rules = argv[optind];
+    struct error err = { 0 };
+    int code = daemon_run(&o, &err);
+    if (code != 0 && err.msg[0]) {
+        char buf[1200];
+        fprintf(stderr, "tandem: %s\n", error_text(&err, buf, sizeof buf));
+    }
+    return code;
+}
+
+static int cmd_ctl(int argc, char **argv)
+{
+    const char *state_dir = "./state";
+    int i = 1;
+    if (i + 1 < argc && strcmp(argv[i], "--state") == 0) {
+        state_dir = argv[i + 1];
+        i += 2;
+    }
+    if (i >= argc || strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+        fputs(USAGE_CTL, i >= argc ? stderr : stdout);
+        control_usage(i >= argc ? stderr : stdout);
+        fputs("  send            any raw protocol line\n", i >= argc ? stderr : stdout);
+        return i >= argc ? EXIT_USAGE : EXIT_OK;
+    }
+    char why[512];
+    char *line;
+    if (strcmp(argv[i], "send") == 0) {
+        if (i + 2 != argc)
+            return usage_error(USAGE_CTL, "send takes one protocol line%s", "");
+        line = strdup(argv[i + 1]);
+    } else {
+        cJSON *cmd = control_from_args(argc - i, argv + i, why, sizeof why);
+        if (!cmd)
+            return usage_error(USAGE_CTL, "%s", why);
+        line = cJSON_PrintUnformatted(cmd);
+        cJSON_Delete(cmd);
+    }
+    char sock[4200];
+    snprintf(sock, sizeof sock, "%s/tandem.sock", state_dir);
+    char *reply = control_send(sock, line, why, sizeof why);
+    free(line);
+    if (!reply) {
+        fprintf(stderr, "tandem: %s\n", why);
+        return EXIT_ENGINE;
+    }
+    cJSON *r = cJSON_Parse(reply);
+    bool ok = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "ok"));
+    char *pretty = r ? cJSON_Print(r) : NULL;
+    puts(pretty ? pretty : reply);
+    free(pretty);
+    cJSON_Delete(r);
+    free(reply);
+    return ok ? EXIT_OK : EXIT_INPUT;
 }
 
 /* ---- report ---- */
@@ -485,6 +605,8 @@ int main(int argc, char **argv)
     if (strcmp(verb, "check") == 0) return cmd_check(argc, argv);
     if (strcmp(verb, "simulate") == 0) return cmd_simulate(argc, argv);
     if (strcmp(verb, "report") == 0) return cmd_report(argc, argv);
+    if (strcmp(verb, "run") == 0) return cmd_run(argc, argv);
+    if (strcmp(verb, "ctl") == 0) return cmd_ctl(argc, argv);
     if (strcmp(verb, "tail") == 0) return cmd_tail(argc, argv);
     fprintf(stderr, "tandem: unknown verb \"%s\"\n\n%s", verb, USAGE);
     return EXIT_USAGE;

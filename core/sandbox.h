@@ -9,14 +9,23 @@
 #include <stddef.h>
 #include <lua.h>
 
-enum sandbox_trip { TRIP_NONE, TRIP_INSTRUCTIONS, TRIP_MEMORY };
+enum sandbox_trip { TRIP_NONE, TRIP_INSTRUCTIONS, TRIP_MEMORY, TRIP_TIME };
 
+/* The budget counts VM instructions and, at fixed rates, the work a rule makes C do for it
+ * (bytes allocated, pattern matching, counted loops), so a cheap-looking call in a loop cannot
+ * run for minutes. A wall-clock limit well above what the budget needs backs it up for work
+ * no count sees. The cap and the budget bind only inside sandbox_call: the host's own pushes
+ * between calls are never refused (an unprotected refusal would abort the process). */
 struct sandbox {
     lua_State *L;
     size_t mem_used, mem_cap;
     long long budget;          /* instructions allowed in the current call */
     long long used;            /* instructions counted in the current call */
     enum sandbox_trip tripped; /* set when a limit was hit; sticky until sandbox_reset */
+    /* Private to sandbox.c. */
+    int in_call;               /* depth of sandbox_call */
+    double deadline;           /* CLOCK_MONOTONIC seconds when the current call must end */
+    struct { const void *ptr; size_t osize, nsize; } refused;   /* last allocation refused */
 };
 
 #define SANDBOX_DEFAULT_MEMORY (64u << 20)        /* 64 MiB per rules state */

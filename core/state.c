@@ -39,6 +39,7 @@ void state_free(struct state *s)
         free(s->matches[i].mentors);
         free(s->matches[i].mentees);
         free(s->matches[i].close_reason);
+        free(s->matches[i].answers);
     }
     free(s->matches);
     for (int i = 0; i < s->n_goals; i++) {
@@ -176,6 +177,17 @@ bool state_is_matched(const struct state *s, int person, int prog)
     return false;
 }
 
+int match_party(const struct match *m, int person)
+{
+    for (int i = 0; person >= 0 && i < m->n_mentors; i++)
+        if (m->mentors[i] == person)
+            return i;
+    for (int i = 0; person >= 0 && i < m->n_mentees; i++)
+        if (m->mentees[i] == person)
+            return m->n_mentors + i;
+    return -1;
+}
+
 /* ---- reading fields of a fact ---- */
 
 static const char *str_field(const cJSON *o, const char *k)
@@ -290,6 +302,8 @@ static int apply_rules(struct state *s, const cJSON *ev, struct error *err)
     free(s->rules_sha256);
     s->rules_file = dup_or_null(str_field(ev, "file"));
     s->rules_sha256 = dup_or_null(str_field(ev, "sha256"));
+    const char *clock = str_field(ev, "clock");
+    s->simulated = clock && strcmp(clock, "virtual") == 0;
     return 0;
 }
 
@@ -546,12 +560,24 @@ static int apply_reup(struct state *s, const cJSON *ev, struct error *err)
         return bad(err, "reup", "no such match or no phase");
     if (strcmp(phase, "open") == 0) {
         m->reup_open = true;
+        free(m->answers);
+        m->answers = calloc((size_t)(m->n_mentors + m->n_mentees), 1);
+        return m->answers ? 0 : error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
+    }
+    if (strcmp(phase, "answered") == 0) {
+        int who = match_party(m, state_person(s, str_field(ev, "person")));
+        const char *d = str_field(ev, "decision");
+        if (!m->reup_open || who < 0 || !d || (strcmp(d, "renew") != 0 && strcmp(d, "exit") != 0))
+            return bad(err, "reup", "answered: no open re-up, not a party, or a decision other than renew/exit");
+        m->answers[who] = strcmp(d, "renew") == 0 ? 1 : 2;
         return 0;
     }
     const char *outcome = str_field(ev, "outcome");
     if (strcmp(phase, "decided") != 0 || !outcome)
         return bad(err, "reup", "unknown phase or no outcome");
     m->reup_open = false;
+    free(m->answers);
+    m->answers = NULL;
     if (strcmp(outcome, "renew") == 0) {
         if (time_field(ev, "term_ends", &m->term_ends) < 0)
             return bad(err, "reup", "renew without term_ends");

@@ -61,6 +61,7 @@ struct match {
     int held_at_review, missed_at_review;  /* totals when the last review ran */
     int reviews;
     bool reup_open;
+    signed char *answers;     /* during a re-up, per party (mentors, then mentees): 0 none, 1 renew, 2 exit */
     double feedback_sum;
     int feedback_n;
     int flags;
@@ -95,6 +96,7 @@ struct state {
     char **priorities;
     int n_priorities;
     char *rules_file, *rules_sha256;
+    bool simulated;                 /* the log was written by `simulate` (a virtual clock) */
 
     long long seq;                  /* last applied */
     tdm_time now;                   /* ts of the last applied event */
@@ -133,6 +135,8 @@ bool state_reporting_line(const struct state *s, int a, int b);
 int state_mentor_load(const struct state *s, int person, int prog);
 /* True when person has a live (proposed or active) match in prog as a mentee/peer/attendee. */
 bool state_is_matched(const struct state *s, int person, int prog);
+/* The index of person among the match's parties (mentors first, then mentees), or -1. */
+int match_party(const struct match *m, int person);
 static inline bool match_live(const struct match *m)
 {
     return m->phase == MATCH_ACTIVE || m->phase == MATCH_PROPOSED;

@@ -25,17 +25,16 @@ static cJSON *id_list(const struct state *s, const int *idx, int n)
     return a;
 }
 
-static int tick_meeting(struct cmd_ctx *x, struct match *m, struct error *err)
+/* Resolves the scheduled meeting as held, missed or cancelled, then schedules the next. */
+int ticks_meeting_outcome(struct cmd_ctx *x, struct match *m, const char *phase, struct error *err)
 {
     struct engine *e = x->e;
-    if (!e->simulating)
-        return 0;   /* on a real clock, people report meetings over the control socket */
     const struct program *p = engine_program_of(e, m);
-    bool held = sim_meeting_held(&e->sim, m->id, m->meeting_n);
     long long id = m->id;
+    bool held = strcmp(phase, "held") == 0;
     cJSON *f = engine_fact(e, "meeting");
     cJSON_AddNumberToObject(f, "match", (double)id);
-    cJSON_AddStringToObject(f, "phase", held ? "held" : "missed");
+    cJSON_AddStringToObject(f, "phase", phase);
     engine_add_time(f, "at", m->next_meeting);
     if (held) {
         cJSON *att = id_list(&e->state, m->mentors, m->n_mentors);
@@ -49,8 +48,16 @@ static int tick_meeting(struct cmd_ctx *x, struct match *m, struct error *err)
     int rc = engine_commit(e, f, x->depth, err);
     if (rc < 0)
         return rc;
-    m = state_match(&e->state, id);
-    return ticks_schedule_meeting(x, m, err);
+    return ticks_schedule_meeting(x, state_match(&e->state, id), err);
+}
+
+static int tick_meeting(struct cmd_ctx *x, struct match *m, struct error *err)
+{
+    struct engine *e = x->e;
+    if (!e->simulating)
+        return 0;   /* on a real clock, people report meetings over the control socket */
+    bool held = sim_meeting_held(&e->sim, m->id, m->meeting_n);
+    return ticks_meeting_outcome(x, m, held ? "held" : "missed", err);
 }
 
 static int sim_feedback(struct cmd_ctx *x, const struct match *m, struct error *err)
@@ -137,34 +144,46 @@ static int tick_reup(struct cmd_ctx *x, struct match *m, struct error *err)
 
     m = state_match(&e->state, id);
     cJSON *decisions = cJSON_CreateObject();
-    int renew = 0, n = m->n_mentors + m->n_mentees;
+    int n = m->n_mentors + m->n_mentees;
     for (int i = 0; i < n; i++) {
         int who = i < m->n_mentors ? m->mentors[i] : m->mentees[i - m->n_mentors];
         bool yes = sim_renews(&e->sim, id, who, m->terms);
-        renew += yes;
         cJSON_AddStringToObject(decisions, e->state.people[who].p.id, yes ? "renew" : "exit");
     }
-    f = engine_fact(e, "reup");
+    return ticks_reup_decide(x, id, decisions, err);
+}
+
+/* Renew only when all renew; no one renewing is a completed term, a split a no-fault exit. */
+int ticks_reup_decide(struct cmd_ctx *x, long long id, cJSON *decisions, struct error *err)
+{
+    struct engine *e = x->e;
+    const struct match *m = state_match(&e->state, id);
+    int renew = 0, n = 0;
+    const cJSON *d;
+    cJSON_ArrayForEach(d, decisions) {
+        n++;
+        renew += cJSON_IsString(d) && strcmp(d->valuestring, "renew") == 0;
+    }
+    cJSON *f = engine_fact(e, "reup");
     cJSON_AddNumberToObject(f, "match", (double)id);
     cJSON_AddStringToObject(f, "phase", "decided");
     cJSON_AddItemToObject(f, "decisions", decisions);
     cJSON_AddStringToObject(f, "outcome", renew == n ? "renew" : "close");
     if (renew == n)
         engine_add_time(f, "term_ends", clock_add(m->term_ends, engine_program_of(e, m)->term, 1));
-    if ((rc = engine_commit(e, f, x->depth, err)) < 0 || renew == n)
+    int rc = engine_commit(e, f, x->depth, err);
+    if (rc < 0 || renew == n)
         return rc;
-    /* Renew only when all renew; no one renewing is a completed term, a split a no-fault exit. */
     return commands_close_match(x, state_match(&e->state, id), renew == 0 ? "completed" : "exited", NULL, err);
 }
 
 struct waiter { int person; tdm_time since; };
 
 /* A proposed match approved starts its term now; a rejected one returns its mentees to the pool. */
-static int tick_approval(struct cmd_ctx *x, struct match *m, struct error *err)
+int ticks_answer_proposal(struct cmd_ctx *x, struct match *m, bool yes, struct error *err)
 {
     struct engine *e = x->e;
     long long id = m->id;
-    bool yes = sim_approves(&e->sim, id);
     cJSON *f = engine_fact(e, "match");
     cJSON_AddNumberToObject(f, "match", (double)id);
     cJSON_AddStringToObject(f, "phase", yes ? "approved" : "rejected");
@@ -174,6 +193,11 @@ static int tick_approval(struct cmd_ctx *x, struct match *m, struct error *err)
     if (rc < 0 || !yes)
         return rc;
     return ticks_schedule_meeting(x, state_match(&e->state, id), err);
+}
+
+static int tick_approval(struct cmd_ctx *x, struct match *m, struct error *err)
+{
+    return ticks_answer_proposal(x, m, sim_approves(&x->e->sim, m->id), err);
 }
 
 static int cmp_waiter(const void *a, const void *b)

@@ -1,0 +1,342 @@
+/* daemon: the run loop. A reply goes out only after its events are on disk: at once with
+ * --fsync always/off, or at the end of a 10 ms group-commit window with --fsync batch.
+ * Signal handlers are libuv signal watchers: they run in the loop, never mid-command. */
+#include "daemon.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "control.h"
+#include "engine_internal.h"
+
+#define BATCH_WINDOW_MS 10
+#define DUE_RECHECK_MS (60 * 60 * 1000)   /* re-read the clock at least hourly (clock steps) */
+
+struct waiting_reply {
+    struct control_client *client;
+    unsigned long long ticket;
+    cJSON *reply;
+};
+
+struct daemon {
+    uv_loop_t loop;
+    struct engine e;
+    struct control_server *ctl;
+    uv_timer_t due_timer, batch_timer;
+    uv_signal_t sighup, sigterm, sigint;
+    struct waiting_reply *waiting;
+    int n_waiting, cap_waiting;
+    bool batch_armed, stopping;
+    time_t started;
+    const struct daemon_options *o;
+    char sock[4200];
+    int exit_code;
+    struct error fatal;
+};
+
+static void stop(struct daemon *d, int code);
+
+static cJSON *error_reply(const char *msg)
+{
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddFalseToObject(r, "ok");
+    cJSON_AddStringToObject(r, "error", msg);
+    return r;
+}
+
+static void fail(struct daemon *d, const struct error *err)
+{
+    char buf[1200];
+    fprintf(stderr, "tandem: %s\n", error_text(err, buf, sizeof buf));
+    d->fatal = *err;
+    stop(d, 3);
+}
+
+/* Sends the replies waiting for the group commit, after committing it. */
+static void flush_batch(struct daemon *d)
+{
+    struct error err = { 0 };
+    bool ok = engine_commit_pending(&d->e, &err) == 0;
+    for (int i = 0; i < d->n_waiting; i++) {
+        struct waiting_reply *w = &d->waiting[i];
+        if (!ok) {
+            cJSON_Delete(w->reply);
+            w->reply = error_reply("the event log could not be written; nothing was acknowledged");
+        }
+        control_reply(d->ctl, w->client, w->ticket, w->reply);
+    }
+    d->n_waiting = 0;
+    if (!ok)
+        fail(d, &err);
+}
+
+static void on_batch(uv_timer_t *t)
+{
+    struct daemon *d = t->data;
+    d->batch_armed = false;
+    flush_batch(d);
+}
+
+static void arm_batch(struct daemon *d)
+{
+    if (!d->batch_armed && d->e.hold_commit) {
+        d->batch_armed = true;
+        uv_timer_start(&d->batch_timer, on_batch, BATCH_WINDOW_MS, 0);
+    }
+}
+
+static void on_due(uv_timer_t *t);
+
+static void rearm_due(struct daemon *d)
+{
+    if (d->stopping)
+        return;
+    tdm_time when;
+    uint64_t delay = DUE_RECHECK_MS;
+    if (engine_next_due(&d->e, &when)) {
+        tdm_time now = clock_now(&d->e.clock);
+        uint64_t ms = when > now ? (uint64_t)(when - now) * 1000 : 0;
+        if (ms < delay)
+            delay = ms;
+    }
+    uv_timer_start(&d->due_timer, on_due, delay, 0);
+}
+
+static void on_due(uv_timer_t *t)
+{
+    struct daemon *d = t->data;
+    struct error err = { 0 };
+    if (engine_fire_due(&d->e, &err) < 0) {
+        fail(d, &err);
+        return;
+    }
+    arm_batch(d);
+    rearm_due(d);
+}
+
+static void queue_reply(struct daemon *d, struct control_client *c, unsigned long long ticket, cJSON *reply)
+{
+    if (!d->e.hold_commit) {
+        control_reply(d->ctl, c, ticket, reply);
+        return;
+    }
+    if (d->n_waiting == d->cap_waiting) {
+        d->cap_waiting = d->cap_waiting ? d->cap_waiting * 2 : 64;
+        d->waiting = realloc(d->waiting, (size_t)d->cap_waiting * sizeof *d->waiting);
+    }
+    d->waiting[d->n_waiting++] = (struct waiting_reply){ c, ticket, reply };
+    arm_batch(d);
+}
+
+static cJSON *status(struct daemon *d)
+{
+    const struct state *s = &d->e.state;
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddTrueToObject(r, "ok");
+    cJSON *st = cJSON_AddObjectToObject(r, "status");
+    cJSON_AddNumberToObject(st, "uptime_s", (double)(time(NULL) - d->started));
+    cJSON_AddNumberToObject(st, "seq", (double)s->seq);
+    int people = 0, live = 0;
+    for (int i = 0; i < s->n_people; i++)
+        people += !s->people[i].left;
+    for (int i = 0; i < s->n_matches; i++)
+        live += match_live(&s->matches[i]);
+    cJSON_AddNumberToObject(st, "people", people);
+    cJSON_AddNumberToObject(st, "live_matches", live);
+    tdm_time when;
+    if (engine_next_due(&d->e, &when)) {
+        char buf[21];
+        time_format(when, buf);
+        cJSON_AddStringToObject(st, "next_due", buf);
+    } else {
+        cJSON_AddNullToObject(st, "next_due");
+    }
+    cJSON_AddStringToObject(st, "rules", d->e.rules->path);
+    cJSON_AddStringToObject(st, "sha256", d->e.rules->sha256);
+    static const char *const sync[] = { "always", "batch", "off" };
+    cJSON_AddStringToObject(st, "fsync", sync[d->o->sync]);
+    cJSON_AddNumberToObject(st, "clients", control_clients(d->ctl));
+    return r;
+}
+
+/* Loads the rule file into a fresh state; on any error the old rules keep running and the
+ * refusal is logged. Returns the events as a reply. */
+static cJSON *reload(struct daemon *d)
+{
+    struct rules *r;
+    struct error err = { 0 };
+    if (rules_load(d->o->rules, NULL, &r, &err) < 0) {
+        char buf[1200];
+        error_text(&err, buf, sizeof buf);
+        fprintf(stderr, "tandem: reload rejected: %s\n", buf);
+        struct error werr = { 0 };
+        if (engine_reject_rules(&d->e, d->o->rules, buf, &werr) < 0) {
+            fail(d, &werr);
+            return error_reply(werr.msg);
+        }
+        return error_reply(buf);
+    }
+    if (engine_use_rules(&d->e, r, &err) < 0) {
+        fail(d, &err);
+        return error_reply(err.msg);
+    }
+    cJSON *reply = cJSON_CreateObject();
+    cJSON_AddTrueToObject(reply, "ok");
+    cJSON_AddNumberToObject(reply, "seq", (double)d->e.state.seq);
+    cJSON *rules = cJSON_AddObjectToObject(reply, "rules");
+    cJSON_AddStringToObject(rules, "file", d->e.rules->path);
+    cJSON_AddStringToObject(rules, "sha256", d->e.rules->sha256);
+    fprintf(stderr, "tandem: rules reloaded from %s\n", d->o->rules);
+    return reply;
+}
+
+static void on_command(void *ctx, struct control_client *c, cJSON *cmd, unsigned long long ticket)
+{
+    struct daemon *d = ctx;
+    const char *name = cJSON_GetObjectItemCaseSensitive(cmd, "cmd")->valuestring;
+    if (d->stopping) {
+        control_reply(d->ctl, c, ticket, error_reply("the daemon is stopping"));
+    } else if (strcmp(name, "status") == 0) {
+        control_reply(d->ctl, c, ticket, status(d));
+    } else if (strcmp(name, "reload") == 0) {
+        cJSON *reply = reload(d);
+        queue_reply(d, c, ticket, reply);
+    } else {
+        cJSON *facts = cJSON_CreateArray();
+        struct error err = { 0 };
+        int rc = engine_submit(&d->e, cmd, facts, &err);
+        if (rc == ERR_INPUT && cJSON_GetArraySize(facts) == 0) {
+            cJSON_Delete(facts);
+            control_reply(d->ctl, c, ticket, error_reply(err.msg));
+        } else if (rc < 0 && rc != ERR_INPUT) {
+            cJSON_Delete(facts);
+            control_reply(d->ctl, c, ticket, error_reply(err.msg));
+            fail(d, &err);
+        } else {
+            cJSON *reply = cJSON_CreateObject();
+            cJSON_AddTrueToObject(reply, "ok");
+            cJSON_AddItemToObject(reply, "events", facts);
+            queue_reply(d, c, ticket, reply);
+        }
+    }
+    cJSON_Delete(cmd);
+    rearm_due(d);
+}
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+    struct daemon *d = h->data;
+    if (signum == SIGHUP) {
+        cJSON_Delete(reload(d));
+        arm_batch(d);
+        rearm_due(d);
+    } else {
+        stop(d, 0);
+    }
+}
+
+static void stop(struct daemon *d, int code)
+{
+    if (d->stopping)
+        return;
+    d->stopping = true;
+    d->exit_code = code;
+    if (code == 0 && d->n_waiting > 0)
+        flush_batch(d);
+    uv_timer_stop(&d->due_timer);
+    uv_timer_stop(&d->batch_timer);
+    control_close(d->ctl);
+    d->ctl = NULL;
+    uv_close((uv_handle_t *)&d->due_timer, NULL);
+    uv_close((uv_handle_t *)&d->batch_timer, NULL);
+    uv_close((uv_handle_t *)&d->sighup, NULL);
+    uv_close((uv_handle_t *)&d->sigterm, NULL);
+    uv_close((uv_handle_t *)&d->sigint, NULL);
+}
+
+int daemon_run(const struct daemon_options *o, struct error *err)
+{
+    struct daemon *d = calloc(1, sizeof *d);
+    d->o = o;
+    d->started = time(NULL);
+    signal(SIGPIPE, SIG_IGN);
+    struct engine_options eo = { .state_dir = o->state_dir, .sync = o->sync, .diag = stderr };
+    int code = 3;
+    if (engine_open(&d->e, &eo, err) < 0) {
+        code = err->code == ERR_INPUT ? 1 : 3;
+        goto out;
+    }
+    if (d->e.state.simulated) {
+        error_set(err, ERR_INPUT, d->e.path, 0, "holds a simulation; run a daemon on a state of its own");
+        code = 1;
+        goto out;
+    }
+    if (o->sync == JOURNAL_SYNC_OFF)
+        fprintf(stderr, "tandem: --fsync off: a crash can lose facts that were acknowledged\n");
+    struct rules *r;
+    if (rules_load(o->rules, NULL, &r, err) < 0) {
+        code = 1;
+        goto out;
+    }
+    if (engine_use_rules(&d->e, r, err) < 0)
+        goto out;
+    if (o->people) {
+        struct people_csv_result res = { 0 };
+        if (engine_import_people(&d->e, o->people, stderr, &res, err) < 0) {
+            code = err->code == ERR_INPUT ? 1 : 3;
+            goto out;
+        }
+        fprintf(stderr, "%s: took %d people, refused %d\n", o->people, res.taken, res.refused);
+        if (res.refused > 0 && !o->lenient) {
+            error_set(err, ERR_INPUT, o->people, 0, "has bad rows (above); fix them or pass --lenient");
+            code = 1;
+            goto out;
+        }
+    }
+    /* What fell due while the daemon was down fires now, in order. */
+    if (engine_fire_due(&d->e, err) < 0)
+        goto out;
+    if (engine_sync(&d->e, err) < 0)
+        goto out;
+
+    uv_loop_init(&d->loop);
+    snprintf(d->sock, sizeof d->sock, "%s/tandem.sock", o->state_dir);
+    char why[512];
+    if (control_listen(&d->loop, d->sock, o->socket_mode, on_command, d, &d->ctl, why, sizeof why) < 0) {
+        error_set(err, ERR_SYSTEM, NULL, 0, "%s", why);
+        uv_run(&d->loop, UV_RUN_DEFAULT);
+        uv_loop_close(&d->loop);
+        goto out;
+    }
+    d->e.hold_commit = o->sync == JOURNAL_SYNC_BATCH;
+    uv_timer_init(&d->loop, &d->due_timer);
+    uv_timer_init(&d->loop, &d->batch_timer);
+    d->due_timer.data = d->batch_timer.data = d;
+    uv_signal_init(&d->loop, &d->sighup);
+    uv_signal_init(&d->loop, &d->sigterm);
+    uv_signal_init(&d->loop, &d->sigint);
+    d->sighup.data = d->sigterm.data = d->sigint.data = d;
+    uv_signal_start(&d->sighup, on_signal, SIGHUP);
+    uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&d->sigint, on_signal, SIGINT);
+    rearm_due(d);
+    fprintf(stderr, "tandem: running: %lld events, socket %s\n", d->e.state.seq, d->sock);
+    uv_run(&d->loop, UV_RUN_DEFAULT);
+    code = d->exit_code;
+    if (code == 0 && engine_sync(&d->e, err) < 0)
+        code = 3;
+    else if (code != 0)
+        *err = d->fatal;
+    if (uv_loop_close(&d->loop) != 0)
+        fprintf(stderr, "tandem: a handle was left open at exit\n");
+    if (code == 0)
+        fprintf(stderr, "tandem: stopped cleanly at seq %lld\n", d->e.state.seq);
+out:
+    engine_close(&d->e);
+    free(d->waiting);
+    free(d);
+    return code;
+}

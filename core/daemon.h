@@ -1,0 +1,25 @@
+/* daemon: `tandem run` — the engine on a real clock inside a libuv loop: a timer armed
+ * for the next due item, the control socket, group commit, SIGHUP reload, and a clean
+ * stop on SIGTERM/SIGINT. It owns no program logic: everything goes through the engine. */
+#ifndef TANDEM_DAEMON_H
+#define TANDEM_DAEMON_H
+
+#include <stdbool.h>
+
+#include "engine.h"
+#include "error.h"
+
+struct daemon_options {
+    const char *rules;        /* the rule file */
+    const char *people;       /* an HRIS export to import at start, or NULL */
+    const char *state_dir;
+    enum journal_sync sync;
+    int socket_mode;          /* 0600 unless widened */
+    bool lenient;
+};
+
+/* Runs until SIGTERM or SIGINT. Returns the process exit code (0 on a clean stop, 1 for
+ * bad rules or people at start, 3 when the engine or the system failed) and fills err. */
+int daemon_run(const struct daemon_options *o, struct error *err);
+
+#endif

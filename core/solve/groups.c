@@ -1,0 +1,348 @@
+/* solve/groups: optimal groups with distinct categories, solved exactly as a
+ * lexicographic min-cost circulation (solve/flow), then split into groups.
+ * It must stay exact and deterministic, and never keep state or know of the engine.
+ *
+ * Model. When mentor i leads one group, the group is exactly a flow network:
+ *   H -> mentee j (1 unit) -> (i, category of j) (cap 1) -> i (cap size) -> H,
+ * with the pair's gain (as in solve/assign: COVERAGE (1, priority, score_micro),
+ * QUALITY (score_micro, 1, priority)) as negative cost on the mentee's arc. Cap 1 on
+ * (i, c) is "one mentee of category c per group"; a mentee of category -1, or every
+ * mentee when !distinct, goes straight to i. Integral flows are exactly the valid
+ * groupings, so the min-cost circulation is an optimal grouping.
+ * When mentor i leads g = groups[i] groups, which of them a mentee joins does not
+ * change the objective (scores are per pair), so the groups are treated as identical:
+ * (i, c) gets cap g and i gets cap g * size. Every grouping gives such a flow (each of
+ * the g groups holds <= 1 of category c and <= size in all). Conversely every such
+ * flow splits into g valid groups: list i's T <= g * size mentees sorted by category,
+ * so each category c >= 0 is a run of at most g consecutive entries, and put entry k in
+ * group k mod g. A run of <= g consecutive k has distinct residues, so no group gets
+ * two of one category; group r gets ceil or floor of T / g <= size entries. So the
+ * flow optimum is the grouping optimum, for any groups[i], and the method is exact.
+ *
+ * Complexity: E edges merged to P pairs, K distinct (mentor, category) among them,
+ * V = 1 + n_mentees + n_mentors + K nodes, A = n_mentees + P + K + n_mentors arcs.
+ * Sorting O(E log E + n log n); one flow_insert per mentee with a pair, each a
+ * Dijkstra O((V + A) log A) at worst and usually far less (it touches only nodes
+ * settled before the hub); the split is O(n log n). O(E + V + A) memory.
+ * Exactness: flow_build refuses totals above INT64_MAX / 64 (-EOVERFLOW), the same
+ * bound as solve_assign, since only the mentee arcs carry costs.
+ */
+#include "solve/groups.h"
+#include "solve/flow.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SCORE_MAX 1e9
+
+static int check_input(const struct solve_groups_input *in)
+{
+    if (in == NULL || in->n_mentors < 0 || in->n_mentees < 0 || in->n_edges < 0 || in->size < 0)
+        return -EINVAL;
+    if (in->objective != SOLVE_GROUPS_COVERAGE && in->objective != SOLVE_GROUPS_QUALITY)
+        return -EINVAL;
+    if ((in->n_mentors > 0 && in->groups == NULL) || (in->n_edges > 0 && in->edges == NULL))
+        return -EINVAL;
+    for (int i = 0; i < in->n_mentors; i++)
+        if (in->groups[i] < 0)
+            return -EINVAL;
+    for (int j = 0; j < in->n_mentees; j++)
+        if ((in->priority != NULL && in->priority[j] < 0) ||
+            (in->category != NULL && in->category[j] < -1))
+            return -EINVAL;
+    for (int e = 0; e < in->n_edges; e++) {
+        const struct solve_group_edge *ed = &in->edges[e];
+        if (ed->mentor < 0 || ed->mentor >= in->n_mentors ||
+            ed->mentee < 0 || ed->mentee >= in->n_mentees)
+            return -EINVAL;
+        /* !(x <= max) also catches NaN, which fails every comparison. */
+        if (isnan(ed->score) || !(fabs(ed->score) <= SCORE_MAX))
+            return -EINVAL;
+    }
+    return 0;
+}
+
+static long long prio_of(const struct solve_groups_input *in, int j)
+{
+    return in->priority != NULL ? in->priority[j] : 0;
+}
+
+static int cat_of(const struct solve_groups_input *in, int j)
+{
+    return in->category != NULL ? in->category[j] : -1;
+}
+
+static struct flow_cost pair_gain(const struct solve_groups_input *in, int j, long long micro)
+{
+    struct flow_cost g;
+    if (in->objective == SOLVE_GROUPS_COVERAGE) {
+        g.v[0] = 1; g.v[1] = prio_of(in, j); g.v[2] = micro;
+    } else {
+        g.v[0] = micro; g.v[1] = 1; g.v[2] = prio_of(in, j);
+    }
+    return g;
+}
+
+static int cost_cmp(const struct flow_cost *a, const struct flow_cost *b)
+{
+    for (int k = 0; k < FLOW_LEX; k++)
+        if (a->v[k] != b->v[k])
+            return a->v[k] < b->v[k] ? -1 : 1;
+    return 0;
+}
+
+/* One allowed pair after duplicates are merged; arc is its id in the flow. */
+struct pair { int mentee, mentor; long long micro; int arc; };
+
+static int pair_cmp(const void *pa, const void *pb)
+{
+    const struct pair *a = pa, *b = pb;
+    if (a->mentee != b->mentee)
+        return a->mentee < b->mentee ? -1 : 1;
+    if (a->mentor != b->mentor)
+        return a->mentor < b->mentor ? -1 : 1;
+    return 0;   /* equal keys are merged to their maximum, so their order cannot show */
+}
+
+/* A (mentor, category) node key; also used for (category, mentee) in the split. */
+struct key { int a, b; };
+
+static int key_cmp(const void *pa, const void *pb)
+{
+    const struct key *x = pa, *y = pb;
+    if (x->a != y->a)
+        return x->a < y->a ? -1 : 1;
+    return x->b < y->b ? -1 : (x->b > y->b);
+}
+
+/* Insertion order: by best gain, highest first, then by index (see solve/assign). */
+struct order { struct flow_cost best; int j, entry; };
+
+static int order_cmp(const void *pa, const void *pb)
+{
+    const struct order *a = pa, *b = pb;
+    int c = cost_cmp(&b->best, &a->best);
+    if (c != 0)
+        return c;
+    return a->j < b->j ? -1 : (a->j > b->j);
+}
+
+/* Copies the usable edges into *out sorted by (mentee, mentor), one per pair with the
+ * highest score; sorting also makes the answer independent of edge order. */
+static int merge_pairs(const struct solve_groups_input *in, struct pair **out, int *n_out)
+{
+    *out = NULL;
+    *n_out = 0;
+    if (in->n_edges == 0 || in->size == 0)
+        return 0;
+    struct pair *p = malloc((size_t)in->n_edges * sizeof *p);
+    if (p == NULL)
+        return -ENOMEM;
+    int k = 0;
+    for (int e = 0; e < in->n_edges; e++) {
+        if (in->groups[in->edges[e].mentor] == 0)
+            continue;               /* a mentor with no group can never be used */
+        p[k].mentee = in->edges[e].mentee;
+        p[k].mentor = in->edges[e].mentor;
+        p[k].micro = llround(in->edges[e].score * 1e6);
+        p[k].arc = -1;
+        k++;
+    }
+    qsort(p, (size_t)k, sizeof *p, pair_cmp);
+    int n = 0;
+    for (int e = 0; e < k; e++) {
+        if (n > 0 && p[n - 1].mentee == p[e].mentee && p[n - 1].mentor == p[e].mentor) {
+            if (p[e].micro > p[n - 1].micro)
+                p[n - 1].micro = p[e].micro;
+        } else {
+            p[n++] = p[e];
+        }
+    }
+    *out = p;
+    *n_out = n;
+    return 0;
+}
+
+/* Whether pair p goes through a (mentor, category) node. */
+static int uses_cat(const struct solve_groups_input *in, const struct pair *p)
+{
+    return in->distinct && cat_of(in, p->mentee) >= 0;
+}
+
+/* Builds and solves the flow; fills mentor_of (n_mentees entries). */
+static int place(const struct solve_groups_input *in, struct pair *pairs, int n_pairs,
+                 int *mentor_of)
+{
+    const int n = in->n_mentees, m = in->n_mentors;
+    struct key *keys = NULL;
+    struct order *order = NULL;
+    struct flow *f = NULL;
+    int n_keys = 0, rc;
+
+    keys = malloc(((size_t)n_pairs + 1) * sizeof *keys);
+    order = malloc(((size_t)n + 1) * sizeof *order);
+    if (keys == NULL || order == NULL) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    for (int e = 0; e < n_pairs; e++)
+        if (uses_cat(in, &pairs[e]))
+            keys[n_keys++] = (struct key){pairs[e].mentor, cat_of(in, pairs[e].mentee)};
+    qsort(keys, (size_t)n_keys, sizeof *keys, key_cmp);
+    int k_unique = 0;
+    for (int k = 0; k < n_keys; k++)
+        if (k_unique == 0 || key_cmp(&keys[k_unique - 1], &keys[k]) != 0)
+            keys[k_unique++] = keys[k];
+    n_keys = k_unique;
+
+    int n_order = 0;
+    for (int e = 0; e < n_pairs; e++) {
+        struct flow_cost gain = pair_gain(in, pairs[e].mentee, pairs[e].micro);
+        if (n_order == 0 || order[n_order - 1].j != pairs[e].mentee)
+            order[n_order++] = (struct order){gain, pairs[e].mentee, -1};
+        else if (cost_cmp(&gain, &order[n_order - 1].best) > 0)
+            order[n_order - 1].best = gain;
+    }
+
+    /* Node and arc numbers are int; refuse what they cannot index. */
+    long long nodes = 1LL + n + m + n_keys;
+    long long arcs = (long long)n_order + n_pairs + n_keys + m;
+    if (nodes > INT_MAX / 2 || arcs > INT_MAX / 4) {
+        rc = -ENOMEM;
+        goto out;
+    }
+#define MENTEE(j) (1 + (j))
+#define MENTOR(i) (1 + n + (i))
+#define CAT(k) (1 + n + m + (k))
+    rc = flow_new(&f, (int)nodes, (int)arcs);
+    if (rc != 0)
+        goto out;
+    const struct flow_cost zero = {{0, 0, 0}};
+    for (int k = 0; k < n_order; k++)
+        order[k].entry = flow_arc(f, FLOW_HUB, MENTEE(order[k].j), 0, &zero);
+    for (int e = 0; e < n_pairs; e++) {
+        struct flow_cost gain = pair_gain(in, pairs[e].mentee, pairs[e].micro), cost;
+        for (int c = 0; c < FLOW_LEX; c++)
+            cost.v[c] = -gain.v[c];
+        int to = MENTOR(pairs[e].mentor);
+        if (uses_cat(in, &pairs[e])) {
+            struct key want = {pairs[e].mentor, cat_of(in, pairs[e].mentee)};
+            const struct key *hit = bsearch(&want, keys, (size_t)n_keys, sizeof *keys, key_cmp);
+            to = CAT((int)(hit - keys));
+        }
+        pairs[e].arc = flow_arc(f, MENTEE(pairs[e].mentee), to, 1, &cost);
+    }
+    for (int k = 0; k < n_keys; k++)
+        flow_arc(f, CAT(k), MENTOR(keys[k].a), in->groups[keys[k].a], &zero);
+    for (int i = 0; i < m; i++) {
+        long long cap = (long long)in->groups[i] * in->size;
+        if (cap > n)
+            cap = n;        /* no more can come, and it keeps the capacity an int */
+        if (cap > 0)
+            flow_arc(f, MENTOR(i), FLOW_HUB, (int)cap, &zero);
+    }
+    rc = flow_build(f);
+    if (rc != 0)
+        goto out;
+
+    qsort(order, (size_t)n_order, sizeof *order, order_cmp);
+    for (int k = 0; k < n_order; k++) {
+        rc = flow_insert(f, order[k].entry);
+        if (rc < 0)
+            goto out;
+    }
+    for (int j = 0; j < n; j++)
+        mentor_of[j] = -1;
+    for (int e = 0; e < n_pairs; e++)
+        if (flow_amount(f, pairs[e].arc) > 0)
+            mentor_of[pairs[e].mentee] = pairs[e].mentor;
+    rc = 0;
+#undef MENTEE
+#undef MENTOR
+#undef CAT
+out:
+    flow_free(f);
+    free(keys);
+    free(order);
+    return rc;
+}
+
+/* Spreads each mentor's mentees over its groups: sorted by (category, mentee), entry k
+ * of mentor i goes to group base + k mod groups[i] (see the top comment for why that
+ * keeps categories distinct and groups within size). */
+static int split(const struct solve_groups_input *in, const int *mentor_of, int *group_of)
+{
+    const int n = in->n_mentees, m = in->n_mentors;
+    int *start = calloc((size_t)m + 1, sizeof *start);
+    struct key *byk = malloc(((size_t)n + 1) * sizeof *byk);
+    int *fill = malloc(((size_t)m + 1) * sizeof *fill);
+    if (start == NULL || byk == NULL || fill == NULL) {
+        free(start); free(byk); free(fill);
+        return -ENOMEM;
+    }
+    for (int j = 0; j < n; j++)
+        if (mentor_of[j] >= 0)
+            start[mentor_of[j] + 1]++;
+    for (int i = 0; i < m; i++)
+        start[i + 1] += start[i];
+    memcpy(fill, start, (size_t)m * sizeof *fill);
+    for (int j = 0; j < n; j++)
+        if (mentor_of[j] >= 0)
+            byk[fill[mentor_of[j]]++] = (struct key){cat_of(in, j), j};
+    int base = 0;
+    for (int i = 0; i < m; i++) {
+        int cnt = start[i + 1] - start[i];
+        qsort(byk + start[i], (size_t)cnt, sizeof *byk, key_cmp);
+        for (int k = 0; k < cnt; k++)
+            group_of[byk[start[i] + k].b] = base + k % in->groups[i];
+        base += in->groups[i];
+    }
+    for (int j = 0; j < n; j++)
+        if (mentor_of[j] < 0)
+            group_of[j] = -1;
+    free(start); free(byk); free(fill);
+    return 0;
+}
+
+int solve_groups(const struct solve_groups_input *in, int *group_of, int *n_groups)
+{
+    int rc = check_input(in);
+    if (rc != 0)
+        return rc;
+    if ((in->n_mentees > 0 && group_of == NULL) || n_groups == NULL)
+        return -EINVAL;
+    long long total = 0;
+    for (int i = 0; i < in->n_mentors; i++)
+        total += in->groups[i];     /* at most INT_MAX * INT_MAX: no overflow */
+    if (total > INT_MAX)
+        return -EOVERFLOW;
+
+    struct pair *pairs;
+    int n_pairs;
+    rc = merge_pairs(in, &pairs, &n_pairs);
+    if (rc != 0)
+        return rc;
+    int *mentor_of = malloc(((size_t)in->n_mentees + 1) * sizeof *mentor_of);
+    int *out = malloc(((size_t)in->n_mentees + 1) * sizeof *out);
+    if (mentor_of == NULL || out == NULL) {
+        rc = -ENOMEM;
+        goto done;
+    }
+    rc = place(in, pairs, n_pairs, mentor_of);
+    if (rc == 0)
+        rc = split(in, mentor_of, out);
+    if (rc == 0) {
+        /* Written only now, so an error leaves the caller's arrays untouched. */
+        if (in->n_mentees > 0)
+            memcpy(group_of, out, (size_t)in->n_mentees * sizeof *group_of);
+        *n_groups = (int)total;
+    }
+done:
+    free(pairs);
+    free(mentor_of);
+    free(out);
+    return rc;
+}
