@@ -105,8 +105,8 @@ static const char *deep_check(const cJSON *v, int depth)
 {
     if (depth > 32)
         return "nested too deep";
-    if (cJSON_IsNumber(v) && fabs(v->valuedouble) > 9007199254740992.0)
-        return "a number beyond 2^53 cannot be represented exactly";
+    if (cJSON_IsNumber(v) && fabs(v->valuedouble) >= 9007199254740992.0)
+        return "numbers must stay below 2^53 to be represented exactly";
     for (const cJSON *a = v->child; a; a = a->next) {
         if (cJSON_IsObject(v))
             for (const cJSON *b = a->next; b; b = b->next)
@@ -217,7 +217,7 @@ cJSON *control_from_args(int argc, char **argv, char *why, size_t why_len)
         if (f->type == F_INT) {
             errno = 0;
             long long n = strtoll(v, &end, 10);
-            if (*end || end == v || errno || llabs(n) > 9007199254740992LL) {
+            if (*end || end == v || errno || llabs(n) >= 9007199254740992LL) {
                 snprintf(why, why_len, "--%s must be a whole number, not \"%s\"", f->name, v);
                 goto fail;
             }
@@ -611,11 +611,12 @@ int control_listen(uv_loop_t *loop, const char *path, int mode, control_cmd_fn f
     s->path = strdup(path);
     uv_pipe_init(loop, &s->pipe, 0);
     s->pipe.data = s;
-    /* Created 0600 from the start: a chmod after listen would leave a window (CVE-2023-45145). */
+    /* Created owner-only from the start (a chmod after listen would leave a window: CVE-2023-45145),
+     * then set to exactly the mode asked for, before anyone can connect. */
     mode_t old = umask(077);
     int rc = uv_pipe_bind(&s->pipe, path);
     umask(old);
-    if (rc == 0 && mode != 0600 && chmod(path, (mode_t)mode) < 0)
+    if (rc == 0 && chmod(path, (mode_t)mode) < 0)
         rc = -errno;
     if (rc == 0)
         rc = uv_listen((uv_stream_t *)&s->pipe, 128, on_connection);

@@ -126,13 +126,13 @@ static int ensure_ticks(struct engine *e)
     if (!t || !k)
         return -ENOMEM;
     for (int i = e->n_ticks; i < n; i++) {
-        /* The first tick at or after now, counted from the log's first event. */
+        /* The first tick at or after now, counted from when the program was declared. */
         struct duration every = e->state.programs[i].match_every;
         long long step = 0;
-        while (clock_add(e->state.epoch, every, step) < e->state.now)
+        while (clock_add(e->state.programs[i].since, every, step) < e->state.now)
             step++;
         e->tick_n[i] = step;
-        e->next_tick[i] = clock_add(e->state.epoch, every, step);
+        e->next_tick[i] = clock_add(e->state.programs[i].since, every, step);
         schedule_push(e->due, (struct due){ e->next_tick[i], DUE_MATCH, i });
     }
     e->n_ticks = n;

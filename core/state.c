@@ -244,9 +244,12 @@ static int apply_program(struct state *s, const cJSON *pj, struct error *err)
         s->programs = np;
         i = s->n_programs++;
         memset(&s->programs[i], 0, sizeof s->programs[i]);
+        s->programs[i].since = s->now;
     } else {
+        tdm_time since = s->programs[i].since;
         program_free(&s->programs[i]);
         memset(&s->programs[i], 0, sizeof s->programs[i]);
+        s->programs[i].since = since;
     }
     struct program *p = &s->programs[i];
     p->name = strdup(name);
@@ -631,8 +634,6 @@ int state_apply(struct state *s, const cJSON *ev, struct error *err)
         return error_set(err, ERR_INPUT, NULL, 0, "event without seq, ts or type");
     if ((long long)seq != s->seq + 1)
         return error_set(err, ERR_INPUT, NULL, 0, "event seq %lld after %lld", (long long)seq, s->seq);
-    if (s->n_events == 0)
-        s->epoch = ts;
     s->seq = (long long)seq;
     s->now = ts;
     s->n_events++;

@@ -28,6 +28,7 @@ struct program {
     char **prompts;
     int n_prompts;
     bool live;            /* declared by the rules in force */
+    tdm_time since;       /* when the rules first declared it: its matching ticks count from here */
 };
 
 struct enrollment {
@@ -100,7 +101,6 @@ struct state {
 
     long long seq;                  /* last applied */
     tdm_time now;                   /* ts of the last applied event */
-    tdm_time epoch;                 /* ts of the first event: matching ticks count from here */
 
     /* Counters the report reads. */
     long long n_events;

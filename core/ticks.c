@@ -344,7 +344,7 @@ int ticks_fire(struct engine *e, const struct due *d, struct error *err)
     if (d->kind == DUE_MATCH) {
         int sp = (int)d->key;
         e->tick_n[sp]++;
-        e->next_tick[sp] = clock_add(e->state.epoch, e->state.programs[sp].match_every, e->tick_n[sp]);
+        e->next_tick[sp] = clock_add(e->state.programs[sp].since, e->state.programs[sp].match_every, e->tick_n[sp]);
         schedule_push(e->due, (struct due){ e->next_tick[sp], DUE_MATCH, sp });
         return tick_match(&x, sp, err);
     }

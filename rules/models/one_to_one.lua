@@ -56,12 +56,15 @@ M.on = {}
 
 -- Set one measurable goal at the start, from what the mentee wants to learn.
 function M.on.match(ev, program)
-  local mentee = tandem.person(ev.mentees[1])
+  -- A match starts when it is made active, or approved when the program asks for approval.
+  if ev.phase ~= "active" and ev.phase ~= "approved" then return end
+  local m = tandem.match(ev.match)
+  local mentee = tandem.person(m.mentees[1])
   if not mentee then return end
   local wants = {}
   for skill in pairs(mentee.wants) do wants[#wants + 1] = skill end
   table.sort(wants)
-  local mentor = tandem.person(ev.mentors[1])
+  local mentor = tandem.person(m.mentors[1])
   local focus
   for _, skill in ipairs(wants) do
     if mentor and mentor.skills[skill] then focus = skill break end

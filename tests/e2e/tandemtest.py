@@ -79,3 +79,103 @@ class TandemCase(unittest.TestCase):
         p = run("simulate", rules, "--people", people, "--state", state_dir, "--days", days,
                 "--start", "2027-01-01", "--seed", seed, *extra, check=check)
         return p, state_dir
+
+
+def log_line(event: dict) -> str:
+    """One log line as the engine writes it: compact JSON, then the crc member."""
+    body = json.dumps(event, separators=(",", ":"))
+    assert body.endswith("}")
+    head = body[:-1]
+    return f'{head},"crc":"{crc32c(head.encode()):08x}"}}\n'
+
+
+def write_log(state_dir, events):
+    """Writes a log of the given events (seq numbered here), for a daemon to start from."""
+    os.makedirs(state_dir, mode=0o700, exist_ok=True)
+    with open(os.path.join(state_dir, "events.jsonl"), "w") as f:
+        for n, e in enumerate(events, 1):
+            f.write(log_line({"seq": n, **e}))
+
+
+class Daemon:
+    """A real `tandem run` on a real Unix socket in a temp state dir."""
+
+    def __init__(self, rules, state_dir, *args, people=None):
+        import socket as _s
+        import time as _t
+        self.state_dir = state_dir
+        self.sock_path = os.path.join(state_dir, "tandem.sock")
+        cmd = [TANDEM, "run", rules, "--state", state_dir, *args]
+        if people:
+            cmd += ["--people", people]
+        self.stderr_path = state_dir.rstrip("/") + ".stderr"
+        os.makedirs(os.path.dirname(self.stderr_path), exist_ok=True)
+        self.err = open(self.stderr_path, "w")
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.err)
+        deadline = _t.time() + 20
+        while _t.time() < deadline:
+            if self.proc.poll() is not None:
+                break
+            if os.path.exists(self.sock_path):
+                try:
+                    c = _s.socket(_s.AF_UNIX)
+                    c.connect(self.sock_path)
+                    c.close()
+                    return
+                except OSError:
+                    pass
+            _t.sleep(0.02)
+        self.err.close()
+        raise AssertionError(f"daemon did not start (exit {self.proc.poll()}):\n{self.stderr()}")
+
+    def stderr(self):
+        self.err.flush()
+        with open(self.stderr_path) as f:
+            return f.read()
+
+    def connect(self):
+        import socket as _s
+        c = _s.socket(_s.AF_UNIX)
+        c.connect(self.sock_path)
+        c.settimeout(20)
+        return Client(c)
+
+    def send(self, cmd):
+        c = self.connect()
+        try:
+            return c.call(cmd)
+        finally:
+            c.close()
+
+    def stop(self, sig=None):
+        import signal as _sig
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig or _sig.SIGTERM)
+        code = self.proc.wait(timeout=30)
+        self.err.close()
+        return code
+
+
+class Client:
+    def __init__(self, sock):
+        self.sock = sock
+        self.buf = b""
+
+    def send_raw(self, data: bytes):
+        self.sock.sendall(data)
+
+    def reply(self):
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise AssertionError("connection closed before a reply")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def call(self, cmd):
+        self.send_raw((cmd if isinstance(cmd, str) else json.dumps(cmd)).encode() + b"\n")
+        return self.reply()
+
+    def close(self):
+        self.sock.close()
