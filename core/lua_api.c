@@ -21,7 +21,7 @@ static const char *const KNOWN_EVENTS[] = { "person", "enroll", "match", "meetin
 static const char *const CORE_FIELDS[] = { "name", "model", "description", "term", "cadence",
                                            "review_every", "match_every", "mentor", "mentee", "score",
                                            "capacity", "prompts", "objective", "approve", "candidates",
-                                           "repeat_pairs", NULL };
+                                           "repeat_pairs", "reup", NULL };
 
 static struct rules *R(lua_State *L)
 {
@@ -565,6 +565,11 @@ static int api_program(lua_State *L)
         return raise(L, "program \"%s\": approve must be true or false", name);
     rp.def.approve = lua_toboolean(L, -1);
     lua_pop(L, 1);
+    ty = lua_getfield(L, prog_t, "reup");
+    if (ty != LUA_TNIL && ty != LUA_TBOOLEAN)
+        return raise(L, "program \"%s\": reup must be true or false", name);
+    rp.def.reup = ty == LUA_TNIL || lua_toboolean(L, -1);
+    lua_pop(L, 1);
     ty = lua_getfield(L, prog_t, "repeat_pairs");
     if (ty != LUA_TNIL && ty != LUA_TBOOLEAN)
         return raise(L, "program \"%s\": repeat_pairs must be true or false", name);
@@ -890,6 +895,45 @@ static bool call_score(lua_State *L, int score_f, int mt, int et, double *out)
     return ok;
 }
 
+/* Working memory of a solver call, freed by the GC even when a score function raises an error
+ * half-way (a plain malloc would leak on that longjmp). */
+struct scratch {
+    int *cap, *mp, *ep, *assigned;
+    long long *prio;
+    struct cand *cand;
+    struct solve_edge *edges;
+    size_t ncand, capcand;
+};
+
+static int scratch_gc(lua_State *L)
+{
+    struct scratch *sc = lua_touserdata(L, 1);
+    free(sc->cap);
+    free(sc->mp);
+    free(sc->ep);
+    free(sc->assigned);
+    free(sc->prio);
+    free(sc->cand);
+    free(sc->edges);
+    memset(sc, 0, sizeof *sc);
+    return 0;
+}
+
+static struct scratch *scratch_new(lua_State *L)
+{
+    struct scratch *sc = lua_newuserdatauv(L, sizeof *sc, 0);
+    memset(sc, 0, sizeof *sc);
+    if (luaL_newmetatable(L, "tandem.scratch")) {
+        lua_pushcfunction(L, scratch_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
+    return sc;
+}
+
+/* tandem.solve.assign(mentors, mentees, score, capacity [, {objective=, priority=fn}]):
+ * scores every allowed pair, keeps each mentee's `candidates` best, and returns the optimal
+ * groups (one mentor, one mentee) with each pair's score and reasons. */
 static int api_solve_assign(lua_State *L)
 {
     struct rules *r = R(L);
@@ -897,28 +941,36 @@ static int api_solve_assign(lua_State *L)
     luaL_checktype(L, 1, LUA_TTABLE);
     luaL_checktype(L, 2, LUA_TTABLE);
     luaL_checktype(L, 3, LUA_TFUNCTION);
+    lua_settop(L, 5);
     const char *objective = opt_field(L, 5, "objective");
+    if (lua_istable(L, 5))
+        lua_getfield(L, 5, "priority");
+    else
+        lua_pushnil(L);
+    int prio_f = lua_gettop(L);    /* 6 */
     int nm = (int)lua_rawlen(L, 1), ne = (int)lua_rawlen(L, 2);
     const struct rules_program *rp = r->matching >= 0 ? &r->programs[r->matching] : NULL;
 
-    int *cap = calloc((size_t)nm + 1, sizeof *cap);
-    int *mp = calloc((size_t)nm + 1, sizeof *mp), *ep = calloc((size_t)ne + 1, sizeof *ep);
-    long long *prio = calloc((size_t)ne + 1, sizeof *prio);
-    int *assigned = calloc((size_t)ne + 1, sizeof *assigned);
-    size_t ncand = 0, capcand = 64;
-    struct cand *cand = malloc(capcand * sizeof *cand);
-    if (!cap || !mp || !ep || !prio || !assigned || !cand)
-        goto oom;
+    struct scratch *sc = scratch_new(L);   /* 7 */
+    sc->cap = calloc((size_t)nm + 1, sizeof *sc->cap);
+    sc->mp = calloc((size_t)nm + 1, sizeof *sc->mp);
+    sc->ep = calloc((size_t)ne + 1, sizeof *sc->ep);
+    sc->prio = calloc((size_t)ne + 1, sizeof *sc->prio);
+    sc->assigned = calloc((size_t)ne + 1, sizeof *sc->assigned);
+    sc->capcand = 64;
+    sc->cand = malloc(sc->capcand * sizeof *sc->cand);
+    if (!sc->cap || !sc->mp || !sc->ep || !sc->prio || !sc->assigned || !sc->cand)
+        return raise(L, "out of memory");
     for (int i = 0; i < nm; i++) {
         lua_rawgeti(L, 1, i + 1);
-        mp[i] = person_arg(L, s, -1);
-        if (mp[i] < 0)
+        sc->mp[i] = person_arg(L, s, -1);
+        if (sc->mp[i] < 0)
             return raise(L, "tandem.solve.assign: mentor %d has no known id", i + 1);
         int load = 0;
         if (lua_getfield(L, -1, "load") == LUA_TNUMBER)
             load = (int)lua_tointeger(L, -1);
         lua_pop(L, 1);
-        int c = s->people[mp[i]].p.capacity;
+        int c = s->people[sc->mp[i]].p.capacity;
         if (lua_isfunction(L, 4)) {
             lua_pushvalue(L, 4);
             lua_pushvalue(L, -2);
@@ -930,16 +982,25 @@ static int api_solve_assign(lua_State *L)
         } else if (lua_isinteger(L, 4)) {
             c = (int)lua_tointeger(L, 4);
         }
-        cap[i] = c - load > 0 ? c - load : 0;
+        sc->cap[i] = c - load > 0 ? c - load : 0;
         lua_pop(L, 1);
     }
     for (int j = 0; j < ne; j++) {
         lua_rawgeti(L, 2, j + 1);
-        ep[j] = person_arg(L, s, -1);
-        if (ep[j] < 0)
+        sc->ep[j] = person_arg(L, s, -1);
+        if (sc->ep[j] < 0)
             return raise(L, "tandem.solve.assign: mentee %d has no known id", j + 1);
-        if (lua_getfield(L, -1, "waiting_since") == LUA_TNUMBER && r->now > lua_tointeger(L, -1))
-            prio[j] = r->now - lua_tointeger(L, -1);
+        if (lua_isfunction(L, prio_f)) {
+            /* The model says who goes first (external: high potentials). */
+            lua_pushvalue(L, prio_f);
+            lua_pushvalue(L, -2);
+            lua_call(L, 1, 1);
+            if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0)
+                return raise(L, "priority must return a whole number >= 0");
+            sc->prio[j] = lua_tointeger(L, -1);
+        } else if (lua_getfield(L, -1, "waiting_since") == LUA_TNUMBER && r->now > lua_tointeger(L, -1)) {
+            sc->prio[j] = r->now - lua_tointeger(L, -1);
+        }
         lua_pop(L, 2);
     }
     /* Score every allowed pair; the exclusions hold whatever the score says. */
@@ -947,66 +1008,66 @@ static int api_solve_assign(lua_State *L)
         lua_rawgeti(L, 2, j + 1);
         int et = lua_gettop(L);
         for (int i = 0; i < nm; i++) {
-            if (cap[i] == 0 || mp[i] == ep[j] || state_reporting_line(s, mp[i], ep[j]))
+            if (sc->cap[i] == 0 || sc->mp[i] == sc->ep[j] || state_reporting_line(s, sc->mp[i], sc->ep[j]))
                 continue;
-            if (rp && !rp->repeat_pairs && state_met(s, mp[i], ep[j], r->matching))
+            if (rp && !rp->repeat_pairs && state_met(s, sc->mp[i], sc->ep[j], r->matching))
                 continue;
             lua_rawgeti(L, 1, i + 1);
-            double sc;
-            bool ok = call_score(L, 3, lua_gettop(L), et, &sc);
+            double score;
+            bool ok = call_score(L, 3, lua_gettop(L), et, &score);
             lua_pop(L, 2);
             if (!ok)
                 continue;
-            if (!isfinite(sc) || fabs(sc) > 1e9)
+            if (!isfinite(score) || fabs(score) > 1e9)
                 return raise(L, "score must be a finite number within +-1e9");
-            if (ncand == capcand) {
-                struct cand *nc = realloc(cand, (capcand *= 2) * sizeof *cand);
+            if (sc->ncand == sc->capcand) {
+                struct cand *nc = realloc(sc->cand, sc->capcand * 2 * sizeof *sc->cand);
                 if (!nc)
-                    goto oom;
-                cand = nc;
+                    return raise(L, "out of memory");
+                sc->cand = nc;
+                sc->capcand *= 2;
             }
-            cand[ncand++] = (struct cand){ i, j, sc };
+            sc->cand[sc->ncand++] = (struct cand){ i, j, score };
         }
         lua_pop(L, 1);
     }
     /* candidates = k: keep each mentee's k best, so memory grows with people x k. */
     if (rp && rp->candidates > 0) {
-        qsort(cand, ncand, sizeof *cand, cand_desc);
+        qsort(sc->cand, sc->ncand, sizeof *sc->cand, cand_desc);
         size_t w = 0;
         int run = 0;
-        for (size_t k = 0; k < ncand; k++) {
-            run = k > 0 && cand[k].mentee == cand[k - 1].mentee ? run + 1 : 0;
+        for (size_t k = 0; k < sc->ncand; k++) {
+            run = k > 0 && sc->cand[k].mentee == sc->cand[k - 1].mentee ? run + 1 : 0;
             if (run < rp->candidates)
-                cand[w++] = cand[k];
+                sc->cand[w++] = sc->cand[k];
         }
-        ncand = w;
+        sc->ncand = w;
     }
-    struct solve_edge *edges = malloc((ncand ? ncand : 1) * sizeof *edges);
-    if (!edges)
-        goto oom;
-    for (size_t k = 0; k < ncand; k++)
-        edges[k] = (struct solve_edge){ cand[k].mentor, cand[k].mentee, cand[k].score };
+    sc->edges = malloc((sc->ncand ? sc->ncand : 1) * sizeof *sc->edges);
+    if (!sc->edges)
+        return raise(L, "out of memory");
+    for (size_t k = 0; k < sc->ncand; k++)
+        sc->edges[k] = (struct solve_edge){ sc->cand[k].mentor, sc->cand[k].mentee, sc->cand[k].score };
     struct solve_assign_input in = {
-        .n_mentors = nm, .capacity = cap, .n_mentees = ne, .priority = prio,
-        .n_edges = (int)ncand, .edges = edges,
+        .n_mentors = nm, .capacity = sc->cap, .n_mentees = ne, .priority = sc->prio,
+        .n_edges = (int)sc->ncand, .edges = sc->edges,
         .objective = objective && strcmp(objective, "quality") == 0 ? SOLVE_QUALITY : SOLVE_COVERAGE,
     };
-    int rc = solve_assign(&in, assigned);
-    free(edges);
-    if (rc < 0) {
-        free(cap); free(mp); free(ep); free(prio); free(assigned); free(cand);
-        return raise(L, "tandem.solve.assign failed (%s)", rc == -ENOMEM ? "out of memory" : "bad input");
-    }
+    int rc = solve_assign(&in, sc->assigned);
+    if (rc < 0)
+        return raise(L, "tandem.solve.assign failed (%s)", rc == -ENOMEM ? "out of memory"
+                                                          : rc == -EOVERFLOW ? "scores or priorities too large"
+                                                                             : "bad input");
     /* Groups in mentee order, each with the score's reasons (asked again: scores are pure). */
     lua_newtable(L);
     int ng = 0;
     for (int j = 0; j < ne; j++) {
-        if (assigned[j] < 0)
+        if (sc->assigned[j] < 0)
             continue;
         lua_createtable(L, 0, 4);
         int g = lua_gettop(L);
         lua_createtable(L, 1, 0);
-        lua_rawgeti(L, 1, assigned[j] + 1);
+        lua_rawgeti(L, 1, sc->assigned[j] + 1);
         int mt = lua_gettop(L);
         lua_pushvalue(L, mt);
         lua_rawseti(L, -3, 1);
@@ -1015,10 +1076,10 @@ static int api_solve_assign(lua_State *L)
         int et = lua_gettop(L);
         lua_pushvalue(L, et);
         lua_rawseti(L, -3, 1);
-        double sc = 0;
-        call_score(L, 3, mt, et, &sc);
+        double score = 0;
+        call_score(L, 3, mt, et, &score);
         lua_setfield(L, g, "why");
-        lua_pushnumber(L, sc);
+        lua_pushnumber(L, score);
         lua_setfield(L, g, "score");
         lua_pop(L, 1);                 /* mentee table */
         lua_setfield(L, g, "mentees"); /* list of one */
@@ -1026,11 +1087,7 @@ static int api_solve_assign(lua_State *L)
         lua_setfield(L, g, "mentors");
         lua_rawseti(L, -2, ++ng);
     }
-    free(cap); free(mp); free(ep); free(prio); free(assigned); free(cand);
     return 1;
-oom:
-    free(cap); free(mp); free(ep); free(prio); free(assigned); free(cand);
-    return raise(L, "out of memory");
 }
 
 /* ---- os.time and os.date in program time ---- */

@@ -171,6 +171,7 @@ cJSON *rules_programs_json(const struct rules *r)
         cJSON_AddStringToObject(o, "match_every", buf);
         cJSON_AddStringToObject(o, "objective", p->objective == OBJECTIVE_QUALITY ? "quality" : "coverage");
         cJSON_AddBoolToObject(o, "approve", p->approve);
+        cJSON_AddBoolToObject(o, "reup", p->reup);
         cJSON *pr = cJSON_AddArrayToObject(o, "prompts");
         for (int k = 0; k < p->n_prompts; k++)
             cJSON_AddItemToArray(pr, cJSON_CreateString(p->prompts[k]));

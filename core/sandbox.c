@@ -159,6 +159,11 @@ static void charge(lua_State *L, double units)
     stop(L, sb);
 }
 
+void sandbox_charge(lua_State *L, double units)
+{
+    charge(L, units);
+}
+
 void sandbox_hook_thread(struct sandbox *sb, lua_State *co)
 {
     (void)sb;

@@ -35,8 +35,15 @@ struct sandbox {
 int sandbox_open(struct sandbox *sb, size_t mem_cap);
 void sandbox_close(struct sandbox *sb);
 
-/* Starts a budgeted call: resets the count and the trip, sets the budget. */
+/* Starts a budgeted call: resets the count and the trip, sets the budget and the wall-clock
+ * backstop (1 us per unit of budget, at least 1 s). */
 void sandbox_reset(struct sandbox *sb, long long budget);
+
+/* Charges work done in C on behalf of a rule (converting its tables, solving) against the
+ * current call's budget, as that many instructions. Call only from a C function a rule called:
+ * when the budget runs out it raises the limit error and does not return. No-op outside
+ * sandbox_call. */
+void sandbox_charge(lua_State *L, double units);
 
 /* Installs the instruction hook on a thread (every coroutine needs its own). */
 void sandbox_hook_thread(struct sandbox *sb, lua_State *co);
@@ -47,8 +54,9 @@ void sandbox_hook_thread(struct sandbox *sb, lua_State *co);
  * as the limit, whatever the rule's own pcall did with it. Returns LUA_OK or an error code. */
 int sandbox_call(struct sandbox *sb, int nargs, int nresults, char *where, size_t where_len);
 
-/* Loads a text-only chunk from a file; chunkname "@path". On error pushes a message of
- * the form "FILE:LINE: reason" (or "FILE: reason"). */
+/* Loads a text-only chunk from a file of at most 16 MiB; chunkname "@path". A UTF-8 BOM and a
+ * first line starting with '#' are skipped, as lua does. On error pushes a message of the form
+ * "FILE:LINE: reason" (or "FILE: reason"; LUA_ERRFILE when the file cannot be read). */
 int sandbox_loadfile(struct sandbox *sb, const char *path);
 
 /* Registers a table as protected: rawset on it is refused, and the rules see it read-only

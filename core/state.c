@@ -261,6 +261,7 @@ static int apply_program(struct state *s, const cJSON *pj, struct error *err)
     const char *obj = str_field(pj, "objective");
     p->objective = obj && strcmp(obj, "quality") == 0 ? OBJECTIVE_QUALITY : OBJECTIVE_COVERAGE;
     p->approve = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(pj, "approve"));
+    p->reup = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(pj, "reup"));
     const cJSON *prompts = cJSON_GetObjectItemCaseSensitive(pj, "prompts");
     int n = cJSON_GetArraySize(prompts);
     if (n > 0) {

@@ -25,6 +25,7 @@ struct program {
     struct duration term, cadence, review_every, match_every;
     enum objective objective;
     bool approve;
+    bool reup;            /* false: a term's end completes the match, with no re-up */
     char **prompts;
     int n_prompts;
     bool live;            /* declared by the rules in force */

@@ -134,6 +134,8 @@ static int tick_reup(struct cmd_ctx *x, struct match *m, struct error *err)
 {
     struct engine *e = x->e;
     long long id = m->id;
+    if (!engine_program_of(e, m)->reup)
+        return commands_close_match(x, m, "completed", NULL, err);   /* a program without re-ups */
     cJSON *f = engine_fact(e, "reup");
     cJSON_AddNumberToObject(f, "match", (double)id);
     cJSON_AddStringToObject(f, "phase", "open");
