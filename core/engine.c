@@ -36,11 +36,18 @@ static void schedule_match(struct engine *e, const struct match *m);
 int engine_commit(struct engine *e, cJSON *f, int depth, struct error *err)
 {
     int rc = journal_append(e->journal, f, err);
+    if (rc == ERR_INPUT) {
+        /* The log cannot hold it (a line over its size limit): the command is refused,
+         * nothing was written or applied. */
+        cJSON_Delete(f);
+        return rc;
+    }
     if (rc == 0)
         rc = state_apply(&e->state, f, err);
     if (rc < 0) {
         cJSON_Delete(f);
-        /* A fact the engine made and cannot keep is an engine failure. */
+        /* A fact the engine made and its own state refuses is an engine failure: nothing
+         * more is committed (the line stays in the unwritten buffer). */
         return err->code = ERR_SYSTEM;
     }
     const cJSON *mid = cJSON_GetObjectItemCaseSensitive(f, "match");

@@ -15,6 +15,8 @@
 #include "solve/assign.h"
 
 #define JSON_MAX_DEPTH 32
+#define JSON_MAX_NODES 10000      /* values in one action's fields */
+#define ACTIONS_MAX 1000          /* actions one handler call may queue */
 
 static const char *const KNOWN_EVENTS[] = { "person", "enroll", "match", "meeting", "intro", "goal",
                                             "feedback", "review", "reup", "close", "flag", "note", NULL };
@@ -91,9 +93,24 @@ void lua_api_push_json(lua_State *L, const cJSON *v)
     }
 }
 
-static cJSON *to_json(lua_State *L, int idx, int depth, char *why, size_t len)
+struct jctx {
+    int nodes;            /* converted so far: capped, and charged to the rule's budget */
+    char *why;
+    size_t len;
+};
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static cJSON *to_json(lua_State *L, int idx, int depth, struct jctx *j)
 {
     idx = lua_absindex(L, idx);
+    if (++j->nodes > JSON_MAX_NODES) {
+        snprintf(j->why, j->len, "more than %d values in one action", JSON_MAX_NODES);
+        return NULL;
+    }
     switch (lua_type(L, idx)) {
     case LUA_TNIL: return cJSON_CreateNull();
     case LUA_TBOOLEAN: return cJSON_CreateBool(lua_toboolean(L, idx));
@@ -101,18 +118,18 @@ static cJSON *to_json(lua_State *L, int idx, int depth, char *why, size_t len)
     case LUA_TNUMBER: {
         double d = lua_tonumber(L, idx);
         if (!isfinite(d)) {
-            snprintf(why, len, "a number that is not finite");
+            snprintf(j->why, j->len, "a number that is not finite");
             return NULL;
         }
         return cJSON_CreateNumber(d);
     }
     case LUA_TTABLE: break;
     default:
-        snprintf(why, len, "a %s value cannot be recorded", luaL_typename(L, idx));
+        snprintf(j->why, j->len, "a %s value cannot be recorded", luaL_typename(L, idx));
         return NULL;
     }
     if (depth >= JSON_MAX_DEPTH) {
-        snprintf(why, len, "tables nested deeper than %d (or a cycle)", JSON_MAX_DEPTH);
+        snprintf(j->why, j->len, "tables nested deeper than %d (or a cycle)", JSON_MAX_DEPTH);
         return NULL;
     }
     luaL_checkstack(L, 6, "nesting");
@@ -125,17 +142,22 @@ static cJSON *to_json(lua_State *L, int idx, int depth, char *why, size_t len)
         if (lua_type(L, -2) != LUA_TSTRING)
             strings_only = false;
         lua_pop(L, 1);
+        if (keys > JSON_MAX_NODES) {
+            lua_pop(L, 1);
+            snprintf(j->why, j->len, "more than %d values in one action", JSON_MAX_NODES);
+            return NULL;
+        }
     }
     bool array = keys > 0 && keys == n;
     if (!array && !strings_only) {
-        snprintf(why, len, "a table mixing list items and fields (or with non-string keys)");
+        snprintf(j->why, j->len, "a table mixing list items and fields (or with non-string keys)");
         return NULL;
     }
     cJSON *out = array ? cJSON_CreateArray() : cJSON_CreateObject();
     if (array) {
         for (lua_Integer i = 1; i <= n; i++) {
             lua_rawgeti(L, idx, i);
-            cJSON *item = to_json(L, -1, depth + 1, why, len);
+            cJSON *item = to_json(L, -1, depth + 1, j);
             lua_pop(L, 1);
             if (!item) {
                 cJSON_Delete(out);
@@ -146,22 +168,22 @@ static cJSON *to_json(lua_State *L, int idx, int depth, char *why, size_t len)
         return out;
     }
     /* Objects in key order, so the log is the same from run to run. */
+    const char **names = malloc((size_t)(keys ? keys : 1) * sizeof *names);
+    if (!names) {
+        cJSON_Delete(out);
+        snprintf(j->why, j->len, "out of memory");
+        return NULL;
+    }
     int nk = 0;
-    const char **names = calloc((size_t)(keys ? keys : 1), sizeof *names);
     lua_pushnil(L);
     while (lua_next(L, idx)) {
-        names[nk++] = lua_tostring(L, -2);
+        names[nk++] = lua_tostring(L, -2);   /* stays alive: the key is in the table */
         lua_pop(L, 1);
     }
-    for (int i = 1; i < nk; i++)
-        for (int j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
-            const char *t = names[j];
-            names[j] = names[j - 1];
-            names[j - 1] = t;
-        }
+    qsort(names, (size_t)nk, sizeof *names, cmp_names);
     for (int i = 0; i < nk; i++) {
         lua_getfield(L, idx, names[i]);
-        cJSON *item = to_json(L, -1, depth + 1, why, len);
+        cJSON *item = to_json(L, -1, depth + 1, j);
         lua_pop(L, 1);
         if (!item) {
             free(names);
@@ -176,7 +198,10 @@ static cJSON *to_json(lua_State *L, int idx, int depth, char *why, size_t len)
 
 cJSON *lua_api_to_json(lua_State *L, int idx, char *why, size_t why_len)
 {
-    return to_json(L, idx, 0, why, why_len);
+    struct jctx j = { 0, why, why_len };
+    cJSON *out = to_json(L, idx, 0, &j);
+    sandbox_charge(L, j.nodes);
+    return out;
 }
 
 /* ---- people and matches as tables ---- */
@@ -424,7 +449,8 @@ static bool module_path(struct rules *r, const char *name, char *out, size_t len
 void lua_api_require(lua_State *L, struct rules *r, const char *name)
 {
     if (strcmp(name, "tandem") == 0) {
-        lua_getglobal(L, "tandem");
+        /* The module itself, even if a rule file has reassigned the global. */
+        lua_getfield(L, LUA_REGISTRYINDEX, "tandem.module");
         return;
     }
     lua_getfield(L, LUA_REGISTRYINDEX, "tandem.loaded");
@@ -480,6 +506,30 @@ static void program_function(lua_State *L, int t, const char *prog, const char *
     if (ty != LUA_TFUNCTION && !(number_ok && ty == LUA_TNUMBER))
         raise(L, "program \"%s\": %s must be a function%s", prog, k, number_ok ? " or a number" : "");
     lua_pop(L, 1);
+}
+
+static void free_prompts(struct program *p)
+{
+    for (int i = 0; i < p->n_prompts; i++)
+        free(p->prompts[i]);
+    free(p->prompts);
+    p->prompts = NULL;
+    p->n_prompts = 0;
+}
+
+/* Calls the model's validate(program) in protected mode, so the prompts copied so far are
+ * freed whatever it does; pushes nothing. Returns a message (on the Lua stack) or NULL. */
+static const char *model_validate(lua_State *L, int model_t, int prog_t)
+{
+    if (lua_getfield(L, model_t, "validate") != LUA_TFUNCTION) {
+        lua_pop(L, 1);
+        return NULL;
+    }
+    lua_pushvalue(L, prog_t);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK || lua_isstring(L, -1))
+        return lua_tostring(L, -1) ? lua_tostring(L, -1) : "validate failed";
+    lua_pop(L, 1);
+    return NULL;
 }
 
 static int api_program(lua_State *L)
@@ -590,7 +640,7 @@ static int api_program(lua_State *L)
         rp.def.prompts = calloc((size_t)(n ? n : 1), sizeof *rp.def.prompts);
         for (int i = 1; i <= n; i++) {
             if (lua_rawgeti(L, -1, i) != LUA_TSTRING) {
-                free(rp.def.prompts);
+                free_prompts(&rp.def);
                 return raise(L, "program \"%s\": prompts must be a list of strings", name);
             }
             rp.def.prompts[rp.def.n_prompts++] = strdup(lua_tostring(L, -1));
@@ -600,21 +650,17 @@ static int api_program(lua_State *L)
     lua_pop(L, 1);
 
     /* The model checks what only it knows (one_to_one's term, say). */
-    if (lua_getfield(L, model_t, "validate") == LUA_TFUNCTION) {
-        lua_pushvalue(L, prog_t);
-        lua_call(L, 1, 1);
-        if (lua_isstring(L, -1)) {
-            for (int i = 0; i < rp.def.n_prompts; i++)
-                free(rp.def.prompts[i]);
-            free(rp.def.prompts);
-            return raise(L, "program \"%s\": %s", name, lua_tostring(L, -1));
-        }
+    const char *bad = model_validate(L, model_t, prog_t);
+    if (bad) {
+        free_prompts(&rp.def);
+        return raise(L, "program \"%s\": %s", name, bad);
     }
-    lua_pop(L, 1);
 
     struct rules_program *np = realloc(r->programs, (size_t)(r->n_programs + 1) * sizeof *np);
-    if (!np)
+    if (!np) {
+        free_prompts(&rp.def);
         return raise(L, "out of memory");
+    }
     r->programs = np;
     rp.def.name = strdup(name);
     rp.def.model = strdup(model);
@@ -781,86 +827,121 @@ static int api_met(lua_State *L)
 
 /* ---- actions: each queues a command for the engine ---- */
 
-static cJSON *action(lua_State *L, const char *cmd)
+/* Every argument is checked before anything is built, so a failing call (even under the
+ * rule's pcall) queues nothing and leaks nothing. */
+static void check_handler(lua_State *L, const char *cmd)
 {
     struct rules *r = R(L);
     if (!r->actions)
         raise(L, "tandem.%s can only be used inside a handler", cmd);
-    cJSON *c = cJSON_CreateObject();
-    cJSON_AddStringToObject(c, "cmd", cmd);
+    if (cJSON_GetArraySize(r->actions) >= ACTIONS_MAX)
+        raise(L, "more than %d actions in one handler call", ACTIONS_MAX);
+}
+
+/* A match (its id, or its table) or, when person_ok, a person (id or table). */
+struct target { long long match; const char *person; };
+
+static struct target target_arg(lua_State *L, int idx, bool person_ok)
+{
+    struct target t = { match_arg(L, idx), NULL };
+    if (t.match > 0)
+        return t;
+    if (person_ok && lua_type(L, idx) == LUA_TSTRING) {
+        t.person = lua_tostring(L, idx);
+    } else if (person_ok && lua_istable(L, idx)) {
+        lua_getfield(L, idx, "id");
+        t.person = lua_tostring(L, -1);   /* alive while the table holds it */
+        lua_pop(L, 1);
+    }
+    if (!t.person)
+        raise(L, "expected a match%s", person_ok ? " or a person" : "");
+    return t;
+}
+
+static void queue(lua_State *L, cJSON *c, const char *cmd)
+{
     char where[320];
     caller_where(L, where, sizeof where);
     cJSON_AddStringToObject(c, "rule", where);
-    cJSON_AddItemToArray(r->actions, c);
-    return c;
+    cJSON *named = cJSON_CreateObject();
+    cJSON_AddStringToObject(named, "cmd", cmd);
+    for (cJSON *it = c->child; it;) {   /* "cmd" first, then the fields in order */
+        cJSON *next = it->next;
+        cJSON_AddItemToObject(named, it->string, cJSON_DetachItemViaPointer(c, it));
+        it = next;
+    }
+    cJSON_Delete(c);
+    cJSON_AddItemToArray(R(L)->actions, named);
 }
 
-static void add_target(lua_State *L, cJSON *c, int idx, bool person_ok)
+static void add_target(cJSON *c, struct target t)
 {
-    long long m = match_arg(L, idx);
-    if (m > 0) {
-        cJSON_AddNumberToObject(c, "match", (double)m);
-        return;
-    }
-    if (person_ok && (lua_type(L, idx) == LUA_TSTRING || lua_istable(L, idx))) {
-        const char *id = lua_tostring(L, idx);
-        if (lua_istable(L, idx)) {
-            lua_getfield(L, idx, "id");
-            id = lua_tostring(L, -1);
-            lua_pop(L, 1);
-        }
-        if (id) {
-            cJSON_AddStringToObject(c, "person", id);
-            return;
-        }
-    }
-    raise(L, "expected a match%s", person_ok ? " or a person" : "");
+    if (t.match > 0)
+        cJSON_AddNumberToObject(c, "match", (double)t.match);
+    else
+        cJSON_AddStringToObject(c, "person", t.person);
 }
 
 static int api_flag(lua_State *L)
 {
-    cJSON *c = action(L, "flag");
-    add_target(L, c, 1, true);
-    cJSON_AddStringToObject(c, "reason", luaL_checkstring(L, 2));
+    check_handler(L, "flag");
+    struct target t = target_arg(L, 1, true);
+    const char *reason = luaL_checkstring(L, 2);
+    cJSON *c = cJSON_CreateObject();
+    add_target(c, t);
+    cJSON_AddStringToObject(c, "reason", reason);
+    queue(L, c, "flag");
     return 0;
 }
 
 static int api_note(lua_State *L)
 {
-    cJSON *c = action(L, "note");
-    cJSON_AddStringToObject(c, "text", luaL_checkstring(L, 1));
+    check_handler(L, "note");
+    const char *text = luaL_checkstring(L, 1);
+    cJSON *fields = NULL;
     if (!lua_isnoneornil(L, 2)) {
         char why[160];
         luaL_checktype(L, 2, LUA_TTABLE);
-        cJSON *f = lua_api_to_json(L, 2, why, sizeof why);
-        if (!f)
+        if (!(fields = lua_api_to_json(L, 2, why, sizeof why)))
             return raise(L, "tandem.note: fields: %s", why);
-        cJSON_AddItemToObject(c, "fields", f);
     }
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddStringToObject(c, "text", text);
+    if (fields)
+        cJSON_AddItemToObject(c, "fields", fields);
+    queue(L, c, "note");
     return 0;
 }
 
 static int api_close(lua_State *L)
 {
-    cJSON *c = action(L, "close");
-    add_target(L, c, 1, false);
+    check_handler(L, "close");
+    struct target t = target_arg(L, 1, false);
+    const char *text = lua_isnoneornil(L, 2) ? NULL : luaL_checkstring(L, 2);
+    cJSON *c = cJSON_CreateObject();
+    add_target(c, t);
     cJSON_AddStringToObject(c, "reason", "rule");
-    if (!lua_isnoneornil(L, 2))
-        cJSON_AddStringToObject(c, "text", luaL_checkstring(L, 2));
+    if (text)
+        cJSON_AddStringToObject(c, "text", text);
+    queue(L, c, "close");
     return 0;
 }
 
 static int api_goal(lua_State *L)
 {
-    cJSON *c = action(L, "goal.set");
-    add_target(L, c, 1, false);
-    cJSON_AddStringToObject(c, "text", luaL_checkstring(L, 2));
+    check_handler(L, "goal");
+    struct target t = target_arg(L, 1, false);
+    const char *text = luaL_checkstring(L, 2);
     const char *due = opt_field(L, 3, "due");
     const char *measure = opt_field(L, 3, "measure");
+    cJSON *c = cJSON_CreateObject();
+    add_target(c, t);
+    cJSON_AddStringToObject(c, "text", text);
     if (due)
         cJSON_AddStringToObject(c, "due", due);
     if (measure)
         cJSON_AddStringToObject(c, "measure", measure);
+    queue(L, c, "goal.set");
     return 0;
 }
 
@@ -1169,6 +1250,8 @@ void lua_api_open(struct rules *r)
     sandbox_protect(&r->sb);
     lua_setfield(L, -2, "solve");
     sandbox_protect(&r->sb);
+    lua_pushvalue(L, -1);
+    lua_setfield(L, LUA_REGISTRYINDEX, "tandem.module");
     lua_setglobal(L, "tandem");
 
     lua_newtable(L);

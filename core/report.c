@@ -142,20 +142,27 @@ void report_text(const struct state *s, FILE *out)
     const cJSON *tot = cJSON_GetObjectItemCaseSensitive(r, "totals");
     fprintf(out, "tandem report as of %s (%lld events)\n", cJSON_GetObjectItemCaseSensitive(r, "as_of")->valuestring,
             s->seq);
-    if (s->rules_file)
-        fprintf(out, "rules: %s\n", s->rules_file);
+    if (s->rules_file) {
+        /* A long path is cut from the left: its end names the file. */
+        size_t n = strlen(s->rules_file);
+        fprintf(out, "rules: %s%s\n", n > 90 ? "..." : "", n > 90 ? s->rules_file + n - 87 : s->rules_file);
+    }
     if (s->n_priorities) {
-        fprintf(out, "priorities:");
-        for (int i = 0; i < s->n_priorities; i++)
-            fprintf(out, " %s", s->priorities[i]);
+        int col = fprintf(out, "priorities:");
+        for (int i = 0; i < s->n_priorities; i++) {
+            int w = (int)strlen(s->priorities[i]) + 1;
+            if (col + w > 100)
+                col = fprintf(out, "\n           ");
+            col += fprintf(out, " %s", s->priorities[i]);
+        }
         fprintf(out, "\n");
     }
     fprintf(out, "people: %.0f\n\n", num(r, "people"));
-    fprintf(out, "%-16s %-12s %7s %7s %7s %5s %6s %6s %7s %7s %6s %5s\n", "program", "model", "mentors",
+    fprintf(out, "%-14s %-12s %7s %7s %7s %5s %6s %6s %7s %7s %6s %5s\n", "program", "model", "mentors",
             "mentees", "matches", "live", "held", "missed", "reviews", "renewed", "closed", "flags");
     const cJSON *p;
     cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(r, "programs")) {
-        fprintf(out, "%-16.16s %-12.12s %7.0f %7.0f %7.0f %5.0f %6.0f %6.0f %7.0f %7.0f %6.0f %5.0f\n",
+        fprintf(out, "%-14.14s %-12.12s %7.0f %7.0f %7.0f %5.0f %6.0f %6.0f %7.0f %7.0f %6.0f %5.0f\n",
                 cJSON_GetObjectItemCaseSensitive(p, "name")->valuestring,
                 cJSON_GetObjectItemCaseSensitive(p, "model")->valuestring, num(p, "mentors"), num(p, "mentees"),
                 num(p, "matches"), num(p, "live"), num(p, "meetings_held"), num(p, "meetings_missed"),
@@ -171,11 +178,17 @@ void report_text(const struct state *s, FILE *out)
             fb);
     fprintf(out, "flags %.0f   notes %.0f   rule errors %.0f\n", num(tot, "flags"), num(tot, "notes"),
             num(tot, "rule_errors"));
-    fprintf(out, "closed by reason:");
+    int col = fprintf(out, "closed by reason:");
     const cJSON *c;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(tot, "closed_by_reason"))
-        if (c->valuedouble > 0)
-            fprintf(out, " %s %.0f", c->string, c->valuedouble);
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(tot, "closed_by_reason")) {
+        if (c->valuedouble <= 0)
+            continue;
+        char item[64];
+        int w = snprintf(item, sizeof item, " %s %.0f", c->string, c->valuedouble);
+        if (col + w > 100)
+            col = fprintf(out, "\n                 ");
+        col += fprintf(out, "%s", item);
+    }
     fprintf(out, "\n");
     cJSON_Delete(r);
 }

@@ -129,8 +129,22 @@ int rules_load(const char *path, const char *shipped_dir, struct rules **out, st
     lua_api_open(r);
 
     if (sandbox_loadfile(&r->sb, path) != LUA_OK) {
-        int rc = error_set(err, ERR_INPUT, NULL, 0, "%s", lua_tostring(L, -1));
-        /* The message already reads FILE:LINE: reason. */
+        /* The message reads "PATH:LINE: reason" or "PATH: reason": keep the parts apart. */
+        const char *m = lua_tostring(L, -1);
+        size_t n = strlen(path);
+        int line = 0, rc;
+        char *end = NULL;
+        if (m && strncmp(m, path, n) == 0 && m[n] == ':') {
+            line = (int)strtol(m + n + 1, &end, 10);
+            if (line > 0 && end[0] == ':' && end[1] == ' ')
+                rc = error_set(err, ERR_INPUT, path, line, "%s", end + 2);
+            else if (m[n + 1] == ' ')
+                rc = error_set(err, ERR_INPUT, path, 0, "%s", m + n + 2);
+            else
+                rc = error_set(err, ERR_INPUT, NULL, 0, "%s", m);
+        } else {
+            rc = error_set(err, ERR_INPUT, NULL, 0, "%s", m ? m : "cannot load");
+        }
         rules_free(r);
         return rc;
     }

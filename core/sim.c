@@ -27,10 +27,12 @@ double sim_chemistry(const struct sim *s, long long match)
     return uniform(s, DRAW_CHEMISTRY, match, 0, 0);
 }
 
-/* Shifts a base chance by the match's chemistry: spread 0 makes every match average. */
+/* Shifts a base chance by the match's chemistry: spread 0 makes every match average. The
+ * shift alone never makes a chance certain; a base of 0 or 1 stays exact. */
 static double shifted(const struct sim *s, double base, long long match)
 {
-    return clamp(base + s->p.spread * (sim_chemistry(s, match) - 0.5), 0.02, 0.99);
+    double lo = base < 0.02 ? base : 0.02, hi = base > 0.99 ? base : 0.99;
+    return clamp(base + s->p.spread * (sim_chemistry(s, match) - 0.5), lo, hi);
 }
 
 bool sim_meeting_held(const struct sim *s, long long match, int n)

@@ -130,11 +130,12 @@ bool state_met(const struct state *s, int a, int b, int prog)
     return u64set_has(&s->met_in_program, pair_key(a, b, prog));
 }
 
-/* True when `above` is on the management chain over `who`. Bounded against cycles in the data. */
+/* True when `above` is on the management chain over `who`. A chain longer than the number of
+ * people is a cycle in the data: the walk stops there. */
 static bool manages(const struct state *s, int above, int who)
 {
     int cur = who;
-    for (int depth = 0; depth < 64; depth++) {
+    for (int depth = 0; depth < s->n_people; depth++) {
         const char *mgr = s->people[cur].p.manager;
         int m = state_person(s, mgr);
         if (m < 0)
@@ -405,32 +406,34 @@ static int apply_match_new(struct state *s, const cJSON *ev, long long id, const
     int prog = state_program(s, str_field(ev, "program"));
     if (prog < 0)
         return bad(err, "match", "unknown program");
-    if (grow(&s->matches, &s->cap_matches, s->n_matches, sizeof *s->matches) < 0)
-        return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
-    struct match *m = &s->matches[s->n_matches];
-    memset(m, 0, sizeof *m);
-    m->id = id;
-    m->program = prog;
-    m->phase = strcmp(phase, "proposed") == 0 ? MATCH_PROPOSED : MATCH_ACTIVE;
-    m->started = s->now;
-    m->terms = 1;
-    s->n_matches++;
-    if (read_people(s, cJSON_GetObjectItemCaseSensitive(ev, "mentors"), &m->mentors, &m->n_mentors) ||
-        read_people(s, cJSON_GetObjectItemCaseSensitive(ev, "mentees"), &m->mentees, &m->n_mentees))
-        return bad(err, "match", "unknown person in mentors or mentees");
-    num_field(ev, "score", &m->score);
-    if (time_field(ev, "term_ends", &m->term_ends) < 0)
+    tdm_time term_ends;
+    if (time_field(ev, "term_ends", &term_ends) < 0)
         return bad(err, "match", "term_ends missing or not a time");
+    struct match m = { .id = id, .program = prog, .started = s->now, .terms = 1, .term_ends = term_ends };
+    m.phase = strcmp(phase, "proposed") == 0 ? MATCH_PROPOSED : MATCH_ACTIVE;
+    if (read_people(s, cJSON_GetObjectItemCaseSensitive(ev, "mentors"), &m.mentors, &m.n_mentors) ||
+        read_people(s, cJSON_GetObjectItemCaseSensitive(ev, "mentees"), &m.mentees, &m.n_mentees)) {
+        free(m.mentors);
+        free(m.mentees);
+        return bad(err, "match", "unknown person in mentors or mentees");
+    }
+    num_field(ev, "score", &m.score);
+    if (grow(&s->matches, &s->cap_matches, s->n_matches, sizeof *s->matches) < 0) {
+        free(m.mentors);
+        free(m.mentees);
+        return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
+    }
     /* Everyone in a group has now met everyone else in it. */
-    int n = m->n_mentors + m->n_mentees;
+    int n = m.n_mentors + m.n_mentees;
     for (int a = 0; a < n; a++)
         for (int b = a + 1; b < n; b++) {
-            int pa = a < m->n_mentors ? m->mentors[a] : m->mentees[a - m->n_mentors];
-            int pb = b < m->n_mentors ? m->mentors[b] : m->mentees[b - m->n_mentors];
+            int pa = a < m.n_mentors ? m.mentors[a] : m.mentees[a - m.n_mentors];
+            int pb = b < m.n_mentors ? m.mentors[b] : m.mentees[b - m.n_mentors];
             if (u64set_add(&s->met, pair_key(pa, pb, -1)) < 0 ||
                 u64set_add(&s->met_in_program, pair_key(pa, pb, prog)) < 0)
                 return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
         }
+    s->matches[s->n_matches++] = m;
     return 0;
 }
 
@@ -626,19 +629,8 @@ static int apply_flag(struct state *s, const cJSON *ev, struct error *err)
     return 0;
 }
 
-int state_apply(struct state *s, const cJSON *ev, struct error *err)
+static int apply_type(struct state *s, const char *type, const cJSON *ev, struct error *err)
 {
-    double seq;
-    tdm_time ts;
-    const char *type = str_field(ev, "type");
-    if (!num_field(ev, "seq", &seq) || time_field(ev, "ts", &ts) < 0 || !type)
-        return error_set(err, ERR_INPUT, NULL, 0, "event without seq, ts or type");
-    if ((long long)seq != s->seq + 1)
-        return error_set(err, ERR_INPUT, NULL, 0, "event seq %lld after %lld", (long long)seq, s->seq);
-    s->seq = (long long)seq;
-    s->now = ts;
-    s->n_events++;
-
     if (strcmp(type, "rules") == 0) return apply_rules(s, ev, err);
     if (strcmp(type, "person") == 0) return apply_person(s, ev, err);
     if (strcmp(type, "enroll") == 0) return apply_enroll(s, ev, err);
@@ -654,4 +646,28 @@ int state_apply(struct state *s, const cJSON *ev, struct error *err)
     if (strcmp(type, "rule.error") == 0) { s->rule_errors++; return 0; }
     if (strcmp(type, "intro") == 0) return 0;
     return error_set(err, ERR_INPUT, NULL, 0, "unknown event type \"%s\"", type);
+}
+
+int state_apply(struct state *s, const cJSON *ev, struct error *err)
+{
+    double seq;
+    tdm_time ts;
+    const char *type = str_field(ev, "type");
+    if (!num_field(ev, "seq", &seq) || time_field(ev, "ts", &ts) < 0 || !type)
+        return error_set(err, ERR_INPUT, NULL, 0, "event without seq, ts or type");
+    if ((long long)seq != s->seq + 1)
+        return error_set(err, ERR_INPUT, NULL, 0, "event seq %lld after %lld", (long long)seq, s->seq);
+    /* The apply functions read the event's time as s->now; a refusal puts everything back. */
+    long long old_seq = s->seq;
+    tdm_time old_now = s->now;
+    s->seq = (long long)seq;
+    s->now = ts;
+    int rc = apply_type(s, type, ev, err);
+    if (rc < 0) {
+        s->seq = old_seq;
+        s->now = old_now;
+        return rc;
+    }
+    s->n_events++;
+    return 0;
 }

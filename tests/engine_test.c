@@ -699,7 +699,7 @@ Test(engine, runaway_handler_is_cut_and_the_engine_goes_on)
  * fact refused by journal_append with ERR_INPUT is a refusal of the command (ERR_INPUT), which
  * drain already turns into a rule.error; also cap the size in lua_api's to_json (a table DAG
  * like t = {t, t} 25 times builds 2^25 cJSON nodes outside the sandbox's memory cap). */
-Test(engine, oversized_action_is_a_rule_error, .disabled = true)
+Test(engine, oversized_action_is_a_rule_error)
 {
     char *rp = write_rules("org.lua",
                            "tandem.on(\"note\", function(ev)\n"

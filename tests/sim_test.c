@@ -266,7 +266,7 @@ Test(sim, approve_rate_tracks_approve)
  * and attendance = 0 holds 2 in 100; renew = 1 likewise closes some matches. README says
  * attendance is "the chance a meeting is held". Either clamp only the chemistry shift
  * (clamp(base + shift, min(base, .02), max(base, .99))) or document the bounds. */
-Test(sim, extreme_attendance_and_renew_are_exact, .disabled = true)
+Test(sim, extreme_attendance_and_renew_are_exact)
 {
     struct sim one = make(1, 1.0, 4.0, 1.0, 0.5, 0.0);
     struct sim zero = make(1, 0.0, 4.0, 0.0, 0.5, 0.0);
