@@ -43,6 +43,74 @@ static int raise(lua_State *L, const char *fmt, ...)
     return lua_error(L);
 }
 
+static bool is_ident(char c)
+{
+    return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* True when line has `word` as a whole word followed (after blanks) by one of `after`. */
+static bool has_word(const char *line, const char *word, const char *after)
+{
+    size_t n = strlen(word);
+    for (const char *p = strstr(line, word); p; p = strstr(p + 1, word)) {
+        if (p > line && is_ident(p[-1]))
+            continue;
+        const char *q = p + n;
+        while (*q == ' ' || *q == '\t')
+            q++;
+        if (*q && strchr(after, *q) && !(q[0] == '=' && q[1] == '='))
+            return true;
+    }
+    return false;
+}
+
+/* The line where `field = ...` is written in the declaration called at line `call`: Lua
+ * knows only the line of the call, and a table constructor spans many. Searches from the
+ * call down to the next declaration; falls back to the call's line. */
+static int field_line(const char *path, int call, const char *field)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return call;
+    char line[4096];
+    int at = 0, found = call;
+    while (fgets(line, sizeof line, f)) {
+        if (++at < call)
+            continue;
+        if (at > call + 400 || (at > call && has_word(line, "program", "{(")))
+            break;
+        if (has_word(line, field, "=")) {
+            found = at;
+            break;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+static void caller_where(lua_State *L, char *buf, size_t len);
+
+/* Raises an error about one field of the table passed to the calling declaration, located
+ * at the field's own line. */
+static int raise_field(lua_State *L, const char *field, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int raise_field(lua_State *L, const char *field, const char *fmt, ...)
+{
+    char where[320], buf[768];
+    caller_where(L, where, sizeof where);
+    char *colon = strrchr(where, ':');
+    if (colon) {
+        *colon = '\0';
+        lua_pushfstring(L, "%s:%d", where, field_line(where, atoi(colon + 1), field));
+        lua_setfield(L, LUA_REGISTRYINDEX, "tandem.where");
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    lua_pushstring(L, buf);
+    return lua_error(L);
+}
+
 static void caller_where(lua_State *L, char *buf, size_t len)
 {
     lua_Debug ar;
@@ -493,10 +561,10 @@ static bool in_list(const char *const *list, const char *s)
 static void program_duration(lua_State *L, int t, const char *prog, const char *k, struct duration *out)
 {
     if (lua_getfield(L, t, k) != LUA_TSTRING)
-        raise(L, "program \"%s\": %s must be a duration like \"2w\" or \"6mo\"", prog, k);
+        raise_field(L, k, "program \"%s\": %s must be a duration like \"2w\" or \"6mo\"", prog, k);
     char why[160];
     if (duration_parse(lua_tostring(L, -1), out, why, sizeof why) < 0)
-        raise(L, "program \"%s\": %s: %s", prog, k, why);
+        raise_field(L, k, "program \"%s\": %s: %s", prog, k, why);
     lua_pop(L, 1);
 }
 
@@ -504,7 +572,7 @@ static void program_function(lua_State *L, int t, const char *prog, const char *
 {
     int ty = lua_getfield(L, t, k);
     if (ty != LUA_TFUNCTION && !(number_ok && ty == LUA_TNUMBER))
-        raise(L, "program \"%s\": %s must be a function%s", prog, k, number_ok ? " or a number" : "");
+        raise_field(L, k, "program \"%s\": %s must be a function%s", prog, k, number_ok ? " or a number" : "");
     lua_pop(L, 1);
 }
 
@@ -571,7 +639,7 @@ static int api_program(lua_State *L)
             lua_pop(L, 1);
         }
         if (!in_list(CORE_FIELDS, k) && !model_field)
-            return raise(L, "program \"%s\": unknown field \"%s\" for model %s", name, k, model);
+            return raise_field(L, k, "program \"%s\": unknown field \"%s\" for model %s", name, k, model);
         lua_pop(L, 1);
     }
 

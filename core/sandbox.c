@@ -606,7 +606,10 @@ static int msghandler(lua_State *L)
     if (msg == NULL)
         msg = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
     lua_Debug ar;
-    for (int level = 1; lua_getstack(L, level, &ar); level++) {
+    /* An API function that knows better (the line of a program's field) has set it already. */
+    bool known = lua_getfield(L, LUA_REGISTRYINDEX, "tandem.where") == LUA_TSTRING;
+    lua_pop(L, 1);
+    for (int level = 1; !known && lua_getstack(L, level, &ar); level++) {
         lua_getinfo(L, "Sl", &ar);
         if (ar.currentline > 0 && ar.source[0] == '@') {
             lua_pushfstring(L, "%s:%d", ar.source + 1, ar.currentline);

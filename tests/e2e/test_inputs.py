@@ -30,14 +30,14 @@ class CheckRules(TandemCase):
 
     def test_unknown_field(self):
         self.check_error(GOOD.replace('model = "one_to_one",', 'model = "one_to_one",\n  cadance = "2w",'),
-                         2, 'unknown field "cadance"')
+                         5, 'unknown field "cadance"')
 
     def test_unknown_model(self):
         self.check_error(GOOD.replace("one_to_one", "one_to_oen"), 2, 'unknown model "one_to_oen"')
 
     def test_bad_duration(self):
         self.check_error(GOOD.replace('model = "one_to_one",', 'model = "one_to_one", cadence = "2 weeks",'),
-                         2, 'cadence: bad duration "2 weeks"')
+                         4, 'cadence: bad duration "2 weeks"')
 
     def test_model_validates_its_term(self):
         self.check_error(GOOD.replace('model = "one_to_one",', 'model = "one_to_one", term = "2y",'),
