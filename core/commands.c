@@ -144,8 +144,9 @@ static int cmd_enroll(struct cmd_ctx *x, const cJSON *c, struct error *err)
         return cmd_refuse(err, "no person \"%s\"", person ? person : "");
     if (prog < 0 || !e->state.programs[prog].live)
         return cmd_refuse(err, "no program \"%s\" in the rules in force", program ? program : "");
-    if (r != ROLE_MENTOR && r != ROLE_MENTEE)
-        return cmd_refuse(err, "role must be mentor or mentee, not \"%s\"", role ? role : "");
+    int rp = engine_rules_prog(e, prog);
+    if (r < 0 || rp < 0 || (r != e->rules->programs[rp].role_mentor && r != e->rules->programs[rp].role_mentee))
+        return cmd_refuse(err, "role \"%s\" is not one of this program's sides", role ? role : "");
     if (state_enrollment(&e->state, idx, prog, (enum role)r) >= 0)
         return cmd_refuse(err, "enrolled already in that role%s", "");
     cJSON *f = engine_fact(e, "enroll");
@@ -231,6 +232,30 @@ static int cmd_feedback(struct cmd_ctx *x, const cJSON *c, struct error *err)
     cJSON_AddNumberToObject(f, "rating", rating->valuedouble);
     if (text)
         cJSON_AddStringToObject(f, "text", text);
+    return engine_commit(e, f, x->depth, err);
+}
+
+/* An introduction (network model): the contact joins the match's later meetings as a guest. */
+static int cmd_introduce(struct cmd_ctx *x, const cJSON *c, struct error *err)
+{
+    struct engine *e = x->e;
+    const struct match *m = cmd_match(e, c);
+    const char *contact = cmd_str(c, "contact");
+    int who = state_person(&e->state, contact);
+    if (!m || m->phase != MATCH_ACTIVE)
+        return cmd_refuse(err, "introduce: no active match%s", "");
+    if (who < 0 || e->state.people[who].left)
+        return cmd_refuse(err, "introduce: no person \"%s\"", contact ? contact : "");
+    if (match_party(m, who) >= 0)
+        return cmd_refuse(err, "introduce: %s is in the match already", contact);
+    for (int i = 0; i < m->n_guests; i++)
+        if (m->guests[i] == who)
+            return cmd_refuse(err, "introduce: %s was introduced already", contact);
+    cJSON *f = engine_fact(e, "intro");
+    cJSON_AddNumberToObject(f, "match", (double)m->id);
+    cJSON_AddStringToObject(f, "contact", contact);
+    if (x->rule)
+        cJSON_AddStringToObject(f, "rule", x->rule);
     return engine_commit(e, f, x->depth, err);
 }
 
@@ -400,6 +425,7 @@ int commands_exec(struct engine *e, const cJSON *c, int depth, const char *rule,
     if (strcmp(name, "goal.drop") == 0) return cmd_goal_update(&x, c, "dropped", err);
     if (strcmp(name, "feedback") == 0) return cmd_feedback(&x, c, err);
     if (strcmp(name, "reup") == 0) return cmd_reup(&x, c, err);
+    if (strcmp(name, "introduce") == 0) return cmd_introduce(&x, c, err);
     if (strcmp(name, "flag") == 0) return cmd_flag(&x, c, err);
     if (strcmp(name, "note") == 0) return cmd_note(&x, c, err);
     if (strcmp(name, "close") == 0) return cmd_close(&x, c, err);

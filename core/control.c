@@ -53,6 +53,8 @@ static const struct command COMMANDS[] = {
     { "goal.drop", "a goal is dropped", { { "goal", F_INT }, { "text", F_STR } } },
     { "feedback", "a rating 1-5 on a match (from a party) or a program",
       { { "match", F_INT }, { "program", F_STR }, { "from", F_STR }, { "rating", F_INT }, { "text", F_STR } } },
+    { "introduce", "introduce a contact to a match: they join its later meetings as a guest",
+      { { "match", F_INT }, { "contact", F_STR } } },
     { "reup", "a party's re-up decision: renew or exit",
       { { "match", F_INT }, { "person", F_STR }, { "decision", F_STR } } },
     { "reload", "reload the rule file; a failing one is rejected and the old rules go on", { { NULL, 0 } } },

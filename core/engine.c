@@ -182,10 +182,12 @@ int engine_enroll_person(struct cmd_ctx *x, int person, long long cause, struct 
                 return rc;
             continue;
         }
-        const enum role roles[2] = { ROLE_MENTOR, ROLE_MENTEE };
+        /* Each side enrols as the role its model names (mentor/mentee, leader/attendee, peer). */
+        const struct rules_program *rp = &e->rules->programs[i];
+        const int roles[2] = { rp->role_mentor, rp->role_mentee };
         const bool want[2] = { mentor, mentee };
         for (int k = 0; k < 2; k++) {
-            if (!want[k] || state_enrollment(&e->state, person, sp, roles[k]) >= 0)
+            if (!want[k] || roles[k] < 0 || state_enrollment(&e->state, person, sp, (enum role)roles[k]) >= 0)
                 continue;
             cJSON *f = engine_fact(e, "enroll");
             cJSON_AddStringToObject(f, "person", e->state.people[person].p.id);

@@ -12,7 +12,13 @@
 #include <time.h>
 #include <lauxlib.h>
 
-#include "solve/assign.h"
+#include "lua_api_internal.h"
+
+#define R(L) lua_api_rules(L)
+#define S(L) lua_api_state(L)
+#define raise lua_api_raise
+#define person_arg lua_api_person_arg
+#define opt_field lua_api_opt_field
 
 #define JSON_MAX_DEPTH 32
 #define JSON_MAX_NODES 10000      /* values in one action's fields */
@@ -23,16 +29,15 @@ static const char *const KNOWN_EVENTS[] = { "person", "enroll", "match", "meetin
 static const char *const CORE_FIELDS[] = { "name", "model", "description", "term", "cadence",
                                            "review_every", "match_every", "mentor", "mentee", "score",
                                            "capacity", "prompts", "objective", "approve", "candidates",
-                                           "repeat_pairs", "reup", NULL };
+                                           "repeat_pairs", "reup", "rotate", NULL };
 
-static struct rules *R(lua_State *L)
+struct rules *lua_api_rules(lua_State *L)
 {
     return lua_touserdata(L, lua_upvalueindex(1));
 }
 
 /* Raises msg as is: the sandbox's message handler adds the rule's FILE:LINE. */
-static int raise(lua_State *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int raise(lua_State *L, const char *fmt, ...)
+int lua_api_raise(lua_State *L, const char *fmt, ...)
 {
     char buf[768];
     va_list ap;
@@ -664,11 +669,27 @@ static int api_program(lua_State *L)
 
     struct rules_program rp;
     memset(&rp, 0, sizeof rp);
+    /* The roles each side enrols as: mentor/mentee unless the model says otherwise
+     * (senior_leader: leader/attendee; peer: one pool of peers, no mentor side). */
+    rp.role_mentor = ROLE_MENTOR;
+    rp.role_mentee = ROLE_MENTEE;
+    if (lua_getfield(L, model_t, "roles") == LUA_TTABLE) {
+        lua_getfield(L, -1, "mentor");
+        rp.role_mentor = lua_isnil(L, -1) ? -1 : role_parse(lua_tostring(L, -1));
+        lua_getfield(L, -2, "mentee");
+        rp.role_mentee = role_parse(lua_tostring(L, -1));
+        lua_pop(L, 2);
+        if (rp.role_mentee < 0 || (rp.role_mentor < 0 && rp.role_mentee != ROLE_PEER))
+            return raise(L, "model \"%s\": roles must name mentor/mentee roles (mentor, mentee, peer, leader, "
+                            "attendee)", model);
+    }
+    lua_pop(L, 1);
     program_duration(L, prog_t, name, "term", &rp.def.term);
     program_duration(L, prog_t, name, "cadence", &rp.def.cadence);
     program_duration(L, prog_t, name, "review_every", &rp.def.review_every);
     program_duration(L, prog_t, name, "match_every", &rp.def.match_every);
-    program_function(L, prog_t, name, "mentor", false);
+    if (rp.role_mentor >= 0)
+        program_function(L, prog_t, name, "mentor", false);
     program_function(L, prog_t, name, "mentee", false);
     program_function(L, prog_t, name, "score", false);
     program_function(L, prog_t, name, "capacity", true);
@@ -687,6 +708,11 @@ static int api_program(lua_State *L)
     if (ty != LUA_TNIL && ty != LUA_TBOOLEAN)
         return raise(L, "program \"%s\": reup must be true or false", name);
     rp.def.reup = ty == LUA_TNIL || lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    ty = lua_getfield(L, prog_t, "rotate");
+    if (ty != LUA_TNIL && ty != LUA_TBOOLEAN)
+        return raise(L, "program \"%s\": rotate must be true or false", name);
+    rp.def.rotate = lua_toboolean(L, -1);
     lua_pop(L, 1);
     ty = lua_getfield(L, prog_t, "repeat_pairs");
     if (ty != LUA_TNIL && ty != LUA_TBOOLEAN)
@@ -744,7 +770,7 @@ static int api_program(lua_State *L)
 
 /* ---- queries ---- */
 
-static const struct state *S(lua_State *L)
+const struct state *lua_api_state(lua_State *L)
 {
     const struct state *s = R(L)->state;
     if (!s)
@@ -752,7 +778,7 @@ static const struct state *S(lua_State *L)
     return s;
 }
 
-static int person_arg(lua_State *L, const struct state *s, int idx)
+int lua_api_person_arg(lua_State *L, const struct state *s, int idx)
 {
     const char *id = NULL;
     if (lua_type(L, idx) == LUA_TSTRING) {
@@ -798,7 +824,7 @@ static int api_match(lua_State *L)
     return 1;
 }
 
-static const char *opt_field(lua_State *L, int t, const char *k)
+const char *lua_api_opt_field(lua_State *L, int t, const char *k)
 {
     if (!lua_istable(L, t))
         return NULL;
@@ -1013,230 +1039,18 @@ static int api_goal(lua_State *L)
     return 0;
 }
 
-/* ---- solver primitives ---- */
-
-struct cand { int mentor; int mentee; double score; };
-
-static int cand_desc(const void *a, const void *b)
+static int api_introduce(lua_State *L)
 {
-    const struct cand *x = a, *y = b;
-    if (x->mentee != y->mentee)
-        return x->mentee < y->mentee ? -1 : 1;
-    if (x->score != y->score)
-        return x->score > y->score ? -1 : 1;
-    return x->mentor - y->mentor;
-}
-
-/* Calls score(mentor, mentee); returns false for nil/false (never match). */
-static bool call_score(lua_State *L, int score_f, int mt, int et, double *out)
-{
-    lua_pushvalue(L, score_f);
-    lua_pushvalue(L, mt);
-    lua_pushvalue(L, et);
-    lua_call(L, 2, 2);
-    int ty = lua_type(L, -2);
-    bool ok = ty == LUA_TNUMBER;
-    if (ok)
-        *out = lua_tonumber(L, -2);
-    else if (ty != LUA_TNIL && !(ty == LUA_TBOOLEAN && !lua_toboolean(L, -2)))
-        raise(L, "score must return a number, nil or false (got %s)", lua_typename(L, ty));
-    lua_remove(L, -2);   /* keeps the reasons (second value) on top for the caller */
-    return ok;
-}
-
-/* Working memory of a solver call, freed by the GC even when a score function raises an error
- * half-way (a plain malloc would leak on that longjmp). */
-struct scratch {
-    int *cap, *mp, *ep, *assigned;
-    long long *prio;
-    struct cand *cand;
-    struct solve_edge *edges;
-    size_t ncand, capcand;
-};
-
-static int scratch_gc(lua_State *L)
-{
-    struct scratch *sc = lua_touserdata(L, 1);
-    free(sc->cap);
-    free(sc->mp);
-    free(sc->ep);
-    free(sc->assigned);
-    free(sc->prio);
-    free(sc->cand);
-    free(sc->edges);
-    memset(sc, 0, sizeof *sc);
+    check_handler(L, "introduce");
+    struct target t = target_arg(L, 1, false);
+    struct target who = target_arg(L, 2, true);
+    if (!who.person)
+        return raise(L, "tandem.introduce: the contact must be a person");
+    cJSON *c = cJSON_CreateObject();
+    add_target(c, t);
+    cJSON_AddStringToObject(c, "contact", who.person);
+    queue(L, c, "introduce");
     return 0;
-}
-
-static struct scratch *scratch_new(lua_State *L)
-{
-    struct scratch *sc = lua_newuserdatauv(L, sizeof *sc, 0);
-    memset(sc, 0, sizeof *sc);
-    if (luaL_newmetatable(L, "tandem.scratch")) {
-        lua_pushcfunction(L, scratch_gc);
-        lua_setfield(L, -2, "__gc");
-    }
-    lua_setmetatable(L, -2);
-    return sc;
-}
-
-/* tandem.solve.assign(mentors, mentees, score, capacity [, {objective=, priority=fn}]):
- * scores every allowed pair, keeps each mentee's `candidates` best, and returns the optimal
- * groups (one mentor, one mentee) with each pair's score and reasons. */
-static int api_solve_assign(lua_State *L)
-{
-    struct rules *r = R(L);
-    const struct state *s = S(L);
-    luaL_checktype(L, 1, LUA_TTABLE);
-    luaL_checktype(L, 2, LUA_TTABLE);
-    luaL_checktype(L, 3, LUA_TFUNCTION);
-    lua_settop(L, 5);
-    const char *objective = opt_field(L, 5, "objective");
-    if (lua_istable(L, 5))
-        lua_getfield(L, 5, "priority");
-    else
-        lua_pushnil(L);
-    int prio_f = lua_gettop(L);    /* 6 */
-    int nm = (int)lua_rawlen(L, 1), ne = (int)lua_rawlen(L, 2);
-    const struct rules_program *rp = r->matching >= 0 ? &r->programs[r->matching] : NULL;
-
-    struct scratch *sc = scratch_new(L);   /* 7 */
-    sc->cap = calloc((size_t)nm + 1, sizeof *sc->cap);
-    sc->mp = calloc((size_t)nm + 1, sizeof *sc->mp);
-    sc->ep = calloc((size_t)ne + 1, sizeof *sc->ep);
-    sc->prio = calloc((size_t)ne + 1, sizeof *sc->prio);
-    sc->assigned = calloc((size_t)ne + 1, sizeof *sc->assigned);
-    sc->capcand = 64;
-    sc->cand = malloc(sc->capcand * sizeof *sc->cand);
-    if (!sc->cap || !sc->mp || !sc->ep || !sc->prio || !sc->assigned || !sc->cand)
-        return raise(L, "out of memory");
-    for (int i = 0; i < nm; i++) {
-        lua_rawgeti(L, 1, i + 1);
-        sc->mp[i] = person_arg(L, s, -1);
-        if (sc->mp[i] < 0)
-            return raise(L, "tandem.solve.assign: mentor %d has no known id", i + 1);
-        int load = 0;
-        if (lua_getfield(L, -1, "load") == LUA_TNUMBER)
-            load = (int)lua_tointeger(L, -1);
-        lua_pop(L, 1);
-        int c = s->people[sc->mp[i]].p.capacity;
-        if (lua_isfunction(L, 4)) {
-            lua_pushvalue(L, 4);
-            lua_pushvalue(L, -2);
-            lua_call(L, 1, 1);
-            if (!lua_isinteger(L, -1))
-                return raise(L, "capacity must return a whole number");
-            c = (int)lua_tointeger(L, -1);
-            lua_pop(L, 1);
-        } else if (lua_isinteger(L, 4)) {
-            c = (int)lua_tointeger(L, 4);
-        }
-        sc->cap[i] = c - load > 0 ? c - load : 0;
-        lua_pop(L, 1);
-    }
-    for (int j = 0; j < ne; j++) {
-        lua_rawgeti(L, 2, j + 1);
-        sc->ep[j] = person_arg(L, s, -1);
-        if (sc->ep[j] < 0)
-            return raise(L, "tandem.solve.assign: mentee %d has no known id", j + 1);
-        if (lua_isfunction(L, prio_f)) {
-            /* The model says who goes first (external: high potentials). */
-            lua_pushvalue(L, prio_f);
-            lua_pushvalue(L, -2);
-            lua_call(L, 1, 1);
-            if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0)
-                return raise(L, "priority must return a whole number >= 0");
-            sc->prio[j] = lua_tointeger(L, -1);
-        } else if (lua_getfield(L, -1, "waiting_since") == LUA_TNUMBER && r->now > lua_tointeger(L, -1)) {
-            sc->prio[j] = r->now - lua_tointeger(L, -1);
-        }
-        lua_pop(L, 2);
-    }
-    /* Score every allowed pair; the exclusions hold whatever the score says. */
-    for (int j = 0; j < ne; j++) {
-        lua_rawgeti(L, 2, j + 1);
-        int et = lua_gettop(L);
-        for (int i = 0; i < nm; i++) {
-            if (sc->cap[i] == 0 || sc->mp[i] == sc->ep[j] || state_reporting_line(s, sc->mp[i], sc->ep[j]))
-                continue;
-            if (rp && !rp->repeat_pairs && state_met(s, sc->mp[i], sc->ep[j], r->matching))
-                continue;
-            lua_rawgeti(L, 1, i + 1);
-            double score;
-            bool ok = call_score(L, 3, lua_gettop(L), et, &score);
-            lua_pop(L, 2);
-            if (!ok)
-                continue;
-            if (!isfinite(score) || fabs(score) > 1e9)
-                return raise(L, "score must be a finite number within +-1e9");
-            if (sc->ncand == sc->capcand) {
-                struct cand *nc = realloc(sc->cand, sc->capcand * 2 * sizeof *sc->cand);
-                if (!nc)
-                    return raise(L, "out of memory");
-                sc->cand = nc;
-                sc->capcand *= 2;
-            }
-            sc->cand[sc->ncand++] = (struct cand){ i, j, score };
-        }
-        lua_pop(L, 1);
-    }
-    /* candidates = k: keep each mentee's k best, so memory grows with people x k. */
-    if (rp && rp->candidates > 0) {
-        qsort(sc->cand, sc->ncand, sizeof *sc->cand, cand_desc);
-        size_t w = 0;
-        int run = 0;
-        for (size_t k = 0; k < sc->ncand; k++) {
-            run = k > 0 && sc->cand[k].mentee == sc->cand[k - 1].mentee ? run + 1 : 0;
-            if (run < rp->candidates)
-                sc->cand[w++] = sc->cand[k];
-        }
-        sc->ncand = w;
-    }
-    sc->edges = malloc((sc->ncand ? sc->ncand : 1) * sizeof *sc->edges);
-    if (!sc->edges)
-        return raise(L, "out of memory");
-    for (size_t k = 0; k < sc->ncand; k++)
-        sc->edges[k] = (struct solve_edge){ sc->cand[k].mentor, sc->cand[k].mentee, sc->cand[k].score };
-    struct solve_assign_input in = {
-        .n_mentors = nm, .capacity = sc->cap, .n_mentees = ne, .priority = sc->prio,
-        .n_edges = (int)sc->ncand, .edges = sc->edges,
-        .objective = objective && strcmp(objective, "quality") == 0 ? SOLVE_QUALITY : SOLVE_COVERAGE,
-    };
-    int rc = solve_assign(&in, sc->assigned);
-    if (rc < 0)
-        return raise(L, "tandem.solve.assign failed (%s)", rc == -ENOMEM ? "out of memory"
-                                                          : rc == -EOVERFLOW ? "scores or priorities too large"
-                                                                             : "bad input");
-    /* Groups in mentee order, each with the score's reasons (asked again: scores are pure). */
-    lua_newtable(L);
-    int ng = 0;
-    for (int j = 0; j < ne; j++) {
-        if (sc->assigned[j] < 0)
-            continue;
-        lua_createtable(L, 0, 4);
-        int g = lua_gettop(L);
-        lua_createtable(L, 1, 0);
-        lua_rawgeti(L, 1, sc->assigned[j] + 1);
-        int mt = lua_gettop(L);
-        lua_pushvalue(L, mt);
-        lua_rawseti(L, -3, 1);
-        lua_createtable(L, 1, 0);
-        lua_rawgeti(L, 2, j + 1);
-        int et = lua_gettop(L);
-        lua_pushvalue(L, et);
-        lua_rawseti(L, -3, 1);
-        double score = 0;
-        call_score(L, 3, mt, et, &score);
-        lua_setfield(L, g, "why");
-        lua_pushnumber(L, score);
-        lua_setfield(L, g, "score");
-        lua_pop(L, 1);                 /* mentee table */
-        lua_setfield(L, g, "mentees"); /* list of one */
-        lua_pop(L, 1);                 /* mentor table */
-        lua_setfield(L, g, "mentors");
-        lua_rawseti(L, -2, ++ng);
-    }
-    return 1;
 }
 
 /* ---- os.time and os.date in program time ---- */
@@ -1306,15 +1120,13 @@ void lua_api_open(struct rules *r)
         { "matches", api_matches },       { "people", api_people },     { "now", api_now },
         { "overlap", api_overlap },       { "met", api_met },           { "flag", api_flag },
         { "note", api_note },             { "close", api_close },       { "goal", api_goal },
+        { "introduce", api_introduce },
         { NULL, NULL },
     };
     lua_newtable(L);
     lua_pushlightuserdata(L, r);
     luaL_setfuncs(L, fns, 1);
-    lua_newtable(L);
-    lua_pushlightuserdata(L, r);
-    lua_pushcclosure(L, api_solve_assign, 1);
-    lua_setfield(L, -2, "assign");
+    lua_solve_push(L, r);
     sandbox_protect(&r->sb);
     lua_setfield(L, -2, "solve");
     sandbox_protect(&r->sb);

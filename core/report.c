@@ -19,8 +19,9 @@ static void tally_program(const struct state *s, int prog, struct tally *t)
         const struct enrollment *e = &s->enrollments[i];
         if (e->program != prog)
             continue;
-        t->enrolled_mentors += e->role == ROLE_MENTOR;
-        t->enrolled_mentees += e->role != ROLE_MENTOR;
+        bool lead = e->role == ROLE_MENTOR || e->role == ROLE_LEADER;
+        t->enrolled_mentors += lead;
+        t->enrolled_mentees += !lead;
     }
     for (int i = 0; i < s->n_matches; i++) {
         const struct match *m = &s->matches[i];

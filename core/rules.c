@@ -186,6 +186,7 @@ cJSON *rules_programs_json(const struct rules *r)
         cJSON_AddStringToObject(o, "objective", p->objective == OBJECTIVE_QUALITY ? "quality" : "coverage");
         cJSON_AddBoolToObject(o, "approve", p->approve);
         cJSON_AddBoolToObject(o, "reup", p->reup);
+        cJSON_AddBoolToObject(o, "rotate", p->rotate);
         cJSON *pr = cJSON_AddArrayToObject(o, "prompts");
         for (int k = 0; k < p->n_prompts; k++)
             cJSON_AddItemToArray(pr, cJSON_CreateString(p->prompts[k]));
@@ -217,7 +218,8 @@ void rules_roles(struct rules *r, int prog, int person, bool *mentor, bool *ment
                  size_t why_len, char *where, size_t where_len)
 {
     why[0] = '\0';
-    *mentor = call_predicate(r, prog, "mentor", person, why, why_len, where, where_len);
+    *mentor = r->programs[prog].role_mentor >= 0 &&
+              call_predicate(r, prog, "mentor", person, why, why_len, where, where_len);
     if (why[0]) {
         *mentee = false;
         return;
@@ -294,12 +296,14 @@ int rules_match(struct rules *r, int prog, const int *mentors, int n_mentors, co
         lua_api_push_person(L, s, mentees[i]);
         for (int e = 0; e < s->n_enrollments; e++)
             if (s->enrollments[e].person == mentees[i] && s->enrollments[e].program == sprog &&
-                s->enrollments[e].role == ROLE_MENTEE) {
+                (int)s->enrollments[e].role == r->programs[prog].role_mentee) {
                 lua_pushinteger(L, s->enrollments[e].waiting_since);
                 lua_setfield(L, -2, "waiting_since");
             }
         lua_rawseti(L, -2, i + 1);
     }
+    lua_pushvalue(L, -1);
+    lua_setfield(L, -3, "people");     /* one-pool models (peer) read pool.people */
     lua_setfield(L, -2, "mentees");
     lua_pushstring(L, r->programs[prog].def.name);
     lua_setfield(L, -2, "program");

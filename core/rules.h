@@ -22,6 +22,9 @@ struct rules_program {
     int model_ref;            /* registry ref: the model table */
     int candidates;           /* keep the k best-scored candidates per mentee; 0 = all */
     bool repeat_pairs;        /* the same pair may be matched twice in this program */
+    int role_mentor;          /* the role the mentor side enrols as (model.roles.mentor), -1 when the
+                                 model has one pool (peer) */
+    int role_mentee;          /* the role the other side enrols as (model.roles.mentee) */
 };
 
 struct sim_params {

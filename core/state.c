@@ -40,6 +40,7 @@ void state_free(struct state *s)
         free(s->matches[i].mentees);
         free(s->matches[i].close_reason);
         free(s->matches[i].answers);
+        free(s->matches[i].guests);
     }
     free(s->matches);
     for (int i = 0; i < s->n_goals; i++) {
@@ -263,6 +264,7 @@ static int apply_program(struct state *s, const cJSON *pj, struct error *err)
     p->objective = obj && strcmp(obj, "quality") == 0 ? OBJECTIVE_QUALITY : OBJECTIVE_COVERAGE;
     p->approve = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(pj, "approve"));
     p->reup = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(pj, "reup"));
+    p->rotate = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(pj, "rotate"));
     const cJSON *prompts = cJSON_GetObjectItemCaseSensitive(pj, "prompts");
     int n = cJSON_GetArraySize(prompts);
     if (n > 0) {
@@ -629,6 +631,20 @@ static int apply_flag(struct state *s, const cJSON *ev, struct error *err)
     return 0;
 }
 
+static int apply_intro(struct state *s, const cJSON *ev, struct error *err)
+{
+    struct match *m = event_match(s, ev);
+    int contact = state_person(s, str_field(ev, "contact"));
+    if (!m || contact < 0)
+        return bad(err, "intro", "no such match or contact");
+    int *g = realloc(m->guests, (size_t)(m->n_guests + 1) * sizeof *g);
+    if (!g)
+        return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
+    m->guests = g;
+    m->guests[m->n_guests++] = contact;
+    return 0;
+}
+
 static int apply_type(struct state *s, const char *type, const cJSON *ev, struct error *err)
 {
     if (strcmp(type, "rules") == 0) return apply_rules(s, ev, err);
@@ -644,7 +660,7 @@ static int apply_type(struct state *s, const char *type, const cJSON *ev, struct
     if (strcmp(type, "flag") == 0) return apply_flag(s, ev, err);
     if (strcmp(type, "note") == 0) { s->notes++; return 0; }
     if (strcmp(type, "rule.error") == 0) { s->rule_errors++; return 0; }
-    if (strcmp(type, "intro") == 0) return 0;
+    if (strcmp(type, "intro") == 0) return apply_intro(s, ev, err);
     return error_set(err, ERR_INPUT, NULL, 0, "unknown event type \"%s\"", type);
 }
 

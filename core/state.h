@@ -26,6 +26,7 @@ struct program {
     enum objective objective;
     bool approve;
     bool reup;            /* false: a term's end completes the match, with no re-up */
+    bool rotate;          /* a term's end rotates: the match closes (rotated), the mentee moves on */
     char **prompts;
     int n_prompts;
     bool live;            /* declared by the rules in force */
@@ -63,6 +64,7 @@ struct match {
     int held_at_review, missed_at_review;  /* totals when the last review ran */
     int reviews;
     bool reup_open;
+    int *guests, n_guests;    /* contacts introduced to the match (network): they join its meetings */
     signed char *answers;     /* during a re-up, per party (mentors, then mentees): 0 none, 1 renew, 2 exit */
     double feedback_sum;
     int feedback_n;

@@ -41,7 +41,7 @@ int ticks_meeting_outcome(struct cmd_ctx *x, struct match *m, const char *phase,
         for (int i = 0; i < m->n_mentees; i++)
             cJSON_AddItemToArray(att, cJSON_CreateString(e->state.people[m->mentees[i]].p.id));
         cJSON_AddItemToObject(f, "attendees", att);
-        cJSON_AddItemToObject(f, "guests", cJSON_CreateArray());
+        cJSON_AddItemToObject(f, "guests", id_list(&e->state, m->guests, m->n_guests));
         if (p->n_prompts > 0)
             cJSON_AddStringToObject(f, "prompt", p->prompts[m->held % p->n_prompts]);
     }
@@ -134,6 +134,8 @@ static int tick_reup(struct cmd_ctx *x, struct match *m, struct error *err)
 {
     struct engine *e = x->e;
     long long id = m->id;
+    if (engine_program_of(e, m)->rotate)
+        return commands_close_match(x, m, "rotated", NULL, err);     /* on to the next mentor */
     if (!engine_program_of(e, m)->reup)
         return commands_close_match(x, m, "completed", NULL, err);   /* a program without re-ups */
     cJSON *f = engine_fact(e, "reup");
@@ -215,15 +217,18 @@ static const char *group_invalid(struct engine *e, int sp, const struct rules_pr
                                  const struct rules_group *g, const bool *taken)
 {
     const struct state *s = &e->state;
-    if (g->n_mentors < 1 || g->n_mentees < 1)
-        return "a group needs at least one mentor and one mentee";
+    bool one_pool = rp->role_mentor < 0;
+    if (one_pool ? g->n_mentors != 0 || g->n_mentees < 2 : g->n_mentors < 1 || g->n_mentees < 1)
+        return one_pool ? "a group of peers needs two or more people and no mentor"
+                        : "a group needs at least one mentor and one mentee";
     for (int i = 0; i < g->n_mentors; i++)
-        if (s->people[g->mentors[i]].left || state_enrollment(s, g->mentors[i], sp, ROLE_MENTOR) < 0)
-            return "a mentor is not enrolled as a mentor";
+        if (s->people[g->mentors[i]].left ||
+            state_enrollment(s, g->mentors[i], sp, (enum role)rp->role_mentor) < 0)
+            return "a mentor is not enrolled on the mentor side";
     for (int j = 0; j < g->n_mentees; j++) {
         int p = g->mentees[j];
-        if (s->people[p].left || state_enrollment(s, p, sp, ROLE_MENTEE) < 0)
-            return "a mentee is not enrolled as a mentee";
+        if (s->people[p].left || state_enrollment(s, p, sp, (enum role)rp->role_mentee) < 0)
+            return "a mentee is not enrolled on the mentee side";
         if (taken[p] || state_is_matched(s, p, sp))
             return "a mentee is matched already";
         for (int i = 0; i < g->n_mentors; i++) {
@@ -233,6 +238,15 @@ static const char *group_invalid(struct engine *e, int sp, const struct rules_pr
                 return "a mentor is in the mentee's reporting line";
             if (!rp->repeat_pairs && state_met(s, g->mentors[i], p, sp))
                 return "this pair was matched before in this program";
+        }
+        /* Peers are each other's mentor: the same exclusions hold between them. */
+        for (int k = 0; one_pool && k < j; k++) {
+            if (g->mentees[k] == p)
+                return "a person appears twice in a group";
+            if (state_reporting_line(s, g->mentees[k], p))
+                return "one peer is in the other's reporting line";
+            if (!rp->repeat_pairs && state_met(s, g->mentees[k], p, sp))
+                return "these peers were matched before in this program";
         }
     }
     return NULL;
@@ -258,9 +272,9 @@ static int tick_match(struct cmd_ctx *x, int sp, struct error *err)
         const struct enrollment *en = &s->enrollments[i];
         if (en->program != sp || s->people[en->person].left)
             continue;
-        if (en->role == ROLE_MENTOR)
+        if ((int)en->role == rp->role_mentor)
             mentors[nm++] = en->person;
-        else if (en->role == ROLE_MENTEE && !state_is_matched(s, en->person, sp))
+        else if ((int)en->role == rp->role_mentee && !state_is_matched(s, en->person, sp))
             pool[ne++] = (struct waiter){ en->person, en->waiting_since };
     }
     /* Longest waiting first: models and the solver see the pool in that order. */

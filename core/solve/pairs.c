@@ -222,55 +222,118 @@ static int make_weights(const struct solve_pairs_input *in, const struct pairs *
     return 0;
 }
 
-/* ---- lazy binary heaps of (key, id) ---- */
+/* ---- monotone radix queues of (key, id) ----
+ * Event times never go back, so a radix heap fits: a key lives in the bucket of
+ * the highest bit where it differs from `last`, the last key taken. Keys pushed are
+ * never below `last` (they are >= now, and nothing is taken past the earliest
+ * event). Each bucket caches its least key, so the least key of the queue is known
+ * without committing to it; taking it redistributes one bucket. Entries are never
+ * updated in place: stale ones are recognised when taken, or dropped by a
+ * compaction when they pile up. */
 
-struct hent { long long key; int id; };
-struct heap { struct hent *a; int n, cap; };
+struct qent { unsigned long long key; int id; };
+struct bucket { struct qent *a; int n, cap; };
 
-static int hent_less(const struct hent *x, const struct hent *y)
+struct rqueue {
+    struct bucket b[64];
+    unsigned long long least[64];   /* least key in each non-empty bucket */
+    unsigned long long nonempty;    /* bit i: bucket i has entries */
+    unsigned long long last;
+    long long size;
+    int err;
+};
+
+static int bit_length(unsigned long long x)
 {
-    return x->key != y->key ? x->key < y->key : x->id < y->id;
+#if defined(__GNUC__) || defined(__clang__)
+    return x != 0 ? 64 - __builtin_clzll(x) : 0;
+#else
+    int l = 0;
+    for (; x != 0; x >>= 1)
+        l++;
+    return l;
+#endif
 }
 
-static void sift_up(struct hent *a, int i, struct hent x)
+static int lowest_bit(unsigned long long x)    /* x != 0 */
 {
-    while (i > 0) {
-        int up = (i - 1) / 2;
-        if (!hent_less(&x, &a[up]))
-            break;
-        a[i] = a[up];
-        i = up;
+#if defined(__GNUC__) || defined(__clang__)
+    return __builtin_ctzll(x);
+#else
+    int i = 0;
+    while (!(x & 1)) {
+        x >>= 1;
+        i++;
     }
-    a[i] = x;
+    return i;
+#endif
 }
 
-static void sift_down(struct hent *a, int n, int i, struct hent x)
+/* On failure sets q->err and drops x: the solve is abandoned anyway. */
+static void bucket_add(struct rqueue *q, int i, struct qent x)
 {
-    for (;;) {
-        int c = 2 * i + 1;
-        if (c >= n)
-            break;
-        if (c + 1 < n && hent_less(&a[c + 1], &a[c]))
-            c++;
-        if (!hent_less(&a[c], &x))
-            break;
-        a[i] = a[c];
-        i = c;
+    struct bucket *b = &q->b[i];
+    if (b->n == b->cap) {
+        if (b->cap > INT_MAX / 2) {
+            q->err = -ENOMEM;
+            return;
+        }
+        int ncap = b->cap ? 2 * b->cap : 16;
+        struct qent *na = realloc(b->a, (size_t)ncap * sizeof *na);
+        if (na == NULL) {
+            q->err = -ENOMEM;
+            return;
+        }
+        b->a = na;
+        b->cap = ncap;
     }
-    a[i] = x;
+    if (b->n == 0 || x.key < q->least[i])
+        q->least[i] = x.key;
+    b->a[b->n++] = x;
+    q->nonempty |= 1ULL << i;
 }
 
-static void heap_pop(struct heap *h)
+static void rq_push(struct rqueue *q, unsigned long long key, int id)
 {
-    struct hent x = h->a[--h->n];
-    if (h->n > 0)
-        sift_down(h->a, h->n, 0, x);
+    bucket_add(q, bit_length(key ^ q->last), (struct qent){key, id});
+    q->size++;
 }
 
-static void heapify(struct heap *h)
+/* The least key, without taking it; 0 when the queue is empty. */
+static int rq_peek(const struct rqueue *q, unsigned long long *key)
 {
-    for (int i = h->n / 2 - 1; i >= 0; i--)
-        sift_down(h->a, h->n, i, h->a[i]);
+    if (q->nonempty == 0)
+        return 0;
+    *key = q->least[lowest_bit(q->nonempty)];
+    return 1;
+}
+
+/* Takes an entry with the least key (the queue is not empty): the lowest bucket's
+ * least key becomes `last`, and that bucket's entries move to lower buckets. */
+static struct qent rq_take(struct rqueue *q)
+{
+    int i = lowest_bit(q->nonempty);
+    if (i > 0) {
+        struct bucket *b = &q->b[i];
+        q->last = q->least[i];
+        q->nonempty &= ~(1ULL << i);
+        int n = b->n;
+        b->n = 0;
+        for (int k = 0; k < n; k++)
+            bucket_add(q, bit_length(b->a[k].key ^ q->last), b->a[k]);
+    }
+    struct bucket *b0 = &q->b[0];
+    struct qent x = b0->a[--b0->n];
+    if (b0->n == 0)
+        q->nonempty &= ~1ULL;
+    q->size--;
+    return x;
+}
+
+static void rq_free(struct rqueue *q)
+{
+    for (int i = 0; i < 64; i++)
+        free(q->b[i].a);
 }
 
 /* ---- the solver state ---- */
@@ -305,11 +368,11 @@ struct solver {
      * skipped when a tree is dissolved. */
     int *tl_head, *tl_id, *tl_next, tl_cap, tl_free;
 
-    struct heap heap[3];
+    struct rqueue q[3];            /* events by time: ids are vertices, pairs, blossoms */
+    long long *gkey;               /* per vertex: key of its current grow entry, or -1 */
     unsigned *mark, mark_now;      /* 2n entries */
-    unsigned *seen, seen_now;      /* max(m, 2n) entries, for heap compaction */
     int *stack;                    /* make_base: 2n + 2 entries */
-    int *list, *list2;             /* scratch, n entries each */
+    int *list;                     /* scratch, n entries */
     int err;
 };
 
@@ -338,71 +401,57 @@ static unsigned next_stamp(unsigned *arr, size_t len, unsigned *now)
     return *now;
 }
 
-static int heap_valid(const struct solver *s, int which, const struct hent *h)
+/* Whether an entry taken from queue which still stands for an event. A grow entry
+ * can be current yet rest on a stale best edge: see solver_run. */
+static int entry_current(const struct solver *s, int which, struct qent x)
 {
     switch (which) {
-    case H_GROW: {
-        int v = h->id;
-        return s->label[s->top[v]] == LAB_NONE && s->best[v] >= 0 &&
-               h->key == s->bestk[v] + s->ub[v];
-    }
+    case H_GROW:
+        return s->label[s->top[x.id]] == LAB_NONE && s->best[x.id] >= 0 &&
+               (long long)x.key == s->gkey[x.id];
     case H_TIGHT: {
-        int a = s->ea[h->id], b = s->eb[h->id];
-        int ta = s->top[a], tb = s->top[b];
+        int a = s->ea[x.id], b = s->eb[x.id], ta = s->top[a], tb = s->top[b];
         return ta != tb && s->label[ta] == LAB_S && s->label[tb] == LAB_S &&
-               h->key == s->ub[a] + s->ub[b] - s->ew[h->id];
+               (long long)(2 * x.key) == s->ub[a] + s->ub[b] - s->ew[x.id];
     }
-    default: {
-        int b = h->id;
-        return s->parent[b] == -1 && s->label[b] == LAB_T && h->key == s->db[b - s->n];
-    }
+    default:
+        return s->parent[x.id] == -1 && s->label[x.id] == LAB_T &&
+               (long long)x.key == s->db[x.id - s->n];
     }
 }
 
-/* Removes stale and repeated entries; grows the array when that is not enough. */
-static int heap_make_room(struct solver *s, int which)
+/* Drops the entries that no longer stand for anything, when they pile up. */
+static void rq_compact(struct solver *s, int which)
 {
-    struct heap *h = &s->heap[which];
-    size_t len = (size_t)(s->m > 2 * s->n ? s->m : 2 * s->n);
-    unsigned st = next_stamp(s->seen, len, &s->seen_now);
-    int k = 0;
-    for (int i = 0; i < h->n; i++) {
-        if (!heap_valid(s, which, &h->a[i]) || s->seen[h->a[i].id] == st)
-            continue;
-        s->seen[h->a[i].id] = st;
-        h->a[k++] = h->a[i];
+    struct rqueue *q = &s->q[which];
+    q->nonempty = 0;
+    q->size = 0;
+    for (int i = 0; i < 64; i++) {
+        struct bucket *b = &q->b[i];
+        int k = 0;
+        for (int j = 0; j < b->n; j++)
+            if (entry_current(s, which, b->a[j])) {
+                if (k == 0 || b->a[j].key < q->least[i])
+                    q->least[i] = b->a[j].key;
+                b->a[k++] = b->a[j];
+            }
+        b->n = k;
+        if (k > 0)
+            q->nonempty |= 1ULL << i;
+        q->size += k;
     }
-    h->n = k;
-    heapify(h);
-    if (k > h->cap / 2) {
-        if (h->cap > INT_MAX / 2)
-            return -ENOMEM;
-        struct hent *na = realloc(h->a, (size_t)h->cap * 2 * sizeof *na);
-        if (na == NULL)
-            return -ENOMEM;
-        h->a = na;
-        h->cap *= 2;
-    }
-    return 0;
 }
 
-static void heap_push(struct solver *s, int which, long long key, int id)
+static void push_grow(struct solver *s, int v, long long key)
 {
-    struct heap *h = &s->heap[which];
-    if (h->n == h->cap) {
-        int rc = heap_make_room(s, which);
-        if (rc != 0) {
-            s->err = rc;
-            return;
-        }
-    }
-    sift_up(h->a, h->n++, (struct hent){key, id});
+    s->gkey[v] = key;
+    rq_push(&s->q[H_GROW], (unsigned long long)key, v);
 }
 
-/* The H_TIGHT key of pair e: its slack is key - 2 now while both ends are S. */
-static long long tight_key(const struct solver *s, int v, int w, long long w2)
+/* When an S-S pair gets tight: its slack is ub[v] + ub[w] - 2w - 2 now, even. */
+static unsigned long long tight_time(const struct solver *s, int v, int w, long long w2)
 {
-    return s->ub[v] + s->ub[w] - w2;
+    return (unsigned long long)((s->ub[v] + s->ub[w] - w2) / 2);
 }
 
 static void tree_add(struct solver *s, int root, int id)
@@ -463,14 +512,14 @@ static void scan_new_s(struct solver *s, int v)
         if (tw == tv)
             continue;
         if (s->label[tw] == LAB_S) {
-            heap_push(s, H_TIGHT, tight_key(s, v, w, s->adj_w[a]), s->adj_e[a]);
+            rq_push(&s->q[H_TIGHT], tight_time(s, v, w, s->adj_w[a]), s->adj_e[a]);
         } else {
             long long k = ubv - s->adj_w[a];
             if (s->best[w] < 0 || k < s->bestk[w]) {
                 s->best[w] = s->adj_e[a];
                 s->bestk[w] = k;
                 if (s->label[tw] == LAB_NONE)
-                    heap_push(s, H_GROW, k + s->ub[w], w);
+                    push_grow(s, w, k + s->ub[w]);
             }
         }
     }
@@ -485,10 +534,9 @@ static void scan_leaves_new_s(struct solver *s, int x)
     }
 }
 
-/* Recomputes the best edge from an S vertex into non-S vertex v. When mark is
- * not NULL, also lists (in list2) the non-S neighbours whose best edge came from v,
- * which is no longer S. */
-static void recompute_best(struct solver *s, int v, unsigned st, int *n_list2)
+/* Recomputes the best edge from an S vertex into non-S vertex v, and its grow
+ * entry when v is unlabelled. */
+static void recompute_best(struct solver *s, int v)
 {
     int be = -1;
     long long bk = 0;
@@ -500,15 +548,14 @@ static void recompute_best(struct solver *s, int v, unsigned st, int *n_list2)
                 be = s->adj_e[a];
                 bk = k;
             }
-        } else if (n_list2 != NULL && s->best[w] == s->adj_e[a] && s->mark[w] != st) {
-            s->mark[w] = st;
-            s->list2[(*n_list2)++] = w;
         }
     }
     s->best[v] = be;
     s->bestk[v] = bk;
     if (be >= 0 && s->label[s->top[v]] == LAB_NONE)
-        heap_push(s, H_GROW, bk + s->ub[v], v);
+        push_grow(s, v, bk + s->ub[v]);
+    else
+        s->gkey[v] = -1;
 }
 
 static void grow(struct solver *s, int v)
@@ -521,7 +568,7 @@ static void grow(struct solver *s, int v)
     set_label(s, x, LAB_T);
     tree_add(s, root, x);
     if (x >= s->n)
-        heap_push(s, H_EXPAND, s->db[x - s->n], x);
+        rq_push(&s->q[H_EXPAND], (unsigned long long)s->db[x - s->n], x);
     int y = s->mate[s->base[x]], yb = s->top[y];
     s->troot[yb] = root;
     s->lin[yb] = y;
@@ -745,8 +792,8 @@ static void augment_side(struct solver *s, int v, int partner)
 }
 
 /* Unlabels every blossom of the trees rooted at r1 and r2, then gives each of
- * their vertices, and each non-S vertex whose best edge came from one of them,
- * its new best edge from an S vertex. */
+ * their vertices its best edge from an S vertex. A non-S vertex elsewhere whose
+ * best edge came from them keeps it, stale: see solver_run. */
 static void dissolve(struct solver *s, int r1, int r2)
 {
     int nv = 0;
@@ -769,14 +816,8 @@ static void dissolve(struct solver *s, int r1, int r2)
         }
         s->tl_head[r] = -1;
     }
-    unsigned st = next_stamp(s->mark, 2 * (size_t)s->n, &s->mark_now);
     for (int i = 0; i < nv; i++)
-        s->mark[s->list[i]] = st;
-    int n2 = 0;
-    for (int i = 0; i < nv; i++)
-        recompute_best(s, s->list[i], st, &n2);
-    for (int i = 0; i < n2; i++)
-        recompute_best(s, s->list2[i], st, NULL);
+        recompute_best(s, s->list[i]);
 }
 
 static void augment(struct solver *s, int a, int b)
@@ -844,11 +885,15 @@ static void expand(struct solver *s, int b)
             scan_leaves_new_s(s, x);
         } else if (lab[i] == LAB_T) {
             if (x >= s->n)
-                heap_push(s, H_EXPAND, s->db[x - s->n], x);
+                rq_push(&s->q[H_EXPAND], (unsigned long long)s->db[x - s->n], x);
         } else {
             for (int v = s->first[x];; v = s->lnext[v]) {
-                if (s->best[v] >= 0)
-                    heap_push(s, H_GROW, s->bestk[v] + s->ub[v], v);
+                /* A stale best edge may give a key in the past: it is only a
+                 * lower bound then, and now is one too. */
+                if (s->best[v] >= 0) {
+                    long long key = s->bestk[v] + s->ub[v];
+                    push_grow(s, v, key > s->now ? key : s->now);
+                }
                 if (v == s->last[x])
                     break;
             }
@@ -875,8 +920,9 @@ static void solver_free(struct solver *s)
     free(s->cyc); free(s->free_ids);
     free(s->tl_head); free(s->tl_id); free(s->tl_next);
     for (int i = 0; i < 3; i++)
-        free(s->heap[i].a);
-    free(s->mark); free(s->seen); free(s->stack); free(s->list); free(s->list2);
+        rq_free(&s->q[i]);
+    free(s->gkey);
+    free(s->mark); free(s->stack); free(s->list);
 }
 
 static int solver_init(struct solver *s, int n, const struct pairs *p, const long long *weight)
@@ -913,22 +959,15 @@ static int solver_init(struct solver *s, int n, const struct pairs *p, const lon
     s->tl_head = malloc(nn * sizeof *s->tl_head);
     s->tl_id = malloc((size_t)s->tl_cap * sizeof *s->tl_id);
     s->tl_next = malloc((size_t)s->tl_cap * sizeof *s->tl_next);
-    int caps[3] = {n + 16, m + 16, n + 16};
-    for (int i = 0; i < 3; i++) {
-        s->heap[i].cap = caps[i];
-        s->heap[i].a = malloc((size_t)caps[i] * sizeof *s->heap[i].a);
-    }
+    s->gkey = malloc(nn * sizeof *s->gkey);
     s->mark = calloc(n2, sizeof *s->mark);
-    s->seen = calloc(mm > n2 ? mm : n2, sizeof *s->seen);
     s->stack = malloc((n2 + 2) * sizeof *s->stack);
     s->list = malloc(nn * sizeof *s->list);
-    s->list2 = malloc(nn * sizeof *s->list2);
     if (!s->ew || !s->adj_first || !s->adj_to || !s->adj_e || !s->adj_w || !s->ub || !s->bestk ||
         !s->mate || !s->top || !s->lnext || !s->best || !s->label || !s->troot || !s->lin ||
         !s->lout || !s->base || !s->parent || !s->first || !s->last || !s->db || !s->cyc ||
-        !s->free_ids || !s->tl_head || !s->tl_id || !s->tl_next || !s->heap[0].a ||
-        !s->heap[1].a || !s->heap[2].a || !s->mark || !s->seen || !s->stack || !s->list ||
-        !s->list2)
+        !s->free_ids || !s->tl_head || !s->tl_id || !s->tl_next || !s->gkey || !s->mark ||
+        !s->stack || !s->list)
         return -ENOMEM;
 
     /* Adjacency rows, in pair order (so in neighbour order). */
@@ -960,6 +999,7 @@ static int solver_init(struct solver *s, int n, const struct pairs *p, const lon
         s->lnext[v] = -1;
         s->best[v] = -1;
         s->bestk[v] = 0;
+        s->gkey[v] = -1;
         s->tl_head[v] = -1;
     }
     for (int id = 0; id < 2 * n; id++) {
@@ -980,47 +1020,62 @@ static int solver_init(struct solver *s, int n, const struct pairs *p, const lon
     s->tl_free = 0;
     for (int v = 0; v < n; v++)
         tree_add(s, v, v);
-    struct heap *h = &s->heap[H_TIGHT];
     for (int e = 0; e < m; e++)
-        h->a[e] = (struct hent){2 * s->u0 - s->ew[e], e};
-    h->n = m;
-    heapify(h);
+        rq_push(&s->q[H_TIGHT], (unsigned long long)(s->u0 - weight[e]), e);
     return 0;
 }
 
 static void solver_run(struct solver *s)
 {
-    while (s->err == 0) {
+    const long long base = 2 * ((long long)s->n + s->m) + 1024;
+    long long limit[3] = {base, base, base};
+    for (;;) {
         for (int i = 0; i < 3; i++) {
-            struct heap *h = &s->heap[i];
-            while (h->n > 0 && !heap_valid(s, i, &h->a[0]))
-                heap_pop(h);
+            if (s->q[i].err != 0)
+                s->err = s->q[i].err;
+            if (s->q[i].size > limit[i]) {
+                rq_compact(s, i);
+                limit[i] = 2 * s->q[i].size > base ? 2 * s->q[i].size : base;
+            }
         }
-        long long t = s->u0;
+        if (s->err != 0)
+            return;
+        /* The earliest event; on ties augmenting and shrinking go first, since
+         * growing trees first only makes the trees that the next augmentation
+         * dissolves bigger. Past u0 the free vertices' dual would be negative. */
+        unsigned long long t = (unsigned long long)s->u0, key;
         int which = -1;
-        if (s->heap[H_GROW].n > 0 && s->heap[H_GROW].a[0].key < t) {
-            t = s->heap[H_GROW].a[0].key;
-            which = H_GROW;
+        static const int order[3] = {H_TIGHT, H_GROW, H_EXPAND};
+        for (int k = 0; k < 3; k++)
+            if (rq_peek(&s->q[order[k]], &key) && key < t) {
+                t = key;
+                which = order[k];
+            }
+        if (which < 0) {
+            s->now = s->u0;
+            return;     /* the free vertices' dual reached 0: optimal */
         }
-        if (s->heap[H_TIGHT].n > 0 && s->heap[H_TIGHT].a[0].key / 2 < t) {
-            t = s->heap[H_TIGHT].a[0].key / 2;
-            which = H_TIGHT;
-        }
-        if (s->heap[H_EXPAND].n > 0 && s->heap[H_EXPAND].a[0].key < t) {
-            t = s->heap[H_EXPAND].a[0].key;
-            which = H_EXPAND;
-        }
-        s->now = t;
-        if (which < 0)
-            return;     /* the free vertices' dual reached 0 */
-        int id = s->heap[which].a[0].id;
-        heap_pop(&s->heap[which]);
+        struct qent x = rq_take(&s->q[which]);
+        if (!entry_current(s, which, x))
+            continue;
         if (which == H_GROW) {
-            grow(s, id);
+            /* A best edge whose S end was dissolved (and may be S again with
+             * another base) is rescanned now: its key was a lower bound, since
+             * every vertex that became S since was compared with it, so no event
+             * before it was missed. */
+            int v = x.id, e = s->best[v], w = other_end(s, e, v);
+            if (s->label[s->top[w]] != LAB_S || s->bestk[v] != s->ub[w] - s->ew[e]) {
+                recompute_best(s, v);
+                continue;
+            }
+        }
+        s->now = (long long)x.key;
+        if (which == H_GROW) {
+            grow(s, x.id);
         } else if (which == H_EXPAND) {
-            expand(s, id);
+            expand(s, x.id);
         } else {
-            int a = s->ea[id], b = s->eb[id];
+            int a = s->ea[x.id], b = s->eb[x.id];
             if (s->troot[s->top[a]] == s->troot[s->top[b]])
                 shrink(s, a, b);
             else

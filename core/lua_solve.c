@@ -1,0 +1,650 @@
+/* lua_solve: tandem.solve.* — the bridge from Lua pools to the pure C solvers. Each primitive
+ * scores only allowed pairs (never a person with themselves, never across a reporting line,
+ * never a pair met before in the program unless it allows repeats), keeps each person's
+ * `candidates` best when the program sets it, runs the optimal solver and hands back groups
+ * with their scores and reasons. Working memory is GC-owned, so a score that raises leaks nothing. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <lauxlib.h>
+
+#include "lua_api_internal.h"
+#include "solve/assign.h"
+#include "solve/groups.h"
+#include "solve/pairs.h"
+#include "solve/rounds.h"
+
+#define R(L) lua_api_rules(L)
+#define S(L) lua_api_state(L)
+#define raise lua_api_raise
+#define person_arg lua_api_person_arg
+#define opt_field lua_api_opt_field
+
+struct cand { int mentor; int mentee; double score; };
+
+static int cand_desc(const void *a, const void *b)
+{
+    const struct cand *x = a, *y = b;
+    if (x->mentee != y->mentee)
+        return x->mentee < y->mentee ? -1 : 1;
+    if (x->score != y->score)
+        return x->score > y->score ? -1 : 1;
+    return x->mentor - y->mentor;
+}
+
+/* Calls score(mentor, mentee); returns false for nil/false (never match). */
+static bool call_score(lua_State *L, int score_f, int mt, int et, double *out)
+{
+    lua_pushvalue(L, score_f);
+    lua_pushvalue(L, mt);
+    lua_pushvalue(L, et);
+    lua_call(L, 2, 2);
+    int ty = lua_type(L, -2);
+    bool ok = ty == LUA_TNUMBER;
+    if (ok)
+        *out = lua_tonumber(L, -2);
+    else if (ty != LUA_TNIL && !(ty == LUA_TBOOLEAN && !lua_toboolean(L, -2)))
+        raise(L, "score must return a number, nil or false (got %s)", lua_typename(L, ty));
+    lua_remove(L, -2);   /* keeps the reasons (second value) on top for the caller */
+    return ok;
+}
+
+/* Working memory of a solver call, freed by the GC even when a score function raises an error
+ * half-way (a plain malloc would leak on that longjmp). */
+struct scratch {
+    int *cap, *mp, *ep, *assigned;
+    long long *prio;
+    struct cand *cand;
+    struct solve_edge *edges;
+    size_t ncand, capcand;
+    void *extra[8];           /* the other solvers' arrays */
+};
+
+static int scratch_gc(lua_State *L)
+{
+    struct scratch *sc = lua_touserdata(L, 1);
+    free(sc->cap);
+    free(sc->mp);
+    free(sc->ep);
+    free(sc->assigned);
+    free(sc->prio);
+    free(sc->cand);
+    free(sc->edges);
+    for (int i = 0; i < 8; i++)
+        free(sc->extra[i]);
+    memset(sc, 0, sizeof *sc);
+    return 0;
+}
+
+static struct scratch *scratch_new(lua_State *L)
+{
+    struct scratch *sc = lua_newuserdatauv(L, sizeof *sc, 0);
+    memset(sc, 0, sizeof *sc);
+    if (luaL_newmetatable(L, "tandem.scratch")) {
+        lua_pushcfunction(L, scratch_gc);
+        lua_setfield(L, -2, "__gc");
+    }
+    lua_setmetatable(L, -2);
+    return sc;
+}
+
+/* tandem.solve.assign(mentors, mentees, score, capacity [, {objective=, priority=fn}]):
+ * scores every allowed pair, keeps each mentee's `candidates` best, and returns the optimal
+ * groups (one mentor, one mentee) with each pair's score and reasons. */
+static int api_solve_assign(lua_State *L)
+{
+    struct rules *r = R(L);
+    const struct state *s = S(L);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    luaL_checktype(L, 3, LUA_TFUNCTION);
+    lua_settop(L, 5);
+    const char *objective = opt_field(L, 5, "objective");
+    if (lua_istable(L, 5))
+        lua_getfield(L, 5, "priority");
+    else
+        lua_pushnil(L);
+    int prio_f = lua_gettop(L);    /* 6 */
+    int nm = (int)lua_rawlen(L, 1), ne = (int)lua_rawlen(L, 2);
+    const struct rules_program *rp = r->matching >= 0 ? &r->programs[r->matching] : NULL;
+
+    struct scratch *sc = scratch_new(L);   /* 7 */
+    sc->cap = calloc((size_t)nm + 1, sizeof *sc->cap);
+    sc->mp = calloc((size_t)nm + 1, sizeof *sc->mp);
+    sc->ep = calloc((size_t)ne + 1, sizeof *sc->ep);
+    sc->prio = calloc((size_t)ne + 1, sizeof *sc->prio);
+    sc->assigned = calloc((size_t)ne + 1, sizeof *sc->assigned);
+    sc->capcand = 64;
+    sc->cand = malloc(sc->capcand * sizeof *sc->cand);
+    if (!sc->cap || !sc->mp || !sc->ep || !sc->prio || !sc->assigned || !sc->cand)
+        return raise(L, "out of memory");
+    for (int i = 0; i < nm; i++) {
+        lua_rawgeti(L, 1, i + 1);
+        sc->mp[i] = person_arg(L, s, -1);
+        if (sc->mp[i] < 0)
+            return raise(L, "tandem.solve.assign: mentor %d has no known id", i + 1);
+        int load = 0;
+        if (lua_getfield(L, -1, "load") == LUA_TNUMBER)
+            load = (int)lua_tointeger(L, -1);
+        lua_pop(L, 1);
+        int c = s->people[sc->mp[i]].p.capacity;
+        if (lua_isfunction(L, 4)) {
+            lua_pushvalue(L, 4);
+            lua_pushvalue(L, -2);
+            lua_call(L, 1, 1);
+            if (!lua_isinteger(L, -1))
+                return raise(L, "capacity must return a whole number");
+            c = (int)lua_tointeger(L, -1);
+            lua_pop(L, 1);
+        } else if (lua_isinteger(L, 4)) {
+            c = (int)lua_tointeger(L, 4);
+        }
+        sc->cap[i] = c - load > 0 ? c - load : 0;
+        lua_pop(L, 1);
+    }
+    for (int j = 0; j < ne; j++) {
+        lua_rawgeti(L, 2, j + 1);
+        sc->ep[j] = person_arg(L, s, -1);
+        if (sc->ep[j] < 0)
+            return raise(L, "tandem.solve.assign: mentee %d has no known id", j + 1);
+        if (lua_isfunction(L, prio_f)) {
+            /* The model says who goes first (external: high potentials). */
+            lua_pushvalue(L, prio_f);
+            lua_pushvalue(L, -2);
+            lua_call(L, 1, 1);
+            if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0)
+                return raise(L, "priority must return a whole number >= 0");
+            sc->prio[j] = lua_tointeger(L, -1);
+        } else if (lua_getfield(L, -1, "waiting_since") == LUA_TNUMBER && r->now > lua_tointeger(L, -1)) {
+            sc->prio[j] = r->now - lua_tointeger(L, -1);
+        }
+        lua_pop(L, 2);
+    }
+    /* Score every allowed pair; the exclusions hold whatever the score says. */
+    for (int j = 0; j < ne; j++) {
+        lua_rawgeti(L, 2, j + 1);
+        int et = lua_gettop(L);
+        for (int i = 0; i < nm; i++) {
+            if (sc->cap[i] == 0 || sc->mp[i] == sc->ep[j] || state_reporting_line(s, sc->mp[i], sc->ep[j]))
+                continue;
+            if (rp && !rp->repeat_pairs && state_met(s, sc->mp[i], sc->ep[j], r->matching))
+                continue;
+            lua_rawgeti(L, 1, i + 1);
+            double score;
+            bool ok = call_score(L, 3, lua_gettop(L), et, &score);
+            lua_pop(L, 2);
+            if (!ok)
+                continue;
+            if (!isfinite(score) || fabs(score) > 1e9)
+                return raise(L, "score must be a finite number within +-1e9");
+            if (sc->ncand == sc->capcand) {
+                struct cand *nc = realloc(sc->cand, sc->capcand * 2 * sizeof *sc->cand);
+                if (!nc)
+                    return raise(L, "out of memory");
+                sc->cand = nc;
+                sc->capcand *= 2;
+            }
+            sc->cand[sc->ncand++] = (struct cand){ i, j, score };
+        }
+        lua_pop(L, 1);
+    }
+    /* candidates = k: keep each mentee's k best, so memory grows with people x k. */
+    if (rp && rp->candidates > 0) {
+        qsort(sc->cand, sc->ncand, sizeof *sc->cand, cand_desc);
+        size_t w = 0;
+        int run = 0;
+        for (size_t k = 0; k < sc->ncand; k++) {
+            run = k > 0 && sc->cand[k].mentee == sc->cand[k - 1].mentee ? run + 1 : 0;
+            if (run < rp->candidates)
+                sc->cand[w++] = sc->cand[k];
+        }
+        sc->ncand = w;
+    }
+    sc->edges = malloc((sc->ncand ? sc->ncand : 1) * sizeof *sc->edges);
+    if (!sc->edges)
+        return raise(L, "out of memory");
+    for (size_t k = 0; k < sc->ncand; k++)
+        sc->edges[k] = (struct solve_edge){ sc->cand[k].mentor, sc->cand[k].mentee, sc->cand[k].score };
+    struct solve_assign_input in = {
+        .n_mentors = nm, .capacity = sc->cap, .n_mentees = ne, .priority = sc->prio,
+        .n_edges = (int)sc->ncand, .edges = sc->edges,
+        .objective = objective && strcmp(objective, "quality") == 0 ? SOLVE_QUALITY : SOLVE_COVERAGE,
+    };
+    int rc = solve_assign(&in, sc->assigned);
+    if (rc < 0)
+        return raise(L, "tandem.solve.assign failed (%s)", rc == -ENOMEM ? "out of memory"
+                                                          : rc == -EOVERFLOW ? "scores or priorities too large"
+                                                                             : "bad input");
+    /* Groups in mentee order, each with the score's reasons (asked again: scores are pure). */
+    lua_newtable(L);
+    int ng = 0;
+    for (int j = 0; j < ne; j++) {
+        if (sc->assigned[j] < 0)
+            continue;
+        lua_createtable(L, 0, 4);
+        int g = lua_gettop(L);
+        lua_createtable(L, 1, 0);
+        lua_rawgeti(L, 1, sc->assigned[j] + 1);
+        int mt = lua_gettop(L);
+        lua_pushvalue(L, mt);
+        lua_rawseti(L, -3, 1);
+        lua_createtable(L, 1, 0);
+        lua_rawgeti(L, 2, j + 1);
+        int et = lua_gettop(L);
+        lua_pushvalue(L, et);
+        lua_rawseti(L, -3, 1);
+        double score = 0;
+        call_score(L, 3, mt, et, &score);
+        lua_setfield(L, g, "why");
+        lua_pushnumber(L, score);
+        lua_setfield(L, g, "score");
+        lua_pop(L, 1);                 /* mentee table */
+        lua_setfield(L, g, "mentees"); /* list of one */
+        lua_pop(L, 1);                 /* mentor table */
+        lua_setfield(L, g, "mentors");
+        lua_rawseti(L, -2, ++ng);
+    }
+    return 1;
+}
+
+
+/* calloc into a scratch slot; raises on failure. */
+static void *grab(lua_State *L, struct scratch *sc, int slot, size_t n, size_t size)
+{
+    free(sc->extra[slot]);
+    sc->extra[slot] = calloc(n ? n : 1, size);
+    if (!sc->extra[slot])
+        raise(L, "out of memory");
+    return sc->extra[slot];
+}
+
+/* Whether a and b may be put together at all in the program being matched. */
+static bool allowed(const struct rules *r, const struct state *s, int a, int b)
+{
+    if (a == b || state_reporting_line(s, a, b))
+        return false;
+    const struct rules_program *rp = r->matching >= 0 ? &r->programs[r->matching] : NULL;
+    return !(rp && !rp->repeat_pairs && state_met(s, a, b, r->matching));
+}
+
+/* Reads a list of person tables into indices (raises on an unknown one). */
+static int *people_of(lua_State *L, struct scratch *sc, int slot, int t, int *n, const char *what)
+{
+    *n = (int)lua_rawlen(L, t);
+    int *idx = grab(L, sc, slot, (size_t)*n, sizeof *idx);
+    for (int i = 0; i < *n; i++) {
+        lua_rawgeti(L, t, i + 1);
+        idx[i] = person_arg(L, S(L), -1);
+        lua_pop(L, 1);
+        if (idx[i] < 0)
+            raise(L, "tandem.solve: %s %d has no known id", what, i + 1);
+    }
+    return idx;
+}
+
+static long long waited(lua_State *L, int t, tdm_time now)
+{
+    long long w = 0;
+    if (lua_getfield(L, t, "waiting_since") == LUA_TNUMBER && now > lua_tointeger(L, -1))
+        w = now - lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    return w;
+}
+
+/* tandem.solve.pairs(people, score [, {objective=}]): mutual pairs from one pool, by
+ * maximum-weight matching on the general graph of allowed pairs (optimal). Returns groups
+ * {mentors = {}, mentees = {a, b}, score, why}. */
+static int api_solve_pairs(lua_State *L)
+{
+    struct rules *r = R(L);
+    const struct state *s = S(L);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_settop(L, 3);
+    const char *objective = opt_field(L, 3, "objective");
+    struct scratch *sc = scratch_new(L);   /* 4 */
+    int n;
+    int *idx = people_of(L, sc, 0, 1, &n, "person");
+    size_t cap = 64, m = 0;
+    struct solve_pair_edge *edges = grab(L, sc, 1, cap, sizeof *edges);
+    for (int a = 0; a < n; a++) {
+        lua_rawgeti(L, 1, a + 1);
+        int at = lua_gettop(L);
+        for (int b = a + 1; b < n; b++) {
+            if (!allowed(r, s, idx[a], idx[b]))
+                continue;
+            lua_rawgeti(L, 1, b + 1);
+            double score;
+            bool ok = call_score(L, 2, at, lua_gettop(L), &score);
+            lua_pop(L, 2);
+            if (!ok)
+                continue;
+            if (!isfinite(score) || fabs(score) > 1e9)
+                raise(L, "score must be a finite number within +-1e9");
+            if (m == cap) {
+                struct solve_pair_edge *ne = realloc(edges, cap * 2 * sizeof *ne);
+                if (!ne)
+                    raise(L, "out of memory");
+                sc->extra[1] = edges = ne;
+                cap *= 2;
+            }
+            edges[m++] = (struct solve_pair_edge){ a, b, score };
+        }
+        lua_pop(L, 1);
+    }
+    int *mate = grab(L, sc, 2, (size_t)n, sizeof *mate);
+    struct solve_pairs_input in = { .n_people = n, .n_edges = (int)m, .edges = edges,
+        .objective = objective && strcmp(objective, "quality") == 0 ? SOLVE_PAIRS_QUALITY
+                                                                  : SOLVE_PAIRS_COVERAGE };
+    int rc = solve_pairs(&in, mate);
+    if (rc < 0)
+        raise(L, "tandem.solve.pairs failed (%s)", rc == -ENOMEM ? "out of memory" : "bad input");
+    lua_newtable(L);
+    int ng = 0;
+    for (int a = 0; a < n; a++) {
+        if (mate[a] <= a)
+            continue;
+        lua_createtable(L, 0, 4);
+        int g = lua_gettop(L);
+        lua_newtable(L);
+        lua_setfield(L, g, "mentors");
+        lua_createtable(L, 2, 0);
+        lua_rawgeti(L, 1, a + 1);
+        int at = lua_gettop(L);
+        lua_rawgeti(L, 1, mate[a] + 1);
+        int bt = lua_gettop(L);
+        lua_pushvalue(L, at);
+        lua_rawseti(L, g + 1, 1);
+        lua_pushvalue(L, bt);
+        lua_rawseti(L, g + 1, 2);
+        double score = 0;
+        call_score(L, 2, at, bt, &score);
+        lua_setfield(L, g, "why");
+        lua_pushnumber(L, score);
+        lua_setfield(L, g, "score");
+        lua_pop(L, 2);
+        lua_setfield(L, g, "mentees");
+        lua_rawseti(L, -2, ++ng);
+    }
+    return 1;
+}
+
+/* tandem.solve.groups(mentors, mentees, score, size, distinct [, {groups=fn, objective=,
+ * priority=fn}]): each mentor leads groups(mentor) groups (default 1, less the groups they
+ * lead already: mentor.load) of at most `size` mentees; with `distinct` naming a field
+ * ("department"), no two mentees of a group share its value (a mentee without it always
+ * fits). Optimal (min-cost flow). Returns groups {mentors = {m}, mentees = {...}, score, why}
+ * where why maps each mentee's id to the reasons its score gave. */
+static int api_solve_groups(lua_State *L)
+{
+    struct rules *r = R(L);
+    const struct state *s = S(L);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    luaL_checktype(L, 3, LUA_TFUNCTION);
+    int size = (int)luaL_checkinteger(L, 4);
+    if (size < 1 || size > 1000)
+        raise(L, "tandem.solve.groups: size must be from 1 to 1000");
+    const char *distinct = lua_type(L, 5) == LUA_TSTRING ? lua_tostring(L, 5) : NULL;
+    lua_settop(L, 6);
+    const char *objective = opt_field(L, 6, "objective");
+    if (lua_istable(L, 6))
+        lua_getfield(L, 6, "groups");
+    else
+        lua_pushnil(L);
+    int groups_f = lua_gettop(L);   /* 7 */
+    if (lua_istable(L, 6))
+        lua_getfield(L, 6, "priority");
+    else
+        lua_pushnil(L);
+    int prio_f = lua_gettop(L);     /* 8 */
+    struct scratch *sc = scratch_new(L);
+    int nm, ne;
+    int *mp = people_of(L, sc, 0, 1, &nm, "mentor");
+    int *ep = people_of(L, sc, 1, 2, &ne, "mentee");
+    int *groups = grab(L, sc, 2, (size_t)nm, sizeof *groups);
+    int *first = grab(L, sc, 3, (size_t)nm + 1, sizeof *first);
+    for (int i = 0; i < nm; i++) {
+        lua_rawgeti(L, 1, i + 1);
+        int g = 1;
+        if (lua_isfunction(L, groups_f)) {
+            lua_pushvalue(L, groups_f);
+            lua_pushvalue(L, -2);
+            lua_call(L, 1, 1);
+            if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0)
+                raise(L, "groups must return a whole number >= 0");
+            g = (int)lua_tointeger(L, -1);
+            lua_pop(L, 1);
+        }
+        int load = 0;
+        if (lua_getfield(L, -1, "load") == LUA_TNUMBER)
+            load = (int)lua_tointeger(L, -1);
+        lua_pop(L, 2);
+        groups[i] = g > load ? g - load : 0;
+        first[i + 1] = first[i] + groups[i];
+    }
+    /* Categories: the distinct field's values, numbered in order of first appearance. */
+    int *category = grab(L, sc, 4, (size_t)ne, sizeof *category);
+    long long *prio = grab(L, sc, 5, (size_t)ne, sizeof *prio);
+    lua_newtable(L);
+    int cat_t = lua_gettop(L);
+    int ncat = 0;
+    for (int j = 0; j < ne; j++) {
+        lua_rawgeti(L, 2, j + 1);
+        int mt = lua_gettop(L);
+        category[j] = -1;
+        if (distinct && lua_getfield(L, mt, distinct) == LUA_TSTRING) {
+            lua_pushvalue(L, -1);
+            if (lua_rawget(L, cat_t) == LUA_TNUMBER) {
+                category[j] = (int)lua_tointeger(L, -1);
+            } else {
+                lua_pushvalue(L, mt + 1);
+                lua_pushinteger(L, category[j] = ncat++);
+                lua_rawset(L, cat_t);
+            }
+        }
+        lua_settop(L, mt);
+        if (lua_isfunction(L, prio_f)) {
+            lua_pushvalue(L, prio_f);
+            lua_pushvalue(L, mt);
+            lua_call(L, 1, 1);
+            if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0)
+                raise(L, "priority must return a whole number >= 0");
+            prio[j] = lua_tointeger(L, -1);
+        } else {
+            prio[j] = waited(L, mt, r->now);
+        }
+        lua_settop(L, mt - 1);
+    }
+    size_t cap = 64, m = 0;
+    struct solve_group_edge *edges = grab(L, sc, 6, cap, sizeof *edges);
+    for (int j = 0; j < ne; j++) {
+        lua_rawgeti(L, 2, j + 1);
+        int et = lua_gettop(L);
+        for (int i = 0; i < nm; i++) {
+            if (groups[i] == 0 || !allowed(r, s, mp[i], ep[j]))
+                continue;
+            lua_rawgeti(L, 1, i + 1);
+            double score;
+            bool ok = call_score(L, 3, lua_gettop(L), et, &score);
+            lua_pop(L, 2);
+            if (!ok)
+                continue;
+            if (!isfinite(score) || fabs(score) > 1e9)
+                raise(L, "score must be a finite number within +-1e9");
+            if (m == cap) {
+                struct solve_group_edge *nedges = realloc(edges, cap * 2 * sizeof *nedges);
+                if (!nedges)
+                    raise(L, "out of memory");
+                sc->extra[6] = edges = nedges;
+                cap *= 2;
+            }
+            edges[m++] = (struct solve_group_edge){ i, j, score };
+        }
+        lua_pop(L, 1);
+    }
+    int *group_of = grab(L, sc, 7, (size_t)ne, sizeof *group_of);
+    int n_groups = 0;
+    struct solve_groups_input in = {
+        .n_mentors = nm, .groups = groups, .n_mentees = ne, .category = category, .priority = prio,
+        .size = size, .distinct = distinct != NULL, .n_edges = (int)m, .edges = edges,
+        .objective = objective && strcmp(objective, "quality") == 0 ? SOLVE_GROUPS_QUALITY
+                                                                  : SOLVE_GROUPS_COVERAGE,
+    };
+    int rc = solve_groups(&in, group_of, &n_groups);
+    if (rc < 0)
+        raise(L, "tandem.solve.groups failed (%s)", rc == -ENOMEM ? "out of memory" : "bad input");
+    /* One table per non-empty group, in group order (mentor by mentor). */
+    lua_newtable(L);
+    int out = lua_gettop(L), ng = 0;
+    for (int g = 0; g < n_groups; g++) {
+        int mentor = 0;
+        while (mentor < nm && first[mentor + 1] <= g)
+            mentor++;
+        int members = 0;
+        double total = 0;
+        for (int j = 0; j < ne; j++) {
+            if (group_of[j] != g)
+                continue;
+            if (members++ == 0) {
+                lua_createtable(L, 0, 4);          /* the group */
+                lua_createtable(L, 1, 0);
+                lua_rawgeti(L, 1, mentor + 1);
+                lua_rawseti(L, -2, 1);
+                lua_setfield(L, -2, "mentors");
+                lua_newtable(L);
+                lua_setfield(L, -2, "mentees");
+                lua_newtable(L);
+                lua_setfield(L, -2, "why");
+            }
+            int gt = lua_gettop(L);
+            lua_getfield(L, gt, "mentees");
+            lua_rawgeti(L, 2, j + 1);
+            lua_rawseti(L, -2, members);
+            lua_pop(L, 1);
+            lua_rawgeti(L, 1, mentor + 1);
+            lua_rawgeti(L, 2, j + 1);
+            double score = 0;
+            call_score(L, 3, gt + 1, gt + 2, &score);
+            total += score;
+            lua_getfield(L, gt, "why");
+            lua_insert(L, -2);
+            lua_setfield(L, -2, s->people[ep[j]].p.id);
+            lua_pop(L, 3);
+        }
+        if (members > 0) {
+            lua_pushnumber(L, total);
+            lua_setfield(L, -2, "score");
+            lua_rawseti(L, out, ++ng);
+        }
+    }
+    return 1;
+}
+
+/* tandem.solve.rounds(mentors, mentees, rounds [, {allowed=fn(m, e), per_round=fn(m)}]):
+ * a schedule of `rounds` rounds; in each a mentee meets at most one mentor, a mentor at most
+ * per_round(m) mentees (default 1), no pair twice (nor a pair met before in the program), and
+ * each round has as many pairs as the earlier rounds allow. Returns a list of rounds, each a
+ * list of {mentor = m, mentee = e}. */
+static int api_solve_rounds(lua_State *L)
+{
+    struct rules *r = R(L);
+    const struct state *s = S(L);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    int rounds = (int)luaL_checkinteger(L, 3);
+    if (rounds < 0 || rounds > 1000)
+        raise(L, "tandem.solve.rounds: rounds must be from 0 to 1000");
+    lua_settop(L, 4);
+    if (lua_istable(L, 4))
+        lua_getfield(L, 4, "allowed");
+    else
+        lua_pushnil(L);
+    int allowed_f = lua_gettop(L);   /* 5 */
+    if (lua_istable(L, 4))
+        lua_getfield(L, 4, "per_round");
+    else
+        lua_pushnil(L);
+    int per_f = lua_gettop(L);       /* 6 */
+    struct scratch *sc = scratch_new(L);
+    int nm, ne;
+    int *mp = people_of(L, sc, 0, 1, &nm, "mentor");
+    int *ep = people_of(L, sc, 1, 2, &ne, "mentee");
+    int *per = grab(L, sc, 2, (size_t)nm, sizeof *per);
+    for (int i = 0; i < nm; i++) {
+        per[i] = 1;
+        if (lua_isfunction(L, per_f)) {
+            lua_pushvalue(L, per_f);
+            lua_rawgeti(L, 1, i + 1);
+            lua_call(L, 1, 1);
+            if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 0)
+                raise(L, "per_round must return a whole number >= 0");
+            per[i] = (int)lua_tointeger(L, -1);
+            lua_pop(L, 1);
+        }
+    }
+    size_t cap = 64, m = 0;
+    int (*pairs)[2] = grab(L, sc, 3, cap, sizeof *pairs);
+    for (int i = 0; i < nm; i++)
+        for (int j = 0; j < ne; j++) {
+            if (!allowed(r, s, mp[i], ep[j]))
+                continue;
+            if (lua_isfunction(L, allowed_f)) {
+                lua_pushvalue(L, allowed_f);
+                lua_rawgeti(L, 1, i + 1);
+                lua_rawgeti(L, 2, j + 1);
+                lua_call(L, 2, 1);
+                bool yes = lua_toboolean(L, -1);
+                lua_pop(L, 1);
+                if (!yes)
+                    continue;
+            }
+            if (m == cap) {
+                int (*np)[2] = realloc(pairs, cap * 2 * sizeof *np);
+                if (!np)
+                    raise(L, "out of memory");
+                sc->extra[3] = pairs = np;
+                cap *= 2;
+            }
+            pairs[m][0] = i;
+            pairs[m][1] = j;
+            m++;
+        }
+    int *schedule = grab(L, sc, 4, (size_t)rounds * (size_t)ne, sizeof *schedule);
+    struct solve_rounds_input in = { .n_mentors = nm, .n_mentees = ne, .n_allowed = (int)m,
+                                     .allowed = (const int (*)[2])pairs, .rounds = rounds,
+                                     .mentor_per_round = per };
+    int rc = solve_rounds(&in, schedule);
+    if (rc < 0)
+        raise(L, "tandem.solve.rounds failed (%s)", rc == -ENOMEM ? "out of memory" : "bad input");
+    lua_createtable(L, rounds, 0);
+    for (int k = 0; k < rounds; k++) {
+        lua_newtable(L);
+        int n = 0;
+        for (int j = 0; j < ne; j++) {
+            int i = schedule[(size_t)k * (size_t)ne + (size_t)j];
+            if (i < 0)
+                continue;
+            lua_createtable(L, 0, 2);
+            lua_rawgeti(L, 1, i + 1);
+            lua_setfield(L, -2, "mentor");
+            lua_rawgeti(L, 2, j + 1);
+            lua_setfield(L, -2, "mentee");
+            lua_rawseti(L, -2, ++n);
+        }
+        lua_rawseti(L, -2, k + 1);
+    }
+    return 1;
+}
+
+void lua_solve_push(lua_State *L, struct rules *r)
+{
+    static const luaL_Reg fns[] = {
+        { "assign", api_solve_assign }, { "pairs", api_solve_pairs },
+        { "groups", api_solve_groups }, { "rounds", api_solve_rounds }, { NULL, NULL },
+    };
+    lua_newtable(L);
+    lua_pushlightuserdata(L, r);
+    luaL_setfuncs(L, fns, 1);
+}
