@@ -294,12 +294,11 @@ int rules_match(struct rules *r, int prog, const int *mentors, int n_mentors, co
     lua_createtable(L, n_mentees, 0);
     for (int i = 0; i < n_mentees; i++) {
         lua_api_push_person(L, s, mentees[i]);
-        for (int e = 0; e < s->n_enrollments; e++)
-            if (s->enrollments[e].person == mentees[i] && s->enrollments[e].program == sprog &&
-                (int)s->enrollments[e].role == r->programs[prog].role_mentee) {
-                lua_pushinteger(L, s->enrollments[e].waiting_since);
-                lua_setfield(L, -2, "waiting_since");
-            }
+        int e = state_enrollment(s, mentees[i], sprog, (enum role)r->programs[prog].role_mentee);
+        if (e >= 0) {
+            lua_pushinteger(L, s->enrollments[e].waiting_since);
+            lua_setfield(L, -2, "waiting_since");
+        }
         lua_rawseti(L, -2, i + 1);
     }
     lua_pushvalue(L, -1);

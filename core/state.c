@@ -11,6 +11,26 @@ const char *const role_names[ROLE_COUNT] = { "mentor", "mentee", "peer", "leader
 const char *const close_reasons[8] = { "completed", "exited", "rotated", "cancelled",
                                        "left", "stalled", "rule", NULL };
 
+static int idlist_add(struct idlist *l, int v)
+{
+    if (l->n == l->cap) {
+        int ncap = l->cap ? l->cap * 2 : 4;
+        int *nv = realloc(l->v, (size_t)ncap * sizeof *nv);
+        if (!nv)
+            return -ENOMEM;
+        l->v = nv;
+        l->cap = ncap;
+    }
+    l->v[l->n++] = v;
+    return 0;
+}
+
+static void idlist_free(struct idlist *l)
+{
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
 void state_init(struct state *s)
 {
     memset(s, 0, sizeof *s);
@@ -27,8 +47,11 @@ static void program_free(struct program *p)
 
 void state_free(struct state *s)
 {
-    for (int i = 0; i < s->n_people; i++)
+    for (int i = 0; i < s->n_people; i++) {
         person_free(&s->people[i].p);
+        idlist_free(&s->people[i].enrollments);
+        idlist_free(&s->people[i].matches);
+    }
     free(s->people);
     strmap_free(&s->person_index);
     for (int i = 0; i < s->n_programs; i++)
@@ -41,6 +64,7 @@ void state_free(struct state *s)
         free(s->matches[i].close_reason);
         free(s->matches[i].answers);
         free(s->matches[i].guests);
+        idlist_free(&s->matches[i].goals);
     }
     free(s->matches);
     for (int i = 0; i < s->n_goals; i++) {
@@ -97,10 +121,13 @@ struct match *state_match(const struct state *s, long long id)
 
 int state_enrollment(const struct state *s, int person, int program, enum role role)
 {
-    for (int i = 0; i < s->n_enrollments; i++) {
-        const struct enrollment *e = &s->enrollments[i];
-        if (e->person == person && e->program == program && e->role == role)
-            return i;
+    if (person < 0 || person >= s->n_people)
+        return -1;
+    const struct idlist *l = &s->people[person].enrollments;
+    for (int k = 0; k < l->n; k++) {
+        const struct enrollment *e = &s->enrollments[l->v[k]];
+        if (e->program == program && e->role == role)
+            return l->v[k];
     }
     return -1;
 }
@@ -156,8 +183,9 @@ bool state_reporting_line(const struct state *s, int a, int b)
 int state_mentor_load(const struct state *s, int person, int prog)
 {
     int load = 0;
-    for (int i = 0; i < s->n_matches; i++) {
-        const struct match *m = &s->matches[i];
+    const struct idlist *l = &s->people[person].matches;
+    for (int i = 0; i < l->n; i++) {
+        const struct match *m = &s->matches[l->v[i] - 1];
         if (m->program != prog || !match_live(m))
             continue;
         for (int k = 0; k < m->n_mentors; k++)
@@ -168,8 +196,9 @@ int state_mentor_load(const struct state *s, int person, int prog)
 
 bool state_is_matched(const struct state *s, int person, int prog)
 {
-    for (int i = 0; i < s->n_matches; i++) {
-        const struct match *m = &s->matches[i];
+    const struct idlist *l = &s->people[person].matches;
+    for (int i = 0; i < l->n; i++) {
+        const struct match *m = &s->matches[l->v[i] - 1];
         if (m->program != prog || !match_live(m))
             continue;
         for (int k = 0; k < m->n_mentees; k++)
@@ -367,6 +396,8 @@ static int apply_enroll(struct state *s, const cJSON *ev, struct error *err)
         return 0;
     if (grow(&s->enrollments, &s->cap_enrollments, s->n_enrollments, sizeof *s->enrollments) < 0)
         return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
+    if (idlist_add(&s->people[person].enrollments, s->n_enrollments) < 0)
+        return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
     s->enrollments[s->n_enrollments++] = (struct enrollment){
         .person = person, .program = prog, .role = role, .waiting_since = s->now };
     return 0;
@@ -393,11 +424,31 @@ static int read_people(const struct state *s, const cJSON *arr, int **out, int *
 
 static void set_waiting(struct state *s, int person, int prog, tdm_time since)
 {
-    for (int i = 0; i < s->n_enrollments; i++) {
-        struct enrollment *e = &s->enrollments[i];
-        if (e->person == person && e->program == prog && e->role != ROLE_MENTOR)
+    const struct idlist *l = &s->people[person].enrollments;
+    for (int i = 0; i < l->n; i++) {
+        struct enrollment *e = &s->enrollments[l->v[i]];
+        if (e->program == prog && e->role != ROLE_MENTOR && e->role != ROLE_LEADER)
             e->waiting_since = since;
     }
+}
+
+/* The derived indexes a new match adds: its parties' match lists and the met pairs. */
+static int index_match(struct state *s, const struct match *m)
+{
+    int n = m->n_mentors + m->n_mentees;
+    for (int a = 0; a < n; a++) {
+        int pa = a < m->n_mentors ? m->mentors[a] : m->mentees[a - m->n_mentors];
+        if (idlist_add(&s->people[pa].matches, (int)m->id) < 0)
+            return -ENOMEM;
+        /* Everyone in a group has now met everyone else in it. */
+        for (int b = a + 1; b < n; b++) {
+            int pb = b < m->n_mentors ? m->mentors[b] : m->mentees[b - m->n_mentors];
+            if (u64set_add(&s->met, pair_key(pa, pb, -1)) < 0 ||
+                u64set_add(&s->met_in_program, pair_key(pa, pb, m->program)) < 0)
+                return -ENOMEM;
+        }
+    }
+    return 0;
 }
 
 static int apply_match_new(struct state *s, const cJSON *ev, long long id, const char *phase,
@@ -425,17 +476,9 @@ static int apply_match_new(struct state *s, const cJSON *ev, long long id, const
         free(m.mentees);
         return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
     }
-    /* Everyone in a group has now met everyone else in it. */
-    int n = m.n_mentors + m.n_mentees;
-    for (int a = 0; a < n; a++)
-        for (int b = a + 1; b < n; b++) {
-            int pa = a < m.n_mentors ? m.mentors[a] : m.mentees[a - m.n_mentors];
-            int pb = b < m.n_mentors ? m.mentors[b] : m.mentees[b - m.n_mentors];
-            if (u64set_add(&s->met, pair_key(pa, pb, -1)) < 0 ||
-                u64set_add(&s->met_in_program, pair_key(pa, pb, prog)) < 0)
-                return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
-        }
     s->matches[s->n_matches++] = m;
+    if (index_match(s, &s->matches[s->n_matches - 1]) < 0)
+        return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
     return 0;
 }
 
@@ -506,6 +549,8 @@ static int apply_goal(struct state *s, const cJSON *ev, struct error *err)
         if (!m || (long long)id != s->n_goals + 1)
             return bad(err, "goal", "no such match, or goal ids out of order");
         if (grow(&s->goals, &s->cap_goals, s->n_goals, sizeof *s->goals) < 0)
+            return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
+        if (idlist_add(&m->goals, (int)id) < 0)
             return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
         struct goal *g = &s->goals[s->n_goals++];
         memset(g, 0, sizeof *g);
@@ -685,5 +730,29 @@ int state_apply(struct state *s, const cJSON *ev, struct error *err)
         return rc;
     }
     s->n_events++;
+    return 0;
+}
+
+int state_reindex(struct state *s)
+{
+    u64set_free(&s->met);
+    u64set_free(&s->met_in_program);
+    for (int i = 0; i < s->n_people; i++) {
+        s->people[i].enrollments.n = 0;
+        s->people[i].matches.n = 0;
+    }
+    for (int i = 0; i < s->n_enrollments; i++)
+        if (idlist_add(&s->people[s->enrollments[i].person].enrollments, i) < 0)
+            return ERR_SYSTEM;
+    for (int i = 0; i < s->n_matches; i++) {
+        s->matches[i].goals.n = 0;
+        if (index_match(s, &s->matches[i]) < 0)
+            return ERR_SYSTEM;
+    }
+    for (int g = 0; g < s->n_goals; g++) {
+        struct match *m = state_match(s, s->goals[g].match);
+        if (m && idlist_add(&m->goals, (int)s->goals[g].id) < 0)
+            return ERR_SYSTEM;
+    }
     return 0;
 }

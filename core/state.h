@@ -39,6 +39,12 @@ struct enrollment {
     tdm_time waiting_since;   /* when this person (a mentee) last entered the pool */
 };
 
+/* A growable list of indices. */
+struct idlist {
+    int *v;
+    int n, cap;
+};
+
 struct goal {
     long long id;
     long long match;
@@ -65,6 +71,7 @@ struct match {
     int reviews;
     bool reup_open;
     int *guests, n_guests;    /* contacts introduced to the match (network): they join its meetings */
+    struct idlist goals;      /* derived: the ids of this match's goals */
     signed char *answers;     /* during a re-up, per party (mentors, then mentees): 0 none, 1 renew, 2 exit */
     double feedback_sum;
     int feedback_n;
@@ -75,6 +82,9 @@ struct person_rec {
     struct person p;
     bool left;
     int flags;
+    /* Derived indexes (state_reindex rebuilds them), so lookups stay linear in what a person has. */
+    struct idlist enrollments;      /* indices into state.enrollments */
+    struct idlist matches;          /* match ids this person is a party of */
 };
 
 struct state {
@@ -122,6 +132,11 @@ void state_free(struct state *s);
 /* Applies one committed event. Returns 0, or ERR_INPUT with err->msg when the event
  * contradicts the state (a log that was not written by this engine). */
 int state_apply(struct state *s, const cJSON *event, struct error *err);
+
+/* Rebuilds every derived index (per-person enrolments and matches, per-match goals, the
+ * met-pair sets) from the primary arrays: for a state filled other than by state_apply
+ * (a snapshot). Returns 0 or ERR_SYSTEM. */
+int state_reindex(struct state *s);
 
 /* Lookups: NULL / -1 when absent. */
 int state_person(const struct state *s, const char *id);

@@ -77,9 +77,10 @@ static int sim_feedback(struct cmd_ctx *x, const struct match *m, struct error *
             return rc;
     }
     /* Open goals move now and then. */
-    for (int g = 0; g < e->state.n_goals; g++) {
-        const struct goal *goal = &e->state.goals[g];
-        if (goal->match != id || goal->phase != GOAL_SET)
+    const struct idlist *ids = &state_match(&e->state, id)->goals;
+    for (int k = 0; k < ids->n; k++) {
+        const struct goal *goal = &e->state.goals[ids->v[k] - 1];
+        if (goal->phase != GOAL_SET)
             continue;
         int review = state_match(&e->state, id)->reviews + 1;
         if (!sim_goal_moves(&e->sim, goal->id, review))
@@ -107,12 +108,10 @@ static int tick_review(struct cmd_ctx *x, struct match *m, struct error *err)
         m = state_match(&e->state, id);
     }
     int open = 0, achieved = 0;
-    for (int g = 0; g < e->state.n_goals; g++) {
-        const struct goal *goal = &e->state.goals[g];
-        if (goal->match == id) {
-            open += goal->phase == GOAL_SET;
-            achieved += goal->phase == GOAL_ACHIEVED;
-        }
+    for (int k = 0; k < m->goals.n; k++) {
+        const struct goal *goal = &e->state.goals[m->goals.v[k] - 1];
+        open += goal->phase == GOAL_SET;
+        achieved += goal->phase == GOAL_ACHIEVED;
     }
     cJSON *f = engine_fact(e, "review");
     cJSON_AddNumberToObject(f, "match", (double)id);
