@@ -29,7 +29,7 @@ static const char *const KNOWN_EVENTS[] = { "person", "enroll", "match", "meetin
 static const char *const CORE_FIELDS[] = { "name", "model", "description", "term", "cadence",
                                            "review_every", "match_every", "mentor", "mentee", "score",
                                            "capacity", "prompts", "objective", "approve", "candidates",
-                                           "repeat_pairs", "reup", "rotate", NULL };
+                                           "repeat_pairs", "reup", "rotate", "prefilter", NULL };
 
 struct rules *lua_api_rules(lua_State *L)
 {
@@ -605,6 +605,68 @@ static const char *model_validate(lua_State *L, int model_t, int prog_t)
     return NULL;
 }
 
+static int set_name(const char *s)
+{
+    if (!s) return -1;
+    if (strcmp(s, "skills") == 0) return PF_SKILLS;
+    if (strcmp(s, "wants") == 0) return PF_WANTS;
+    if (strcmp(s, "tags") == 0) return PF_TAGS;
+    return -1;
+}
+
+/* prefilter = { shared = {"skills", "wants"}, level_gap = {min = 1, max = 5},
+ *               department = "different" }: every key optional. */
+static void parse_prefilter(lua_State *L, int t, const char *prog, struct prefilter *pf)
+{
+    memset(pf, 0, sizeof *pf);
+    if (lua_getfield(L, t, "prefilter") == LUA_TNIL) {
+        lua_pop(L, 1);
+        return;
+    }
+    int p = lua_gettop(L);
+    if (!lua_istable(L, p))
+        raise_field(L, "prefilter", "program \"%s\": prefilter must be a table", prog);
+    lua_pushnil(L);
+    while (lua_next(L, p)) {
+        const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+        if (strcmp(k, "shared") && strcmp(k, "level_gap") && strcmp(k, "department"))
+            raise_field(L, "prefilter", "program \"%s\": prefilter has no \"%s\" (shared, level_gap, department)",
+                        prog, k);
+        lua_pop(L, 1);
+    }
+    if (lua_getfield(L, p, "shared") != LUA_TNIL) {
+        lua_rawgeti(L, -1, 1);
+        lua_rawgeti(L, -2, 2);
+        pf->shared_mentor = set_name(lua_tostring(L, -2));
+        pf->shared_mentee = set_name(lua_tostring(L, -1));
+        if (pf->shared_mentor <= 0 || pf->shared_mentee <= 0)
+            raise_field(L, "prefilter", "program \"%s\": prefilter.shared must name two of skills, wants, tags: "
+                        "{\"skills\", \"wants\"}", prog);
+        lua_pop(L, 2);
+    }
+    lua_pop(L, 1);
+    if (lua_getfield(L, p, "level_gap") != LUA_TNIL) {
+        lua_getfield(L, -1, "min");
+        lua_getfield(L, -2, "max");
+        if (!lua_isinteger(L, -2) || !lua_isinteger(L, -1) || lua_tointeger(L, -2) > lua_tointeger(L, -1))
+            raise_field(L, "prefilter", "program \"%s\": prefilter.level_gap must be {min = n, max = m} with "
+                        "min <= max (mentor level minus mentee level)", prog);
+        pf->level_window = true;
+        pf->level_min = (int)lua_tointeger(L, -2);
+        pf->level_max = (int)lua_tointeger(L, -1);
+        lua_pop(L, 2);
+    }
+    lua_pop(L, 1);
+    if (lua_getfield(L, p, "department") != LUA_TNIL) {
+        const char *d = lua_tostring(L, -1);
+        pf->department = d && strcmp(d, "same") == 0 ? 1 : d && strcmp(d, "different") == 0 ? 2 : -1;
+        if (pf->department < 0)
+            raise_field(L, "prefilter", "program \"%s\": prefilter.department must be \"same\" or \"different\"",
+                        prog);
+    }
+    lua_pop(L, 2);
+}
+
 static int api_program(lua_State *L)
 {
     struct rules *r = R(L);
@@ -719,6 +781,7 @@ static int api_program(lua_State *L)
         return raise(L, "program \"%s\": repeat_pairs must be true or false", name);
     rp.repeat_pairs = lua_toboolean(L, -1);
     lua_pop(L, 1);
+    parse_prefilter(L, prog_t, name, &rp.pre);
     ty = lua_getfield(L, prog_t, "candidates");
     if (ty != LUA_TNIL) {
         if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || lua_tointeger(L, -1) > 100000)

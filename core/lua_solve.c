@@ -9,6 +9,7 @@
 #include <string.h>
 #include <lauxlib.h>
 
+#include "index.h"
 #include "lua_api_internal.h"
 #include "solve/assign.h"
 #include "solve/groups.h"
@@ -59,6 +60,8 @@ struct scratch {
     struct solve_edge *edges;
     size_t ncand, capcand;
     void *extra[8];           /* the other solvers' arrays */
+    struct strmap items;      /* prefilter: item -> bucket */
+    int *bucket_start, *bucket_entries, *stamp, *list;   /* prefilter: CSR index and scratch */
 };
 
 static int scratch_gc(lua_State *L)
@@ -73,6 +76,11 @@ static int scratch_gc(lua_State *L)
     free(sc->edges);
     for (int i = 0; i < 8; i++)
         free(sc->extra[i]);
+    strmap_free(&sc->items);
+    free(sc->bucket_start);
+    free(sc->bucket_entries);
+    free(sc->stamp);
+    free(sc->list);
     memset(sc, 0, sizeof *sc);
     return 0;
 }
@@ -87,6 +95,144 @@ static struct scratch *scratch_new(lua_State *L)
     }
     lua_setmetatable(L, -2);
     return sc;
+}
+
+/* calloc into a scratch slot; raises on failure. */
+static void *grab(lua_State *L, struct scratch *sc, int slot, size_t n, size_t size)
+{
+    free(sc->extra[slot]);
+    sc->extra[slot] = calloc(n ? n : 1, size);
+    if (!sc->extra[slot])
+        raise(L, "out of memory");
+    return sc->extra[slot];
+}
+
+/* Like grab, but keeps the slot's block when it is big enough (a key buffer). */
+static void *grab_keep(lua_State *L, struct scratch *sc, int slot, size_t n)
+{
+    size_t *have = (size_t *)sc->extra[slot];
+    if (!have || have[0] < n) {
+        free(sc->extra[slot]);
+        sc->extra[slot] = malloc(sizeof(size_t) + n * 2);
+        if (!sc->extra[slot])
+            raise(L, "out of memory");
+        have = sc->extra[slot];
+        have[0] = n * 2;
+    }
+    return have + 1;
+}
+
+/* ---- the prefilter: candidates by an inverted index, then level and department, in C ---- */
+
+static const struct strset *pf_set(const struct state *s, int person, int which)
+{
+    const struct person *p = &s->people[person].p;
+    return which == PF_SKILLS ? &p->skills : which == PF_WANTS ? &p->wants : &p->tags;
+}
+
+static bool pf_pass(const struct prefilter *pf, const struct state *s, int mentor, int mentee)
+{
+    const struct person *m = &s->people[mentor].p, *e = &s->people[mentee].p;
+    if (pf->level_window) {
+        if (!m->level || !e->level)
+            return false;
+        int gap = m->level - e->level;
+        if (gap < pf->level_min || gap > pf->level_max)
+            return false;
+    }
+    if (pf->department) {
+        bool same = m->department && e->department && strcmp(m->department, e->department) == 0;
+        if (pf->department == 1 ? !same : same)
+            return false;
+    }
+    return true;
+}
+
+/* Keys are the set's tag and the item ("1sql"), so one index can hold two sets. */
+static const char *pf_key(lua_State *L, struct scratch *sc, char tag, const char *item)
+{
+    size_t n = strlen(item);
+    char *buf = grab_keep(L, sc, 7, n + 2);
+    buf[0] = tag;
+    memcpy(buf + 1, item, n + 1);
+    return buf;
+}
+
+/* Indexes people idx[0..n) by the items of their `first` set (tag '1') and, unless PF_NONE,
+ * their `second` set (tag '2'): bucket b holds, ascending, the positions of those who have
+ * item b. */
+static void pf_index(lua_State *L, struct scratch *sc, const struct state *s, const int *idx, int n, int first,
+                     int second)
+{
+    const int which[2] = { first, second };
+    int nb = 0, total = 0;
+    for (int pass = 0; pass < 3; pass++) {
+        if (pass == 1) {
+            sc->bucket_start = calloc((size_t)nb + 2, sizeof *sc->bucket_start);
+            sc->bucket_entries = malloc(((size_t)total + 1) * sizeof *sc->bucket_entries);
+            sc->stamp = calloc((size_t)n + 1, sizeof *sc->stamp);
+            sc->list = malloc(((size_t)n + 1) * sizeof *sc->list);
+            if (!sc->bucket_start || !sc->bucket_entries || !sc->stamp || !sc->list)
+                raise(L, "out of memory");
+        }
+        if (pass == 2)
+            for (int b = 0; b < nb; b++)
+                sc->bucket_start[b + 2] += sc->bucket_start[b + 1];
+        for (int i = 0; i < n; i++)
+            for (int w = 0; w < 2; w++) {
+                if (which[w] == PF_NONE)
+                    continue;
+                const struct strset *set = pf_set(s, idx[i], which[w]);
+                for (int k = 0; k < set->n; k++) {
+                    const char *key = pf_key(L, sc, (char)('1' + w), set->v[k]);
+                    int b = strmap_get(&sc->items, key);
+                    if (pass == 0) {
+                        total++;
+                        if (b < 0 && strmap_put(&sc->items, key, nb++) < 0)
+                            raise(L, "out of memory");
+                    } else if (pass == 1) {
+                        sc->bucket_start[b + 2]++;
+                    } else {
+                        sc->bucket_entries[sc->bucket_start[b + 1]++] = i;
+                    }
+                }
+            }
+    }
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    return *(const int *)a - *(const int *)b;
+}
+
+/* Adds to sc->list (n so far) the positions indexed under tag that share an item of
+ * person's `which` set, once each per mark. Returns the new count. */
+static int pf_lookup(lua_State *L, struct scratch *sc, const struct state *s, int person, int which, char tag,
+                     int mark, int n)
+{
+    const struct strset *set = pf_set(s, person, which);
+    for (int k = 0; k < set->n; k++) {
+        int b = strmap_get(&sc->items, pf_key(L, sc, tag, set->v[k]));
+        for (int q = b < 0 ? 0 : sc->bucket_start[b]; b >= 0 && q < sc->bucket_start[b + 1]; q++) {
+            int i = sc->bucket_entries[q];
+            if (sc->stamp[i] != mark) {
+                sc->stamp[i] = mark;
+                sc->list[n++] = i;
+            }
+        }
+    }
+    return n;
+}
+
+/* Sorted, so candidates are tried in the same order as without a prefilter. */
+static int pf_candidates(lua_State *L, struct scratch *sc, const struct state *s, int person,
+                         const struct prefilter *pf, int mark, bool both_ways)
+{
+    int n = pf_lookup(L, sc, s, person, pf->shared_mentee, '1', mark, 0);
+    if (both_ways)
+        n = pf_lookup(L, sc, s, person, pf->shared_mentor, '2', mark, n);
+    qsort(sc->list, (size_t)n, sizeof *sc->list, cmp_int);
+    return n;
 }
 
 /* tandem.solve.assign(mentors, mentees, score, capacity [, {objective=, priority=fn}]):
@@ -161,12 +307,21 @@ static int api_solve_assign(lua_State *L)
         }
         lua_pop(L, 2);
     }
-    /* Score every allowed pair; the exclusions hold whatever the score says. */
+    /* Score every allowed pair the prefilter lets through; the exclusions hold whatever the
+     * score says. */
+    const struct prefilter *pf = rp ? &rp->pre : NULL;
+    bool indexed = pf && pf->shared_mentor;
+    if (indexed)
+        pf_index(L, sc, s, sc->mp, nm, pf->shared_mentor, PF_NONE);
     for (int j = 0; j < ne; j++) {
         lua_rawgeti(L, 2, j + 1);
         int et = lua_gettop(L);
-        for (int i = 0; i < nm; i++) {
+        int n_try = indexed ? pf_candidates(L, sc, s, sc->ep[j], pf, j + 1, false) : nm;
+        for (int t = 0; t < n_try; t++) {
+            int i = indexed ? sc->list[t] : t;
             if (sc->cap[i] == 0 || sc->mp[i] == sc->ep[j] || state_reporting_line(s, sc->mp[i], sc->ep[j]))
+                continue;
+            if (pf && !pf_pass(pf, s, sc->mp[i], sc->ep[j]))
                 continue;
             if (rp && !rp->repeat_pairs && state_met(s, sc->mp[i], sc->ep[j], r->matching))
                 continue;
@@ -249,16 +404,6 @@ static int api_solve_assign(lua_State *L)
 }
 
 
-/* calloc into a scratch slot; raises on failure. */
-static void *grab(lua_State *L, struct scratch *sc, int slot, size_t n, size_t size)
-{
-    free(sc->extra[slot]);
-    sc->extra[slot] = calloc(n ? n : 1, size);
-    if (!sc->extra[slot])
-        raise(L, "out of memory");
-    return sc->extra[slot];
-}
-
 /* Whether a and b may be put together at all in the program being matched. */
 static bool allowed(const struct rules *r, const struct state *s, int a, int b)
 {
@@ -308,11 +453,27 @@ static int api_solve_pairs(lua_State *L)
     int *idx = people_of(L, sc, 0, 1, &n, "person");
     size_t cap = 64, m = 0;
     struct solve_pair_edge *edges = grab(L, sc, 1, cap, sizeof *edges);
+    const struct prefilter *pf = r->matching >= 0 ? &r->programs[r->matching].pre : NULL;
+    bool indexed = pf && pf->shared_mentor;
+    if (indexed)
+        pf_index(L, sc, s, idx, n, pf->shared_mentor, pf->shared_mentee);
     for (int a = 0; a < n; a++) {
         lua_rawgeti(L, 1, a + 1);
         int at = lua_gettop(L);
-        for (int b = a + 1; b < n; b++) {
-            if (!allowed(r, s, idx[a], idx[b]))
+        /* Peers are candidates when one has what the other wants, either way round. */
+        int n_try = indexed ? pf_candidates(L, sc, s, idx[a], pf, a + 1, true) : n;
+        for (int t = 0; t < n_try; t++) {
+            int b = indexed ? sc->list[t] : t;
+            if (b <= a || !allowed(r, s, idx[a], idx[b]))
+                continue;
+            if (pf && pf->level_window) {
+                int la = s->people[idx[a]].p.level, lb = s->people[idx[b]].p.level;
+                int gap = la > lb ? la - lb : lb - la;
+                if (!la || !lb || gap < pf->level_min || gap > pf->level_max)
+                    continue;
+            }
+            if (pf && pf->department && !pf_pass(&(struct prefilter){ .department = pf->department }, s,
+                                                  idx[a], idx[b]))
                 continue;
             lua_rawgeti(L, 1, b + 1);
             double score;
@@ -459,11 +620,17 @@ static int api_solve_groups(lua_State *L)
     }
     size_t cap = 64, m = 0;
     struct solve_group_edge *edges = grab(L, sc, 6, cap, sizeof *edges);
+    const struct prefilter *pf = r->matching >= 0 ? &r->programs[r->matching].pre : NULL;
+    bool indexed = pf && pf->shared_mentor;
+    if (indexed)
+        pf_index(L, sc, s, mp, nm, pf->shared_mentor, PF_NONE);
     for (int j = 0; j < ne; j++) {
         lua_rawgeti(L, 2, j + 1);
         int et = lua_gettop(L);
-        for (int i = 0; i < nm; i++) {
-            if (groups[i] == 0 || !allowed(r, s, mp[i], ep[j]))
+        int n_try = indexed ? pf_candidates(L, sc, s, ep[j], pf, j + 1, false) : nm;
+        for (int t = 0; t < n_try; t++) {
+            int i = indexed ? sc->list[t] : t;
+            if (groups[i] == 0 || !allowed(r, s, mp[i], ep[j]) || (pf && !pf_pass(pf, s, mp[i], ep[j])))
                 continue;
             lua_rawgeti(L, 1, i + 1);
             double score;

@@ -15,6 +15,16 @@
 
 #define RULES_MAX_PRIORITIES 3
 
+/* A declarative prefilter, evaluated in C before any score call, so a large pool costs
+ * people x candidates score calls instead of people squared. */
+enum prefilter_set { PF_NONE, PF_SKILLS, PF_WANTS, PF_TAGS };
+struct prefilter {
+    int shared_mentor, shared_mentee;   /* the pair must share an item between these sets */
+    bool level_window;                  /* mentor level - mentee level within [level_min, level_max] */
+    int level_min, level_max;
+    int department;                     /* 0 any, 1 the same, 2 different */
+};
+
 struct rules_program {
     struct program def;       /* name, model, durations, objective, approve, prompts */
     char where[320];          /* FILE:LINE of the tandem.program call */
@@ -25,6 +35,7 @@ struct rules_program {
     int role_mentor;          /* the role the mentor side enrols as (model.roles.mentor), -1 when the
                                  model has one pool (peer) */
     int role_mentee;          /* the role the other side enrols as (model.roles.mentee) */
+    struct prefilter pre;
 };
 
 struct sim_params {
