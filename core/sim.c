@@ -31,6 +31,8 @@ double sim_chemistry(const struct sim *s, long long match)
  * shift alone never makes a chance certain; a base of 0 or 1 stays exact. */
 static double shifted(const struct sim *s, double base, long long match)
 {
+    if (base <= 0 || base >= 1)
+        return base;
     double lo = base < 0.02 ? base : 0.02, hi = base > 0.99 ? base : 0.99;
     return clamp(base + s->p.spread * (sim_chemistry(s, match) - 0.5), lo, hi);
 }

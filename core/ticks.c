@@ -283,7 +283,8 @@ static int tick_match(struct cmd_ctx *x, int sp, struct error *err)
         mentees[i] = pool[i].person;
     free(pool);
     int rc = 0;
-    if (nm > 0 && ne > 0 && mentees) {
+    bool one_pool = rp->role_mentor < 0;
+    if ((one_pool ? ne >= 2 : nm > 0 && ne > 0) && mentees) {
         struct rules_group *groups;
         int ng;
         struct error merr = { 0 };
