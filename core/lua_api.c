@@ -591,17 +591,23 @@ static void free_prompts(struct program *p)
 }
 
 /* Calls the model's validate(program) in protected mode, so the prompts copied so far are
- * freed whatever it does; pushes nothing. Returns a message (on the Lua stack) or NULL. */
-static const char *model_validate(lua_State *L, int model_t, int prog_t)
+ * freed whatever it does. Returns a message (kept on the Lua stack) or NULL; *field gets the
+ * field the model blames (its second result), or NULL. */
+static const char *model_validate(lua_State *L, int model_t, int prog_t, const char **field)
 {
+    *field = NULL;
     if (lua_getfield(L, model_t, "validate") != LUA_TFUNCTION) {
         lua_pop(L, 1);
         return NULL;
     }
     lua_pushvalue(L, prog_t);
-    if (lua_pcall(L, 1, 1, 0) != LUA_OK || lua_isstring(L, -1))
+    if (lua_pcall(L, 1, 2, 0) != LUA_OK)
         return lua_tostring(L, -1) ? lua_tostring(L, -1) : "validate failed";
-    lua_pop(L, 1);
+    if (lua_isstring(L, -2)) {
+        *field = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        return lua_tostring(L, -2);
+    }
+    lua_pop(L, 2);
     return NULL;
 }
 
@@ -807,9 +813,12 @@ static int api_program(lua_State *L)
     lua_pop(L, 1);
 
     /* The model checks what only it knows (one_to_one's term, say). */
-    const char *bad = model_validate(L, model_t, prog_t);
+    const char *field;
+    const char *bad = model_validate(L, model_t, prog_t, &field);
     if (bad) {
         free_prompts(&rp.def);
+        if (field)
+            return raise_field(L, field, "program \"%s\": %s", name, bad);
         return raise(L, "program \"%s\": %s", name, bad);
     }
 

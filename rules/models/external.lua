@@ -31,7 +31,7 @@ M.defaults = {
 function M.validate(program)
   local t = program.term
   if t ~= "3mo" and t ~= "6mo" and t ~= "1y" then
-    return 'term must be "3mo", "6mo" or "1y" for external mentoring (got "' .. t .. '")'
+    return 'term must be "3mo", "6mo" or "1y" for external mentoring (got "' .. t .. '")', "term"
   end
 end
 

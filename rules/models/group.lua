@@ -47,11 +47,11 @@ end
 function M.validate(program)
   local m = months(program.term)
   if not m or m < 6 or m > 12 then
-    return 'term must be from "6mo" to "1y" for group mentoring (got "' .. tostring(program.term) .. '")'
+    return 'term must be from "6mo" to "1y" for group mentoring (got "' .. tostring(program.term) .. '")', "term"
   end
   local size = program.group_size
   if math.type(size) ~= "integer" or size < 2 or size > 50 then
-    return "group_size must be a whole number from 2 to 50 (got " .. tostring(size) .. ")"
+    return "group_size must be a whole number from 2 to 50 (got " .. tostring(size) .. ")", "group_size"
   end
 end
 

@@ -43,7 +43,7 @@ function M.validate(program)
   n = tonumber(n)
   local months = (unit == "mo" and n) or (unit == "y" and n * 12) or nil
   if not months or months < 6 or months > 12 then
-    return 'term must be from "6mo" to "1y" for one_to_one (got "' .. t .. '")'
+    return 'term must be from "6mo" to "1y" for one_to_one (got "' .. t .. '")', "term"
   end
 end
 

@@ -53,7 +53,7 @@ M.defaults = {
 function M.validate(program)
   local gap = program.level_gap
   if math.type(gap) ~= "integer" or gap < 0 or gap > 14 then
-    return "level_gap must be a whole number from 0 to 14 (got " .. tostring(gap) .. ")"
+    return "level_gap must be a whole number from 0 to 14 (got " .. tostring(gap) .. ")", "level_gap"
   end
 end
 

@@ -59,13 +59,13 @@ end
 
 function M.validate(program)
   if not FORMATS[program.format] then
-    return 'format must be "fireside" or "listening_lunch" (got ' .. tostring(program.format) .. ")"
+    return 'format must be "fireside" or "listening_lunch" (got ' .. tostring(program.format) .. ")", "format"
   end
   if not whole(program.session_size, 1, 100) then
-    return "session_size must be a whole number from 1 to 100 (got " .. tostring(program.session_size) .. ")"
+    return "session_size must be a whole number from 1 to 100 (got " .. tostring(program.session_size) .. ")", "session_size"
   end
   if not whole(program.sessions_per_year, 1, 52) then
-    return "sessions_per_year must be a whole number from 1 to 52 (got " .. tostring(program.sessions_per_year) .. ")"
+    return "sessions_per_year must be a whole number from 1 to 52 (got " .. tostring(program.sessions_per_year) .. ")", "sessions_per_year"
   end
 end
 

@@ -41,7 +41,7 @@ class CheckRules(TandemCase):
 
     def test_model_validates_its_term(self):
         self.check_error(GOOD.replace('model = "one_to_one",', 'model = "one_to_one", term = "2y",'),
-                         2, 'term must be from "6mo" to "1y"')
+                         4, 'term must be from "6mo" to "1y"')
 
     def test_unknown_event(self):
         self.check_error(GOOD + 'tandem.on("meting", function(ev) end)\n', 6, 'unknown event "meting"')
