@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "solve/assign.h"
+#include "solve/flow.h"
 #include "solve/groups.h"
 
 /* ---- seeded randomness (splitmix64), one state per test ---- */
@@ -438,18 +439,18 @@ static void brute_many(enum solve_groups_objective obj, unsigned long long seed0
     }
 }
 
-Test(solve_groups, brute_force_coverage)
+Test(solve_groups, brute_force_coverage, .timeout = 30)
 {
     brute_many(SOLVE_GROUPS_COVERAGE, 1000, 4000);
 }
 
-Test(solve_groups, brute_force_quality)
+Test(solve_groups, brute_force_quality, .timeout = 30)
 {
     brute_many(SOLVE_GROUPS_QUALITY, 300000, 4000);
 }
 
 /* Mentors leading several groups, where the split into groups matters most. */
-Test(solve_groups, brute_force_several_groups_per_mentor)
+Test(solve_groups, brute_force_several_groups_per_mentor, .timeout = 30)
 {
     for (int k = 0; k < 600; k++) {
         unsigned long long seed = 5000000 + (unsigned long long)k;
@@ -490,12 +491,12 @@ static void certify_many(enum solve_groups_objective obj, unsigned long long see
     }
 }
 
-Test(solve_groups, certificate_medium_coverage)
+Test(solve_groups, certificate_medium_coverage, .timeout = 30)
 {
     certify_many(SOLVE_GROUPS_COVERAGE, 7000000, 400);
 }
 
-Test(solve_groups, certificate_medium_quality)
+Test(solve_groups, certificate_medium_quality, .timeout = 30)
 {
     certify_many(SOLVE_GROUPS_QUALITY, 8000000, 400);
 }
@@ -503,7 +504,7 @@ Test(solve_groups, certificate_medium_quality)
 /* Where categories cannot bind (not distinct, all -1, or all different), groups is
  * assignment with capacity groups[i] * size: solve_assign, a separate solver, must
  * reach the same value. */
-Test(solve_groups, equals_solve_assign_when_categories_cannot_bind)
+Test(solve_groups, equals_solve_assign_when_categories_cannot_bind, .timeout = 30)
 {
     for (int k = 0; k < 150; k++) {
         unsigned long long seed = 9100000 + (unsigned long long)k;
@@ -580,7 +581,7 @@ Test(solve_groups, checkers_catch_bad_and_worse_groupings)
     table_free(&tb);
 }
 
-Test(solve_groups, deterministic_and_independent_of_edge_order)
+Test(solve_groups, deterministic_and_independent_of_edge_order, .timeout = 30)
 {
     for (int k = 0; k < 40; k++) {
         struct rng r = {910000 + (unsigned long long)k};
@@ -849,6 +850,88 @@ Test(solve_groups, near_the_range_limit_is_exact)
         cr_assert(certify(&t, &tb, out), "objective %d not optimal", obj);
         table_free(&tb);
     }
+}
+
+/* ---- solve/flow, the helper underneath ---- */
+
+Test(solve_groups, flow_refuses_networks_it_cannot_solve_exactly)
+{
+    struct flow *f = NULL;
+    const struct flow_cost zero = {{0, 0, 0}}, neg = {{0, -1, 5}}, pos = {{0, 1, -5}};
+    cr_assert_eq(flow_new(NULL, 3, 3), -EINVAL);
+    cr_assert_eq(flow_new(&f, 0, 3), -EINVAL);
+    cr_assert_eq(flow_new(&f, 3, -1), -EINVAL);
+    cr_assert_eq(flow_new(&f, 3, INT_MAX), -ENOMEM);
+    cr_assert_eq(flow_new(&f, 4, 4), 0);
+    cr_assert_eq(flow_arc(f, FLOW_HUB, 1, 1, &zero), -EINVAL, "an entry arc starts empty");
+    cr_assert_eq(flow_arc(f, FLOW_HUB, 1, 0, &neg), -EINVAL, "an entry arc costs nothing");
+    cr_assert_eq(flow_arc(f, 1, 1, 1, &zero), -EINVAL);
+    cr_assert_eq(flow_arc(f, 1, 4, 1, &zero), -EINVAL);
+    cr_assert_eq(flow_arc(f, 1, 2, -1, &zero), -EINVAL);
+    cr_assert_eq(flow_arc(f, FLOW_HUB, 1, 0, &zero), 0);
+    cr_assert_eq(flow_arc(f, 1, 2, 1, &neg), 1);
+    cr_assert_eq(flow_arc(f, 2, FLOW_HUB, 1, &zero), 2);
+    cr_assert_eq(flow_insert(f, 0), -EINVAL, "not built yet");
+    cr_assert_eq(flow_arc(f, 2, 3, 1, &zero), 3);
+    cr_assert_eq(flow_arc(f, 3, 2, 1, &zero), -EINVAL, "room for four arcs only");
+    cr_assert_eq(flow_build(f), 0);
+    cr_assert_eq(flow_arc(f, 3, 2, 1, &zero), -EINVAL, "built already");
+    cr_assert_eq(flow_build(f), -EINVAL, "built already");
+    cr_assert_eq(flow_insert(f, 0), 1);
+    cr_assert_eq(flow_amount(f, 1), 1);
+    flow_free(f);
+    /* An arc into an entry node from elsewhere, or a negative one elsewhere: refused. */
+    cr_assert_eq(flow_new(&f, 4, 4), 0);
+    flow_arc(f, FLOW_HUB, 1, 0, &zero);
+    flow_arc(f, 2, 1, 1, &zero);
+    cr_assert_eq(flow_build(f), -EINVAL);
+    cr_assert_eq(flow_build(f), -EINVAL, "a failed build cannot be retried");
+    flow_free(f);
+    cr_assert_eq(flow_new(&f, 4, 4), 0);
+    flow_arc(f, FLOW_HUB, 1, 0, &zero);
+    flow_arc(f, 1, 2, 1, &pos);
+    flow_arc(f, 2, 3, 1, &neg);
+    cr_assert_eq(flow_build(f), -EINVAL);
+    flow_free(f);
+    struct flow_cost huge = {{0, -(LLONG_MAX / 64), 0}}, over = {{0, LLONG_MIN, 0}};
+    cr_assert_eq(flow_new(&f, 4, 4), 0);
+    flow_arc(f, FLOW_HUB, 1, 0, &zero);
+    flow_arc(f, FLOW_HUB, 2, 0, &zero);
+    flow_arc(f, 1, 3, 1, &huge);
+    flow_arc(f, 2, 3, 1, &huge);
+    cr_assert_eq(flow_build(f), -EOVERFLOW, "two at the limit sum past it");
+    flow_free(f);
+    cr_assert_eq(flow_new(&f, 3, 2), 0);
+    flow_arc(f, FLOW_HUB, 1, 0, &zero);
+    flow_arc(f, 1, 2, 1, &over);
+    cr_assert_eq(flow_build(f), -EOVERFLOW);
+    flow_free(f);
+    flow_free(NULL);
+}
+
+/* A unit goes in only along a negative cycle, and may push an earlier one out. */
+Test(solve_groups, flow_inserts_along_the_cheapest_cycle)
+{
+    struct flow *f = NULL;
+    const struct flow_cost zero = {{0, 0, 0}}, c3 = {{-3, 0, 0}};
+    const struct flow_cost c5 = {{-5, 0, 0}}, c0 = {{0, 0, 0}};
+    /* Entry nodes 1, 2, 3; one seat at node 4. */
+    cr_assert_eq(flow_new(&f, 5, 10), 0);
+    int e1 = flow_arc(f, FLOW_HUB, 1, 0, &zero), e2 = flow_arc(f, FLOW_HUB, 2, 0, &zero);
+    int e3 = flow_arc(f, FLOW_HUB, 3, 0, &zero);
+    int a1 = flow_arc(f, 1, 4, 1, &c3), a2 = flow_arc(f, 2, 4, 1, &c5), a3 = flow_arc(f, 3, 4, 1, &c0);
+    int seat = flow_arc(f, 4, FLOW_HUB, 1, &zero);
+    cr_assert_eq(flow_build(f), 0);
+    cr_assert_eq(flow_amount(f, a1), 0);
+    cr_assert_eq(flow_insert(f, e1), 1);
+    cr_assert(flow_amount(f, a1) == 1 && flow_amount(f, seat) == 1);
+    cr_assert_eq(flow_insert(f, e2), 1, "worth 5 against 3: takes the seat");
+    cr_assert(flow_amount(f, a1) == 0 && flow_amount(f, a2) == 1 && flow_amount(f, e1) == 0);
+    cr_assert_eq(flow_insert(f, e3), 0, "a zero-cost unit never enters");
+    cr_assert(flow_amount(f, a3) == 0 && flow_amount(f, seat) == 1);
+    cr_assert_eq(flow_insert(f, a1), -EINVAL, "not an entry arc");
+    cr_assert_eq(flow_amount(f, 99), -1);
+    flow_free(f);
 }
 
 /* A pool of the shape the engine will hand over: k candidates per mentee, twelve

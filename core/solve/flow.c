@@ -119,7 +119,8 @@ static struct hent heap_pop(struct hent *h, int *n)
 enum { UNSEEN = 0, QUEUED = 1, SETTLED = 2 };
 
 struct flow {
-    int n_nodes, max_arcs, n_arcs, built;
+    int n_nodes, max_arcs, n_arcs;
+    int built;      /* 0 while arcs are added, 1 after flow_build, -1 after it failed */
     /* The arcs as added, by id. */
     int *tail, *head, *cap0;
     struct flow_cost *cost0;
@@ -173,7 +174,7 @@ int flow_new(struct flow **out, int n_nodes, int max_arcs)
 
 int flow_arc(struct flow *f, int u, int v, int cap, const struct flow_cost *cost)
 {
-    if (f == NULL || f->built || cost == NULL || f->n_arcs >= f->max_arcs)
+    if (f == NULL || f->built != 0 || cost == NULL || f->n_arcs >= f->max_arcs)
         return -EINVAL;
     if (u < 0 || u >= f->n_nodes || v < 0 || v >= f->n_nodes || u == v || cap < 0)
         return -EINVAL;
@@ -225,7 +226,7 @@ static int check_network(const struct flow *f, long long *most)
 
 int flow_build(struct flow *f)
 {
-    if (f == NULL || f->built)
+    if (f == NULL || f->built != 0)
         return -EINVAL;
     size_t nv = (size_t)f->n_nodes, na = 2 * (size_t)f->n_arcs + 1;
     long long *most = calloc(nv * FLOW_LEX, sizeof *most);
@@ -233,8 +234,10 @@ int flow_build(struct flow *f)
         return -ENOMEM;
     int rc = check_network(f, most);
     free(most);
-    if (rc != 0)
+    if (rc != 0) {
+        f->built = -1;
         return rc;
+    }
 
     f->first = calloc(nv + 1, sizeof *f->first);
     f->to = malloc(na * sizeof *f->to);
@@ -256,7 +259,8 @@ int flow_build(struct flow *f)
         !f->dist || !f->parent || !f->touched || !f->state || !f->active || !f->heap ||
         !fill) {
         free(fill);
-        return -ENOMEM;     /* flow_free releases what was allocated */
+        f->built = -1;      /* unusable now; flow_free releases what was allocated */
+        return -ENOMEM;
     }
     for (int k = 0; k < f->n_arcs; k++) {
         f->first[f->tail[k] + 1]++;
@@ -333,7 +337,7 @@ static int shortest_path(struct flow *f, int s, struct flow_cost *path_cost)
 
 int flow_insert(struct flow *f, int arc)
 {
-    if (f == NULL || !f->built || arc < 0 || arc >= f->n_arcs || f->tail[arc] != FLOW_HUB)
+    if (f == NULL || f->built != 1 || arc < 0 || arc >= f->n_arcs || f->tail[arc] != FLOW_HUB)
         return -EINVAL;
     const int u = f->head[arc], e = f->pos[arc];
     if (f->cap[e] == INT_MAX)
@@ -367,7 +371,7 @@ int flow_insert(struct flow *f, int arc)
 
 int flow_amount(const struct flow *f, int arc)
 {
-    if (f == NULL || !f->built || arc < 0 || arc >= f->n_arcs)
+    if (f == NULL || f->built != 1 || arc < 0 || arc >= f->n_arcs)
         return -1;
     return f->cap[f->rev[f->pos[arc]]];
 }

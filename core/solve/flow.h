@@ -33,6 +33,7 @@ int flow_arc(struct flow *f, int u, int v, int cap, const struct flow_cost *cost
 /* Freezes the network. The zero circulation must be optimal for the capacities given,
  * which holds when: an arc into an entry node comes from the hub, and every arc with a
  * lexicographically negative cost leaves an entry node.
+ * After a failure f can only be freed.
  * Returns 0; -EINVAL when that does not hold or f is already built; -ENOMEM; and
  * -EOVERFLOW when B > INT64_MAX / 64 in some component, where B is the sum over nodes
  * of the largest |cost component| of the arcs leaving them (every sum the solver forms

