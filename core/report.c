@@ -159,11 +159,11 @@ void report_text(const struct state *s, FILE *out)
         fprintf(out, "\n");
     }
     fprintf(out, "people: %.0f\n\n", num(r, "people"));
-    fprintf(out, "%-14s %-12s %7s %7s %7s %5s %6s %6s %7s %7s %6s %5s\n", "program", "model", "mentors",
+    fprintf(out, "%-14s %-13s %7s %7s %7s %5s %5s %6s %7s %7s %6s %5s\n", "program", "model", "mentors",
             "mentees", "matches", "live", "held", "missed", "reviews", "renewed", "closed", "flags");
     const cJSON *p;
     cJSON_ArrayForEach(p, cJSON_GetObjectItemCaseSensitive(r, "programs")) {
-        fprintf(out, "%-14.14s %-12.12s %7.0f %7.0f %7.0f %5.0f %6.0f %6.0f %7.0f %7.0f %6.0f %5.0f\n",
+        fprintf(out, "%-14.14s %-13.13s %7.0f %7.0f %7.0f %5.0f %5.0f %6.0f %7.0f %7.0f %6.0f %5.0f\n",
                 cJSON_GetObjectItemCaseSensitive(p, "name")->valuestring,
                 cJSON_GetObjectItemCaseSensitive(p, "model")->valuestring, num(p, "mentors"), num(p, "mentees"),
                 num(p, "matches"), num(p, "live"), num(p, "meetings_held"), num(p, "meetings_missed"),
