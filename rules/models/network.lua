@@ -1,0 +1,145 @@
+-- network: a one-to-one relationship in which the mentor opens their network. Once the pair
+-- has held `intro_after` meetings, the mentor introduces one contact at each held meeting
+-- (an `intro` event), up to `intros` contacts; a contact joins the match's later meetings as
+-- a guest. Contacts come from the mentor's own network: the people they are or were matched
+-- with, in any program, and their department colleagues.
+--
+-- Defaults (a program may override any of them):
+--   intro_after = 2 (held meetings before the first introduction, 1 or more),
+--   intros = 2 (contacts introduced per match, 1 to 20),
+--   term = "6mo", cadence = "2w", review_every = "3mo", match_every = "1w",
+--   objective = "coverage"
+--   mentor: level 6 and up; mentee: level 5 and below
+--   score: 2 per skill the mentor has and the mentee wants, 2 across departments (a
+--          network the mentee does not have yet), 1 for a level gap of 2 to 5
+--   capacity: the person's `capacity` column
+-- Who is introduced first: the contact with most skills the mentee wants; then people the
+-- mentor is or was matched with before department colleagues; then by id. Never the mentee,
+-- the mentor, someone introduced to the match already, someone who left, someone the mentee
+-- has been matched with, or anyone in the mentee's reporting line.
+local tandem = require "tandem"
+
+local M = {}
+M.description = "One-to-one mentoring where the mentor introduces contacts from their network"
+
+M.fields = { intro_after = true, intros = true }
+
+M.defaults = {
+  intro_after = 2,
+  intros = 2,
+  term = "6mo",
+  cadence = "2w",
+  review_every = "3mo",
+  match_every = "1w",
+  objective = "coverage",
+  mentor = function(p) return (p.level or 0) >= 6 end,
+  mentee = function(p) return p.level ~= nil and p.level <= 5 end,
+  score = function(mentor, mentee)
+    local skills = tandem.overlap(mentor.skills, mentee.wants)
+    local cross = (mentor.department ~= mentee.department) and 1 or 0
+    local gap = (mentor.level or 0) - (mentee.level or 0)
+    local stretch = (gap >= 2 and gap <= 5) and 1 or 0
+    return 2 * skills + 2 * cross + stretch,
+           { skills = skills, cross_department = cross, level_gap = gap }
+  end,
+  capacity = function(mentor) return mentor.capacity end,
+}
+
+local function whole(v, lo, hi)
+  return math.type(v) == "integer" and v >= lo and v <= hi
+end
+
+function M.validate(program)
+  if not whole(program.intro_after, 1, 100) then
+    return "intro_after must be a whole number of held meetings from 1 to 100 (got "
+           .. tostring(program.intro_after) .. ")", "intro_after"
+  end
+  if not whole(program.intros, 1, 20) then
+    return "intros must be a whole number from 1 to 20 (got " .. tostring(program.intros) .. ")", "intros"
+  end
+end
+
+function M.match(program, pool)
+  return tandem.solve.assign(pool.mentors, pool.mentees, program.score, program.capacity,
+                             { objective = program.objective })
+end
+
+-- True when a and b are one above the other on a management chain (walked up to 64 levels).
+local function in_line(a, b)
+  for _, pair in ipairs({ { a, b }, { b, a } }) do
+    local above, cur = pair[1], pair[2]
+    for _ = 1, 64 do
+      if not cur.manager then break end
+      if cur.manager == above.id then return true end
+      cur = tandem.person(cur.manager)
+      if not cur then break end
+    end
+  end
+  return false
+end
+
+-- The mentor's network, best first for this mentee: a list of { person = p, source = "match"
+-- or "department" }, leaving out the mentor, the mentee and whoever is in `skip` (a set of ids).
+function M.network(mentor, mentee, skip)
+  local found, order = {}, {}
+  local function add(p, source)
+    if not p or skip[p.id] or p.id == mentor.id or p.id == mentee.id then return end
+    local c = found[p.id]
+    if c then
+      if source == "match" then c.source = "match" end
+      return
+    end
+    c = { person = p, source = source, useful = tandem.overlap(p.skills, mentee.wants) }
+    found[p.id] = c
+    order[#order + 1] = c
+  end
+  for _, m in ipairs(tandem.matches {}) do
+    if m.state == "active" or m.state == "closed" then
+      local party = false
+      for _, id in ipairs(m.mentors) do party = party or id == mentor.id end
+      for _, id in ipairs(m.mentees) do party = party or id == mentor.id end
+      if party then
+        for _, id in ipairs(m.mentors) do if not found[id] then add(tandem.person(id), "match") end end
+        for _, id in ipairs(m.mentees) do if not found[id] then add(tandem.person(id), "match") end end
+      end
+    end
+  end
+  if mentor.department then
+    for _, p in ipairs(tandem.people { department = mentor.department }) do add(p, "department") end
+  end
+  table.sort(order, function(a, b)
+    if a.useful ~= b.useful then return a.useful > b.useful end
+    if a.source ~= b.source then return a.source == "match" end
+    return a.person.id < b.person.id
+  end)
+  return order
+end
+
+-- The best contact the mentor can introduce to the mentee now, or nil. Someone who left, whom
+-- the mentee has been matched with, or who is in the mentee's reporting line is passed over.
+function M.next_contact(mentor, mentee, skip)
+  for _, c in ipairs(M.network(mentor, mentee, skip)) do
+    local p = c.person
+    if not p.left and not tandem.met(mentee, p) and not in_line(mentee, p) then return c end
+  end
+end
+
+M.on = {}
+
+-- At each held meeting from the intro_after-th on, one more contact, until `intros` of them.
+-- The meeting's `guests` are the contacts introduced so far.
+function M.on.meeting(ev, program)
+  if ev.phase ~= "held" then return end
+  local guests = ev.guests or {}
+  if #guests >= program.intros then return end
+  local m = tandem.match(ev.match)
+  if not m or m.state ~= "active" or m.meetings_held < program.intro_after then return end
+  local mentor, mentee = tandem.person(m.mentors[1]), tandem.person(m.mentees[1])
+  if not mentor or not mentee then return end
+  local skip = {}
+  for _, id in ipairs(guests) do skip[id] = true end
+  local best = M.next_contact(mentor, mentee, skip)
+  if best then tandem.introduce(ev.match, best.person.id) end
+end
+
+return M
