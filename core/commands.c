@@ -259,6 +259,62 @@ static int cmd_introduce(struct cmd_ctx *x, const cJSON *c, struct error *err)
     return engine_commit(e, f, x->depth, err);
 }
 
+/* A match made by hand (an admin, or a rule: flash's follow-up): the same checks as the
+ * matching tick's, in the named program. */
+static int cmd_match_propose(struct cmd_ctx *x, const cJSON *c, struct error *err)
+{
+    struct engine *e = x->e;
+    const struct state *s = &e->state;
+    const char *program = cmd_str(c, "program");
+    int sp = state_program(s, program);
+    int rp = engine_rules_prog(e, sp);
+    if (sp < 0 || rp < 0)
+        return cmd_refuse(err, "no program \"%s\" in the rules in force", program ? program : "");
+    struct rules_group g = { 0 };
+    const char *sides[2] = { "mentors", "mentees" };
+    int *idx[2] = { NULL, NULL }, n[2] = { 0, 0 };
+    int rc = 0;
+    for (int k = 0; k < 2 && rc == 0; k++) {
+        const cJSON *list = cJSON_GetObjectItemCaseSensitive(c, sides[k]);
+        /* ctl gives "a;b"; rules and raw lines give a list */
+        cJSON *tmp = NULL;
+        if (cJSON_IsString(list)) {
+            tmp = cJSON_CreateArray();
+            char *copy = strdup(list->valuestring);
+            for (char *tok = strtok(copy, ";"); tok; tok = strtok(NULL, ";"))
+                cJSON_AddItemToArray(tmp, cJSON_CreateString(tok));
+            free(copy);
+            list = tmp;
+        }
+        idx[k] = calloc((size_t)cJSON_GetArraySize(list) + 1, sizeof *idx[k]);
+        const cJSON *it;
+        cJSON_ArrayForEach(it, list) {
+            int p = cJSON_IsString(it) ? state_person(s, it->valuestring) : -1;
+            if (p < 0) {
+                rc = cmd_refuse(err, "match.propose: no person \"%s\"", cJSON_IsString(it) ? it->valuestring : "?");
+                break;
+            }
+            idx[k][n[k]++] = p;
+        }
+        cJSON_Delete(tmp);
+    }
+    g.mentors = idx[0];
+    g.n_mentors = n[0];
+    g.mentees = idx[1];
+    g.n_mentees = n[1];
+    const cJSON *why = cJSON_GetObjectItemCaseSensitive(c, "why");
+    g.why = cJSON_IsObject(why) ? (cJSON *)why : NULL;
+    if (rc == 0) {
+        bool *taken = calloc((size_t)s->n_people + 1, sizeof *taken);
+        const char *bad = ticks_group_invalid(e, sp, &e->rules->programs[rp], &g, taken);
+        free(taken);
+        rc = bad ? cmd_refuse(err, "match.propose: %s", bad) : ticks_make_match(x, sp, &g, err);
+    }
+    free(idx[0]);
+    free(idx[1]);
+    return rc;
+}
+
 /* One party's re-up answer; when the last party has answered, the re-up is decided. */
 static int cmd_reup(struct cmd_ctx *x, const cJSON *c, struct error *err)
 {
@@ -426,6 +482,7 @@ int commands_exec(struct engine *e, const cJSON *c, int depth, const char *rule,
     if (strcmp(name, "feedback") == 0) return cmd_feedback(&x, c, err);
     if (strcmp(name, "reup") == 0) return cmd_reup(&x, c, err);
     if (strcmp(name, "introduce") == 0) return cmd_introduce(&x, c, err);
+    if (strcmp(name, "match.propose") == 0) return cmd_match_propose(&x, c, err);
     if (strcmp(name, "flag") == 0) return cmd_flag(&x, c, err);
     if (strcmp(name, "note") == 0) return cmd_note(&x, c, err);
     if (strcmp(name, "close") == 0) return cmd_close(&x, c, err);

@@ -41,6 +41,8 @@ static const struct command COMMANDS[] = {
     { "person.leave", "a person leaves: their live matches close (reason left)", { { "id", F_STR } } },
     { "enroll", "enrol a person in a program as mentor or mentee",
       { { "person", F_STR }, { "program", F_STR }, { "role", F_STR } } },
+    { "match.propose", "make a match by hand in a program (mentors and mentees: ids, a;b)",
+      { { "program", F_STR }, { "mentors", F_SET }, { "mentees", F_SET }, { "why", F_OBJ } } },
     { "match.approve", "approve a proposed match", { { "match", F_INT } } },
     { "match.reject", "reject a proposed match", { { "match", F_INT } } },
     { "meeting.held", "the scheduled meeting was held", { { "match", F_INT } } },

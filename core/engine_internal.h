@@ -43,6 +43,11 @@ int ticks_meeting_outcome(struct cmd_ctx *x, struct match *m, const char *phase,
 /* Takes ownership of decisions ({person id: "renew"|"exit"} for every party). */
 int ticks_reup_decide(struct cmd_ctx *x, long long id, cJSON *decisions, struct error *err);
 int ticks_answer_proposal(struct cmd_ctx *x, struct match *m, bool yes, struct error *err);
+/* Why a group may not be matched in state program sp (roles, already matched, reporting line,
+ * met before, ...), or NULL when it may. taken marks people given a group this round. */
+const char *ticks_group_invalid(struct engine *e, int sp, const struct rules_program *rp,
+                                const struct rules_group *g, const bool *taken);
+int ticks_make_match(struct cmd_ctx *x, int sp, const struct rules_group *g, struct error *err);
 bool ticks_current(struct engine *e, const struct due *d);
 int ticks_fire(struct engine *e, const struct due *d, struct error *err);
 

@@ -373,6 +373,8 @@ static void push_match(lua_State *L, const struct state *s, const struct match *
     set_int(L, "reviews", m->reviews);
     set_int(L, "flags", m->flags);
     set_string(L, "close_reason", m->close_reason);
+    push_ids(L, s, m->guests, m->n_guests);
+    lua_setfield(L, -2, "guests");
 }
 
 /* ---- declarations ---- */
@@ -906,22 +908,43 @@ const char *lua_api_opt_field(lua_State *L, int t, const char *k)
     return v;
 }
 
+/* tandem.matches{program=, state=, person=}: with person, only that person's matches (read
+ * from their own index, so it stays cheap in a large organization). */
+static bool match_wanted(const struct match *m, int prog, const char *st)
+{
+    if (prog >= 0 && m->program != prog)
+        return false;
+    return !st || strcmp(st, MATCH_PHASES[m->phase]) == 0 || (strcmp(st, "live") == 0 && match_live(m));
+}
+
 static int api_matches(lua_State *L)
 {
     const struct state *s = S(L);
     const char *prog = opt_field(L, 1, "program");
     const char *st = opt_field(L, 1, "state");
+    const char *person = opt_field(L, 1, "person");
     int p = prog ? state_program(s, prog) : -1;
     lua_newtable(L);
+    if (prog && p < 0)
+        return 1;
     int n = 0;
+    if (person) {
+        int who = state_person(s, person);
+        const struct idlist *l = who >= 0 ? &s->people[who].matches : NULL;
+        for (int k = 0; l && k < l->n; k++) {
+            const struct match *m = &s->matches[l->v[k] - 1];
+            if (match_wanted(m, p, st)) {
+                push_match(L, s, m);
+                lua_rawseti(L, -2, ++n);
+            }
+        }
+        return 1;
+    }
     for (int i = 0; i < s->n_matches; i++) {
-        const struct match *m = &s->matches[i];
-        if (prog && m->program != p)
-            continue;
-        if (st && !(strcmp(st, MATCH_PHASES[m->phase]) == 0 || (strcmp(st, "live") == 0 && match_live(m))))
-            continue;
-        push_match(L, s, m);
-        lua_rawseti(L, -2, ++n);
+        if (match_wanted(&s->matches[i], p, st)) {
+            push_match(L, s, &s->matches[i]);
+            lua_rawseti(L, -2, ++n);
+        }
     }
     return 1;
 }
@@ -1111,6 +1134,50 @@ static int api_goal(lua_State *L)
     return 0;
 }
 
+/* tandem.propose(program, {mentors = {...}, mentees = {...}, why = {...}}): a match made by
+ * a rule (flash's follow-up), checked like any matching tick's. */
+static int api_propose(lua_State *L)
+{
+    check_handler(L, "propose");
+    const char *program = luaL_checkstring(L, 1);
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lua_settop(L, 2);
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddStringToObject(c, "program", program);
+    static const char *const sides[2] = { "mentors", "mentees" };
+    for (int k = 0; k < 2; k++) {
+        cJSON *list = cJSON_AddArrayToObject(c, sides[k]);
+        if (lua_getfield(L, 2, sides[k]) == LUA_TTABLE) {
+            int n = (int)lua_rawlen(L, -1);
+            for (int i = 1; i <= n && i <= 1000; i++) {
+                lua_rawgeti(L, -1, i);
+                const char *id = lua_tostring(L, -1);
+                if (lua_istable(L, -1)) {
+                    lua_getfield(L, -1, "id");
+                    id = lua_tostring(L, -1);
+                    lua_pop(L, 1);
+                }
+                if (id)
+                    cJSON_AddItemToArray(list, cJSON_CreateString(id));
+                lua_pop(L, 1);
+            }
+        }
+        lua_pop(L, 1);
+    }
+    if (lua_getfield(L, 2, "why") == LUA_TTABLE) {
+        char why[160];
+        cJSON *w = lua_api_to_json(L, -1, why, sizeof why);
+        if (!w) {
+            cJSON_Delete(c);
+            return raise(L, "tandem.propose: why: %s", why);
+        }
+        cJSON_AddItemToObject(c, "why", w);
+    }
+    lua_pop(L, 1);
+    queue(L, c, "match.propose");
+    return 0;
+}
+
 static int api_introduce(lua_State *L)
 {
     check_handler(L, "introduce");
@@ -1192,7 +1259,7 @@ void lua_api_open(struct rules *r)
         { "matches", api_matches },       { "people", api_people },     { "now", api_now },
         { "overlap", api_overlap },       { "met", api_met },           { "flag", api_flag },
         { "note", api_note },             { "close", api_close },       { "goal", api_goal },
-        { "introduce", api_introduce },
+        { "introduce", api_introduce },   { "propose", api_propose },
         { NULL, NULL },
     };
     lua_newtable(L);

@@ -303,7 +303,8 @@ static cJSON *program_json(const struct program *p)
               add_duration(o, "term", p->term) && add_duration(o, "cadence", p->cadence) &&
               add_duration(o, "review_every", p->review_every) && add_duration(o, "match_every", p->match_every) &&
               add_str(o, "objective", objectives[p->objective == OBJECTIVE_QUALITY]) &&
-              cJSON_AddBoolToObject(o, "approve", p->approve) && add_strs(o, "prompts", p->prompts, p->n_prompts) &&
+              cJSON_AddBoolToObject(o, "approve", p->approve) && cJSON_AddBoolToObject(o, "reup", p->reup) &&
+              cJSON_AddBoolToObject(o, "rotate", p->rotate) && add_strs(o, "prompts", p->prompts, p->n_prompts) &&
               cJSON_AddBoolToObject(o, "live", p->live) && add_time(o, "since", p->since, false);
     if (!ok) {
         cJSON_Delete(o);
@@ -332,7 +333,8 @@ static cJSON *match_json(const struct state *s, const struct match *m)
               cJSON_AddNumberToObject(o, "cancelled", m->cancelled) &&
               cJSON_AddNumberToObject(o, "held_at_review", m->held_at_review) &&
               cJSON_AddNumberToObject(o, "missed_at_review", m->missed_at_review) &&
-              cJSON_AddNumberToObject(o, "reviews", m->reviews) && cJSON_AddBoolToObject(o, "reup_open", m->reup_open);
+              cJSON_AddNumberToObject(o, "reviews", m->reviews) && cJSON_AddBoolToObject(o, "reup_open", m->reup_open) &&
+              add_ids(s, o, "guests", m->guests, m->n_guests);
     if (ok && m->answers) {
         cJSON *a = cJSON_AddArrayToObject(o, "answers");
         for (int i = 0; ok && i < m->n_mentors + m->n_mentees; i++) {
@@ -673,36 +675,6 @@ static int alloc_array(struct rd *r, const cJSON *a, const char *k, size_t elem,
     return 0;
 }
 
-/* state.c's pair_key, which is private there: the met sets must hold the same keys. */
-static uint64_t pair_key(int a, int b, int prog)
-{
-    if (a > b) {
-        int t = a;
-        a = b;
-        b = t;
-    }
-    return ((uint64_t)(prog + 1) << 48) | ((uint64_t)a << 24) | (uint64_t)b;
-}
-
-/* As apply_match_new: everyone in a group has met everyone else in it, in its program and
- * at all, whatever became of the match. */
-static int rebuild_met(struct rd *r, struct state *s)
-{
-    for (int i = 0; i < s->n_matches; i++) {
-        const struct match *m = &s->matches[i];
-        int n = m->n_mentors + m->n_mentees;
-        for (int a = 0; a < n; a++)
-            for (int b = a + 1; b < n; b++) {
-                int pa = a < m->n_mentors ? m->mentors[a] : m->mentees[a - m->n_mentors];
-                int pb = b < m->n_mentors ? m->mentors[b] : m->mentees[b - m->n_mentors];
-                if (u64set_add(&s->met, pair_key(pa, pb, -1)) < 0 ||
-                    u64set_add(&s->met_in_program, pair_key(pa, pb, m->program)) < 0)
-                    return oom(r);
-            }
-    }
-    return 0;
-}
-
 static int read_people(struct rd *r, struct state *s, const cJSON *a)
 {
     static const char *const keys[] = { "person", "left", "flags" };
@@ -739,9 +711,10 @@ static int read_people(struct rd *r, struct state *s, const cJSON *a)
 
 static int read_programs(struct rd *r, struct state *s, const cJSON *a)
 {
-    enum { NAME, MODEL, TERM, CADENCE, REVIEW, MATCH_EVERY, OBJECTIVE, APPROVE, PROMPTS, LIVE, SINCE, N };
+    enum { NAME, MODEL, TERM, CADENCE, REVIEW, MATCH_EVERY, OBJECTIVE, APPROVE, REUP, ROTATE, PROMPTS, LIVE, SINCE,
+           N };
     static const char *const keys[N] = { "name", "model", "term", "cadence", "review_every", "match_every",
-                                         "objective", "approve", "prompts", "live", "since" };
+                                         "objective", "approve", "reup", "rotate", "prompts", "live", "since" };
     int n;
     snprintf(r->where, sizeof r->where, "state");
     int rc = alloc_array(r, a, "programs", sizeof *s->programs, (void **)&s->programs, &n);
@@ -766,6 +739,8 @@ static int read_programs(struct rd *r, struct state *s, const cJSON *a)
             (rc = get_duration(r, v[MATCH_EVERY], keys[MATCH_EVERY], &p->match_every)) < 0 ||
             (rc = get_enum(r, v[OBJECTIVE], keys[OBJECTIVE], objectives, 2, &obj)) < 0 ||
             (rc = get_bool(r, v[APPROVE], keys[APPROVE], &p->approve)) < 0 ||
+            (rc = get_bool(r, v[REUP], keys[REUP], &p->reup)) < 0 ||
+            (rc = get_bool(r, v[ROTATE], keys[ROTATE], &p->rotate)) < 0 ||
             (rc = get_strs(r, v[PROMPTS], keys[PROMPTS], &p->prompts, &p->n_prompts)) < 0 ||
             (rc = get_bool(r, v[LIVE], keys[LIVE], &p->live)) < 0 ||
             (rc = get_time(r, v[SINCE], keys[SINCE], false, &p->since)) < 0)
@@ -805,11 +780,11 @@ static int read_matches(struct rd *r, struct state *s, const cJSON *a)
 {
     enum { ID, PROGRAM, PHASE, MENTORS, MENTEES, SCORE, STARTED, TERM_ENDS, CLOSED_AT, CLOSE_REASON, TERMS,
            NEXT_MEETING, MEETING_N, HELD, MISSED, CANCELLED, HELD_AT_REVIEW, MISSED_AT_REVIEW, REVIEWS,
-           REUP_OPEN, ANSWERS, FEEDBACK_SUM, FEEDBACK_N, FLAGS, N };
+           REUP_OPEN, GUESTS, ANSWERS, FEEDBACK_SUM, FEEDBACK_N, FLAGS, N };
     static const char *const keys[N] = {
         "id", "program", "phase", "mentors", "mentees", "score", "started", "term_ends", "closed_at",
         "close_reason", "terms", "next_meeting", "meeting_n", "held", "missed", "cancelled", "held_at_review",
-        "missed_at_review", "reviews", "reup_open", "answers", "feedback_sum", "feedback_n", "flags" };
+        "missed_at_review", "reviews", "reup_open", "guests", "answers", "feedback_sum", "feedback_n", "flags" };
     int n;
     snprintf(r->where, sizeof r->where, "state");
     int rc = alloc_array(r, a, "matches", sizeof *s->matches, (void **)&s->matches, &n);
@@ -850,6 +825,12 @@ static int read_matches(struct rd *r, struct state *s, const cJSON *a)
             (rc = get_int(r, v[FLAGS], keys[FLAGS], &m->flags)) < 0)
             return rc;
         m->phase = (enum match_phase)phase;
+        /* state.c grows guests one at a time from NULL: none is NULL. */
+        if (cJSON_GetArraySize(v[GUESTS]) > 0 &&
+            (rc = get_people_refs(r, s, v[GUESTS], keys[GUESTS], &m->guests, &m->n_guests)) < 0)
+            return rc;
+        if (!cJSON_IsArray(v[GUESTS]))
+            return fail(r, keys[GUESTS], "must be an array of person ids");
         /* state.c keeps answers exactly while a re-up is open, one per party. */
         int parties = m->n_mentors + m->n_mentees;
         const cJSON *ans = v[ANSWERS];
@@ -964,7 +945,9 @@ int snapshot_state_from_json(const cJSON *j, struct state *s, struct error *err)
         (rc = read_programs(&r, s, v[PROGRAMS])) < 0 || (rc = read_enrollments(&r, s, v[ENROLLMENTS])) < 0 ||
         (rc = read_matches(&r, s, v[MATCHES])) < 0 || (rc = read_goals(&r, s, v[GOALS])) < 0)
         return rc;
-    return rebuild_met(&r, s);
+    /* The derived indexes (per-person enrolments and matches, per-match goals, the met pairs
+     * from every match, proposed, rejected and closed ones too) are state.c's to build. */
+    return state_reindex(s) < 0 ? oom(&r) : 0;
 }
 
 /* ---- files ------------------------------------------------------------------------------- */

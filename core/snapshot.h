@@ -33,19 +33,21 @@
  * as RFC 3339 UTC (null where the state has 0 for "none"). */
 
 /* Serializes everything in struct state that state_apply builds: people (the log's person
- * object plus left and flags), programs (with since and live), enrollments, matches with every
- * counter and the re-up answers, goals, priorities, rules file/sha256/simulated, seq, now,
- * n_events and every report counter. People are named by id and programs by name; the order
- * of every array is the state's, so indices are kept. The met-pairs sets are not stored:
- * snapshot_state_from_json rebuilds them from the matches. Returns NULL when out of memory or
+ * object plus left and flags), programs (with reup, rotate, since and live), enrollments,
+ * matches with every counter, guests and the re-up answers, goals, priorities, rules
+ * file/sha256/simulated, seq, now, n_events and every report counter. People are named by id
+ * and programs by name; the order of every array is the state's, so indices are kept. Derived
+ * indexes (the met-pair sets, per-person enrolment and match lists, per-match goal lists) are
+ * not stored: snapshot_state_from_json rebuilds them with state_reindex. Returns NULL when out of memory or
  * when the state holds something no event can produce (a time outside 1970-9999, a
  * non-finite number). The caller owns the result (cJSON_Delete). */
 cJSON *snapshot_state_to_json(const struct state *s);
 
 /* The inverse, into s, which must be freshly state_init'ed (or state_free'd). Every member
  * is checked: types, ranges, unknown or repeated keys, ids and references (people, programs,
- * matches), match and goal ids following one another; the met-pairs sets are rebuilt from
- * every match (proposed, rejected and closed ones too), as state_apply does. Returns 0, or
+ * matches), match and goal ids following one another; then state_reindex rebuilds the derived
+ * indexes, the met pairs from every match (proposed, rejected and closed ones too), as
+ * state_apply does. Returns 0, or
  * ERR_INPUT with err->msg naming what is off, or ERR_SYSTEM when out of memory; on failure s
  * holds a partial state the caller must state_free. err may be NULL. */
 int snapshot_state_from_json(const cJSON *j, struct state *s, struct error *err);

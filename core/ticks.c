@@ -212,7 +212,7 @@ static int cmp_waiter(const void *a, const void *b)
 }
 
 /* Checks a group the model proposed against what holds whatever the model says. */
-static const char *group_invalid(struct engine *e, int sp, const struct rules_program *rp,
+const char *ticks_group_invalid(struct engine *e, int sp, const struct rules_program *rp,
                                  const struct rules_group *g, const bool *taken)
 {
     const struct state *s = &e->state;
@@ -249,6 +249,32 @@ static const char *group_invalid(struct engine *e, int sp, const struct rules_pr
         }
     }
     return NULL;
+}
+
+/* Records a group as a match of state program sp (proposed when the program wants approval,
+ * else active with its first meeting scheduled). The group must have passed ticks_group_invalid. */
+int ticks_make_match(struct cmd_ctx *x, int sp, const struct rules_group *g, struct error *err)
+{
+    struct engine *e = x->e;
+    const struct state *s = &e->state;
+    const struct program *p = &s->programs[sp];
+    cJSON *f = engine_fact(e, "match");
+    long long id = s->n_matches + 1;
+    cJSON_AddNumberToObject(f, "match", (double)id);
+    cJSON_AddStringToObject(f, "phase", p->approve ? "proposed" : "active");
+    cJSON_AddStringToObject(f, "program", p->name);
+    cJSON_AddStringToObject(f, "model", p->model);
+    cJSON_AddItemToObject(f, "mentors", id_list(s, g->mentors, g->n_mentors));
+    cJSON_AddItemToObject(f, "mentees", id_list(s, g->mentees, g->n_mentees));
+    cJSON_AddNumberToObject(f, "score", g->score);
+    cJSON_AddItemToObject(f, "why", g->why ? cJSON_Duplicate(g->why, 1) : cJSON_CreateObject());
+    engine_add_time(f, "term_ends", clock_add(clock_now(&e->clock), p->term, 1));
+    if (x->rule)
+        cJSON_AddStringToObject(f, "rule", x->rule);
+    int rc = engine_commit(e, f, x->depth, err);
+    if (rc < 0 || p->approve)
+        return rc;
+    return ticks_schedule_meeting(x, state_match(&e->state, id), err);
 }
 
 static int tick_match(struct cmd_ctx *x, int sp, struct error *err)
@@ -299,7 +325,7 @@ static int tick_match(struct cmd_ctx *x, int sp, struct error *err)
         } else {
             bool *taken = calloc((size_t)s->n_people + 1, sizeof *taken);
             for (int g = 0; g < ng && rc == 0 && taken; g++) {
-                const char *bad = group_invalid(e, sp, rp, &groups[g], taken);
+                const char *bad = ticks_group_invalid(e, sp, rp, &groups[g], taken);
                 if (bad) {
                     char msg[256];
                     snprintf(msg, sizeof msg, "model %s: group %d refused: %s", rp->def.model, g + 1, bad);
@@ -308,24 +334,7 @@ static int tick_match(struct cmd_ctx *x, int sp, struct error *err)
                 }
                 for (int j = 0; j < groups[g].n_mentees; j++)
                     taken[groups[g].mentees[j]] = true;
-                const struct program *p = &e->state.programs[sp];
-                tdm_time now = clock_now(&e->clock);
-                cJSON *f = engine_fact(e, "match");
-                long long id = e->state.n_matches + 1;
-                cJSON_AddNumberToObject(f, "match", (double)id);
-                cJSON_AddStringToObject(f, "phase", p->approve ? "proposed" : "active");
-                cJSON_AddStringToObject(f, "program", p->name);
-                cJSON_AddStringToObject(f, "model", p->model);
-                cJSON_AddItemToObject(f, "mentors", id_list(s, groups[g].mentors, groups[g].n_mentors));
-                cJSON_AddItemToObject(f, "mentees", id_list(s, groups[g].mentees, groups[g].n_mentees));
-                cJSON_AddNumberToObject(f, "score", groups[g].score);
-                cJSON_AddItemToObject(f, "why", groups[g].why ? cJSON_Duplicate(groups[g].why, 1)
-                                                              : cJSON_CreateObject());
-                engine_add_time(f, "term_ends", clock_add(now, p->term, 1));
-                if ((rc = engine_commit(e, f, x->depth, err)) < 0)
-                    break;
-                if (!p->approve)
-                    rc = ticks_schedule_meeting(x, state_match(&e->state, id), err);
+                rc = ticks_make_match(x, sp, &groups[g], err);
             }
             free(taken);
             rules_groups_free(groups, ng);

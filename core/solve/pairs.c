@@ -354,15 +354,23 @@ struct solver {
     long long now, u0;
 
     /* Per vertex. */
-    long long *ub;                 /* dual base, read through the top blossom's label */
+    long long *ub;                 /* dual base, plus goff[grp]: see dual_base */
     long long *bestk;              /* non-S vertex: ub[s] - 2w of its best edge from an S vertex s */
-    int *mate, *top, *lnext, *best;
+    int *mate, *grp, *lnext, *best;   /* grp: the group of v's top-level blossom */
 
     /* Per blossom id: 0..n-1 are the vertices, n..2n-1 the nontrivial blossoms. */
     int *label, *troot, *lin, *lout, *base, *parent, *first, *last;
+    int *size, *gid, *bigchild;    /* leaves; group of a top-level blossom; kept child */
     long long *db;                 /* blossom dual base, indexed id - n */
     struct cycle *cyc;             /* indexed id - n */
     int *free_ids, n_free;
+
+    /* Groups: each top-level blossom owns one, holding its vertices. A new blossom
+     * takes over its largest child's group and moves the others' vertices in;
+     * expanding it moves them back out. */
+    int *gtop;                     /* the top-level blossom owning the group */
+    long long *goff;               /* offset of its vertices' dual bases */
+    int *free_grp, n_free_grp;
 
     /* Top-level blossoms of each tree (by root), as linked nodes; stale entries are
      * skipped when a tree is dissolved. */
@@ -387,6 +395,18 @@ static long long dsign(int lab)
     return -vsign(lab);
 }
 
+/* Vertex v's dual is dual_base(v) - now while S, + now while T, and itself while
+ * unlabelled; the offset lets a whole blossom change label in O(1). */
+static long long dual_base(const struct solver *s, int v)
+{
+    return s->ub[v] + s->goff[s->grp[v]];
+}
+
+static int top_of(const struct solver *s, int v)
+{
+    return s->gtop[s->grp[v]];
+}
+
 static int other_end(const struct solver *s, int e, int v)
 {
     return s->ea[e] == v ? s->eb[e] : s->ea[e];
@@ -407,12 +427,12 @@ static int entry_current(const struct solver *s, int which, struct qent x)
 {
     switch (which) {
     case H_GROW:
-        return s->label[s->top[x.id]] == LAB_NONE && s->best[x.id] >= 0 &&
+        return s->label[top_of(s, x.id)] == LAB_NONE && s->best[x.id] >= 0 &&
                (long long)x.key == s->gkey[x.id];
     case H_TIGHT: {
-        int a = s->ea[x.id], b = s->eb[x.id], ta = s->top[a], tb = s->top[b];
+        int a = s->ea[x.id], b = s->eb[x.id], ta = top_of(s, a), tb = top_of(s, b);
         return ta != tb && s->label[ta] == LAB_S && s->label[tb] == LAB_S &&
-               (long long)(2 * x.key) == s->ub[a] + s->ub[b] - s->ew[x.id];
+               (long long)(2 * x.key) == dual_base(s, a) + dual_base(s, b) - s->ew[x.id];
     }
     default:
         return s->parent[x.id] == -1 && s->label[x.id] == LAB_T &&
@@ -451,7 +471,7 @@ static void push_grow(struct solver *s, int v, long long key)
 /* When an S-S pair gets tight: its slack is ub[v] + ub[w] - 2w - 2 now, even. */
 static unsigned long long tight_time(const struct solver *s, int v, int w, long long w2)
 {
-    return (unsigned long long)((s->ub[v] + s->ub[w] - w2) / 2);
+    return (unsigned long long)((dual_base(s, v) + dual_base(s, w) - w2) / 2);
 }
 
 static void tree_add(struct solver *s, int root, int id)
@@ -490,13 +510,7 @@ static void tree_add(struct solver *s, int root, int id)
 static void set_label(struct solver *s, int x, int lab)
 {
     int old = s->label[x];
-    long long dv = (vsign(old) - vsign(lab)) * s->now;
-    if (dv != 0)
-        for (int v = s->first[x];; v = s->lnext[v]) {
-            s->ub[v] += dv;
-            if (v == s->last[x])
-                break;
-        }
+    s->goff[s->gid[x]] += (vsign(old) - vsign(lab)) * s->now;
     if (x >= s->n)
         s->db[x - s->n] += (dsign(old) - dsign(lab)) * s->now;
     s->label[x] = lab;
@@ -505,10 +519,10 @@ static void set_label(struct solver *s, int x, int lab)
 /* v has just become S (its top blossom labelled, top[] current): offer its edges. */
 static void scan_new_s(struct solver *s, int v)
 {
-    const int tv = s->top[v];
-    const long long ubv = s->ub[v];
+    const int tv = top_of(s, v);
+    const long long ubv = dual_base(s, v);
     for (int a = s->adj_first[v]; a < s->adj_first[v + 1]; a++) {
-        int w = s->adj_to[a], tw = s->top[w];
+        int w = s->adj_to[a], tw = top_of(s, w);
         if (tw == tv)
             continue;
         if (s->label[tw] == LAB_S) {
@@ -519,7 +533,7 @@ static void scan_new_s(struct solver *s, int v)
                 s->best[w] = s->adj_e[a];
                 s->bestk[w] = k;
                 if (s->label[tw] == LAB_NONE)
-                    push_grow(s, w, k + s->ub[w]);
+                    push_grow(s, w, k + dual_base(s, w));
             }
         }
     }
@@ -542,8 +556,8 @@ static void recompute_best(struct solver *s, int v)
     long long bk = 0;
     for (int a = s->adj_first[v]; a < s->adj_first[v + 1]; a++) {
         int w = s->adj_to[a];
-        if (s->label[s->top[w]] == LAB_S) {
-            long long k = s->ub[w] - s->adj_w[a];
+        if (s->label[top_of(s, w)] == LAB_S) {
+            long long k = dual_base(s, w) - s->adj_w[a];
             if (be < 0 || k < bk) {
                 be = s->adj_e[a];
                 bk = k;
@@ -552,8 +566,8 @@ static void recompute_best(struct solver *s, int v)
     }
     s->best[v] = be;
     s->bestk[v] = bk;
-    if (be >= 0 && s->label[s->top[v]] == LAB_NONE)
-        push_grow(s, v, bk + s->ub[v]);
+    if (be >= 0 && s->label[top_of(s, v)] == LAB_NONE)
+        push_grow(s, v, bk + dual_base(s, v));
     else
         s->gkey[v] = -1;
 }
@@ -561,7 +575,7 @@ static void recompute_best(struct solver *s, int v)
 static void grow(struct solver *s, int v)
 {
     int sv = other_end(s, s->best[v], v);
-    int x = s->top[v], root = s->troot[s->top[sv]];
+    int x = top_of(s, v), root = s->troot[top_of(s, sv)];
     s->troot[x] = root;
     s->lin[x] = v;
     s->lout[x] = sv;
@@ -569,7 +583,7 @@ static void grow(struct solver *s, int v)
     tree_add(s, root, x);
     if (x >= s->n)
         rq_push(&s->q[H_EXPAND], (unsigned long long)s->db[x - s->n], x);
-    int y = s->mate[s->base[x]], yb = s->top[y];
+    int y = s->mate[s->base[x]], yb = top_of(s, y);
     s->troot[yb] = root;
     s->lin[yb] = y;
     s->lout[yb] = s->base[x];
@@ -583,8 +597,8 @@ static int tree_up(const struct solver *s, int x)
 {
     if (s->lout[x] < 0)
         return -1;
-    int t = s->top[s->lout[x]];
-    return s->top[s->lout[t]];
+    int t = top_of(s, s->lout[x]);
+    return top_of(s, s->lout[t]);
 }
 
 static int alloc_blossom(struct solver *s, int k)
@@ -616,7 +630,7 @@ static int alloc_blossom(struct solver *s, int k)
  * blossom into a new S blossom. */
 static void shrink(struct solver *s, int a, int b)
 {
-    const int ta = s->top[a], tb = s->top[b];
+    const int ta = top_of(s, a), tb = top_of(s, b);
     unsigned st = next_stamp(s->mark, 2 * (size_t)s->n, &s->mark_now);
     int x = ta, y = tb, lca = -1;
     while (lca < 0) {
@@ -655,12 +669,12 @@ static void shrink(struct solver *s, int a, int b)
         c->child[p] = x;
         c->ex[p - 1] = s->lout[x];
         c->ey[p - 1] = s->lin[x];
-        int t = s->top[s->lout[x]];
+        int t = top_of(s, s->lout[x]);
         p--;
         c->child[p] = t;
         c->ex[p - 1] = s->lout[t];
         c->ey[p - 1] = s->lin[t];
-        x = s->top[s->lout[t]];
+        x = top_of(s, s->lout[t]);
         p--;
     }
     c->child[0] = lca;
@@ -672,12 +686,12 @@ static void shrink(struct solver *s, int a, int b)
         c->ex[p] = s->lin[x];
         c->ey[p] = s->lout[x];
         p++;
-        int t = s->top[s->lout[x]];
+        int t = top_of(s, s->lout[x]);
         c->child[p] = t;
         c->ex[p] = s->lin[t];
         c->ey[p] = s->lout[t];
         p++;
-        x = s->top[s->lout[t]];
+        x = top_of(s, s->lout[t]);
     }
 
     /* Freeze the children's duals, remembering which were T (their vertices turn S). */
@@ -699,11 +713,29 @@ static void shrink(struct solver *s, int a, int b)
     s->lout[nb] = s->lout[lca];
     s->label[nb] = LAB_NONE;
     s->db[nb - s->n] = 0;
-    for (int v = s->first[nb];; v = s->lnext[v]) {
-        s->top[v] = nb;
-        if (v == s->last[nb])
-            break;
+    int big = c->child[0];
+    s->size[nb] = 0;
+    for (int i = 0; i < k; i++) {
+        s->size[nb] += s->size[c->child[i]];
+        if (s->size[c->child[i]] > s->size[big])
+            big = c->child[i];
     }
+    const int g = s->gid[big];
+    for (int i = 0; i < k; i++) {
+        int ch = c->child[i], h = s->gid[ch];
+        if (ch == big)
+            continue;
+        for (int v = s->first[ch];; v = s->lnext[v]) {
+            s->ub[v] += s->goff[h] - s->goff[g];
+            s->grp[v] = g;
+            if (v == s->last[ch])
+                break;
+        }
+        s->free_grp[s->n_free_grp++] = h;
+    }
+    s->gid[nb] = g;
+    s->gtop[g] = nb;
+    s->bigchild[nb] = big;
     set_label(s, nb, LAB_S);
     tree_add(s, s->troot[nb], nb);
     for (int i = 0; i < k; i++)
@@ -775,13 +807,13 @@ static void make_base(struct solver *s, int b0, int v0)
 static void augment_side(struct solver *s, int v, int partner)
 {
     for (;;) {
-        int x = s->top[v];
+        int x = top_of(s, v);
         if (x >= s->n)
             make_base(s, x, v);
         s->mate[v] = partner;
         if (s->lout[x] < 0)
             break;
-        int t = s->top[s->lout[x]];
+        int t = top_of(s, s->lout[x]);
         int sv = s->lout[t], j = s->lin[t];
         if (t >= s->n)
             make_base(s, t, j);
@@ -822,7 +854,7 @@ static void dissolve(struct solver *s, int r1, int r2)
 
 static void augment(struct solver *s, int a, int b)
 {
-    int r1 = s->troot[s->top[a]], r2 = s->troot[s->top[b]];
+    int r1 = s->troot[top_of(s, a)], r2 = s->troot[top_of(s, b)];
     augment_side(s, a, b);
     augment_side(s, b, a);
     dissolve(s, r1, r2);
@@ -842,12 +874,22 @@ static void expand(struct solver *s, int b)
         j++;
     set_label(s, b, LAB_NONE);
     int *lab = s->list;
+    const int g = s->gid[b];
     for (int i = 0; i < k; i++) {
         int x = c->child[i];
         lab[i] = LAB_NONE;
         s->parent[x] = -1;
+        if (x == s->bigchild[b]) {
+            s->gid[x] = g;
+            s->gtop[g] = x;
+            continue;
+        }
+        int h = s->free_grp[--s->n_free_grp];
+        s->gid[x] = h;
+        s->gtop[h] = x;
+        s->goff[h] = s->goff[g];
         for (int v = s->first[x];; v = s->lnext[v]) {
-            s->top[v] = x;
+            s->grp[v] = h;
             if (v == s->last[x])
                 break;
         }
@@ -891,7 +933,7 @@ static void expand(struct solver *s, int b)
                 /* A stale best edge may give a key in the past: it is only a
                  * lower bound then, and now is one too. */
                 if (s->best[v] >= 0) {
-                    long long key = s->bestk[v] + s->ub[v];
+                    long long key = s->bestk[v] + dual_base(s, v);
                     push_grow(s, v, key > s->now ? key : s->now);
                 }
                 if (v == s->last[x])
@@ -908,9 +950,10 @@ static void solver_free(struct solver *s)
 {
     free(s->ew);
     free(s->adj_first); free(s->adj_to); free(s->adj_e); free(s->adj_w);
-    free(s->ub); free(s->bestk); free(s->mate); free(s->top); free(s->lnext); free(s->best);
+    free(s->ub); free(s->bestk); free(s->mate); free(s->grp); free(s->lnext); free(s->best);
     free(s->label); free(s->troot); free(s->lin); free(s->lout); free(s->base);
     free(s->parent); free(s->first); free(s->last); free(s->db);
+    free(s->size); free(s->gid); free(s->bigchild); free(s->gtop); free(s->goff); free(s->free_grp);
     if (s->cyc != NULL)
         for (int i = 0; i < s->n; i++) {
             free(s->cyc[i].child);
@@ -941,7 +984,7 @@ static int solver_init(struct solver *s, int n, const struct pairs *p, const lon
     s->ub = malloc(nn * sizeof *s->ub);
     s->bestk = malloc(nn * sizeof *s->bestk);
     s->mate = malloc(nn * sizeof *s->mate);
-    s->top = malloc(nn * sizeof *s->top);
+    s->grp = malloc(nn * sizeof *s->grp);
     s->lnext = malloc(nn * sizeof *s->lnext);
     s->best = malloc(nn * sizeof *s->best);
     s->label = malloc(n2 * sizeof *s->label);
@@ -952,6 +995,12 @@ static int solver_init(struct solver *s, int n, const struct pairs *p, const lon
     s->parent = malloc(n2 * sizeof *s->parent);
     s->first = malloc(n2 * sizeof *s->first);
     s->last = malloc(n2 * sizeof *s->last);
+    s->size = malloc(n2 * sizeof *s->size);
+    s->gid = malloc(n2 * sizeof *s->gid);
+    s->bigchild = malloc(n2 * sizeof *s->bigchild);
+    s->gtop = malloc(nn * sizeof *s->gtop);
+    s->goff = malloc(nn * sizeof *s->goff);
+    s->free_grp = malloc(nn * sizeof *s->free_grp);
     s->db = calloc(nn, sizeof *s->db);
     s->cyc = calloc(nn, sizeof *s->cyc);
     s->free_ids = malloc(nn * sizeof *s->free_ids);
@@ -964,8 +1013,9 @@ static int solver_init(struct solver *s, int n, const struct pairs *p, const lon
     s->stack = malloc((n2 + 2) * sizeof *s->stack);
     s->list = malloc(nn * sizeof *s->list);
     if (!s->ew || !s->adj_first || !s->adj_to || !s->adj_e || !s->adj_w || !s->ub || !s->bestk ||
-        !s->mate || !s->top || !s->lnext || !s->best || !s->label || !s->troot || !s->lin ||
-        !s->lout || !s->base || !s->parent || !s->first || !s->last || !s->db || !s->cyc ||
+        !s->mate || !s->grp || !s->lnext || !s->best || !s->label || !s->troot || !s->lin ||
+        !s->lout || !s->base || !s->parent || !s->first || !s->last || !s->size || !s->gid || !s->bigchild ||
+        !s->gtop || !s->goff || !s->free_grp || !s->db || !s->cyc ||
         !s->free_ids || !s->tl_head || !s->tl_id || !s->tl_next || !s->gkey || !s->mark ||
         !s->stack || !s->list)
         return -ENOMEM;
@@ -995,7 +1045,9 @@ static int solver_init(struct solver *s, int n, const struct pairs *p, const lon
     for (int v = 0; v < n; v++) {
         s->ub[v] = s->u0;
         s->mate[v] = -1;
-        s->top[v] = v;
+        s->grp[v] = v;
+        s->gtop[v] = v;
+        s->goff[v] = 0;
         s->lnext[v] = -1;
         s->best[v] = -1;
         s->bestk[v] = 0;
@@ -1009,12 +1061,16 @@ static int solver_init(struct solver *s, int n, const struct pairs *p, const lon
         s->lout[id] = -1;
         s->base[id] = id < n ? id : -1;
         s->parent[id] = -1;
+        s->size[id] = id < n ? 1 : 0;
+        s->gid[id] = id < n ? id : -1;
+        s->bigchild[id] = -1;
         s->first[id] = id < n ? id : -1;
         s->last[id] = id < n ? id : -1;
     }
     for (int i = 0; i < n; i++)
         s->free_ids[i] = 2 * n - 1 - i;
     s->n_free = n;
+    s->n_free_grp = 0;      /* every group is in use: one per vertex */
     for (int i = 0; i < s->tl_cap; i++)
         s->tl_next[i] = i + 1 < s->tl_cap ? i + 1 : -1;
     s->tl_free = 0;
@@ -1064,7 +1120,7 @@ static void solver_run(struct solver *s)
              * every vertex that became S since was compared with it, so no event
              * before it was missed. */
             int v = x.id, e = s->best[v], w = other_end(s, e, v);
-            if (s->label[s->top[w]] != LAB_S || s->bestk[v] != s->ub[w] - s->ew[e]) {
+            if (s->label[top_of(s, w)] != LAB_S || s->bestk[v] != dual_base(s, w) - s->ew[e]) {
                 recompute_best(s, v);
                 continue;
             }
@@ -1076,7 +1132,7 @@ static void solver_run(struct solver *s)
             expand(s, x.id);
         } else {
             int a = s->ea[x.id], b = s->eb[x.id];
-            if (s->troot[s->top[a]] == s->troot[s->top[b]])
+            if (s->troot[top_of(s, a)] == s->troot[top_of(s, b)])
                 shrink(s, a, b);
             else
                 augment(s, a, b);

@@ -25,7 +25,9 @@
 -- program (and the mentee on its mentee side) qualifies. The ask is recorded as a note
 --   "flash.followup" { mentee = id, mentor = id, program = followup, flash_program = name,
 --                      match = the flash match id, round = its round for the mentee }
--- for the follow-up program's admin to act on: rules cannot create a match in another program.
+-- and proposed at once with tandem.propose in the follow-up program (where the usual checks
+-- hold, and approval when that program asks for it), unless the mentee already has a live
+-- match there.
 local tandem = require "tandem"
 
 local M = {}
@@ -213,6 +215,10 @@ function M.on.close(ev, program)
       if best then
         tandem.note("flash.followup", { mentee = mentee, mentor = best.mentors[1], program = program.followup,
                                         flash_program = program.name, match = best.id, round = best_round })
+        if #tandem.matches { program = program.followup, person = mentee, state = "live" } == 0 then
+          tandem.propose(program.followup, { mentors = { best.mentors[1] }, mentees = { mentee },
+                                             why = { flash_program = program.name, flash_match = best.id } })
+        end
       end
     end
   end

@@ -106,6 +106,18 @@ class Flash(TandemCase):
                         if m["mentors"][0] in core_mentors]
             best = max(eligible, key=lambda x: x[:3])[3]
             self.assertEqual((f["mentor"], f["match"]), (best["mentors"][0], best["match"]))
+        # Each ask became a match in core with that mentor, unless core had matched the mentee.
+        for n in notes:
+            f = n["fields"]
+            live_before = [e for e in log if e["type"] == "match" and e["program"] == "core"
+                           and f["mentee"] in e["mentees"] and e["seq"] < n["seq"]]
+            proposed = [e for e in log if e["type"] == "match" and e["program"] == "core"
+                        and e["mentees"] == [f["mentee"]] and e["seq"] > n["seq"] and e["ts"] == n["ts"]]
+            if not live_before:
+                self.assertEqual([p["mentors"] for p in proposed], [[f["mentor"]]], f)
+                self.assertEqual(proposed[0]["why"]["flash_program"], "speed")
+                self.assertTrue(proposed[0]["rule"].endswith(tuple(f"flash.lua:{i}" for i in range(1, 400))))
+        self.assertEqual([e for e in log if e["type"] == "rule.error"], [])
         # Somebody met f4, so leaving f4 out was a real choice.
         self.assertIn("f4", [p[0] for p in pairs])
 
