@@ -1006,11 +1006,17 @@ static int api_overlap(lua_State *L)
     return 1;
 }
 
+/* tandem.met(a, b [, program]): matched before, in any program or in the one named. */
 static int api_met(lua_State *L)
 {
     const struct state *s = S(L);
     int a = person_arg(L, s, 1), b = person_arg(L, s, 2);
-    lua_pushboolean(L, a >= 0 && b >= 0 && state_met(s, a, b, -1));
+    int prog = -1;
+    if (!lua_isnoneornil(L, 3) && (prog = state_program(s, luaL_checkstring(L, 3))) < 0) {
+        lua_pushboolean(L, 0);
+        return 1;
+    }
+    lua_pushboolean(L, a >= 0 && b >= 0 && state_met(s, a, b, prog));
     return 1;
 }
 
