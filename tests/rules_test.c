@@ -82,25 +82,31 @@ Test(rules, acme_loads)
     char path[1200];
     snprintf(path, sizeof path, "%s/examples/acme.lua", shipped);
     struct rules *r = load_ok(path);
-    cr_assert_eq(r->n_programs, 2);
-    cr_assert_str_eq(r->programs[0].def.name, "core");
-    cr_assert_str_eq(r->programs[0].def.model, "one_to_one");
-    cr_assert_str_eq(r->programs[1].def.name, "stretch");
+    cr_assert_eq(r->n_programs, 6);
+    const char *names[] = { "core", "stretch", "skills", "circles", "firesides", "flip" };
+    const char *models[] = { "one_to_one", "external", "micro", "group", "senior_leader", "reverse" };
+    for (int i = 0; i < 6; i++) {
+        cr_assert_str_eq(r->programs[i].def.name, names[i]);
+        cr_assert_str_eq(r->programs[i].def.model, models[i]);
+    }
     cr_assert_eq(r->programs[0].def.objective, OBJECTIVE_COVERAGE);
-    cr_assert_eq(r->programs[1].def.objective, OBJECTIVE_QUALITY);
     cr_assert_eq(r->programs[0].def.n_prompts, 4);
     char buf[32];
     duration_format(r->programs[0].def.term, buf, sizeof buf);
     cr_assert_str_eq(buf, "6mo");
-    duration_format(r->programs[1].def.term, buf, sizeof buf);
-    cr_assert_str_eq(buf, "1y");
     duration_format(r->programs[1].def.cadence, buf, sizeof buf);
     cr_assert_str_eq(buf, "1mo");
     /* stretch gives no review_every: the model's default. */
     duration_format(r->programs[1].def.review_every, buf, sizeof buf);
     cr_assert_str_eq(buf, "3mo");
+    /* skills is a micro program: no re-up, and a prefilter evaluated in C. */
+    cr_assert_not(r->programs[2].def.reup);
+    cr_assert_eq(r->programs[2].pre.shared_mentor, PF_SKILLS);
+    cr_assert_eq(r->programs[2].pre.shared_mentee, PF_WANTS);
+    cr_assert_eq(r->programs[4].role_mentor, ROLE_LEADER);
+    cr_assert_eq(r->programs[4].role_mentee, ROLE_ATTENDEE);
     char where[1300];
-    snprintf(where, sizeof where, "%s:8", path);
+    snprintf(where, sizeof where, "%s:16", path);
     cr_assert_str_eq(r->programs[0].where, where);
 
     cr_assert_eq(r->n_priorities, 3);
@@ -161,7 +167,7 @@ Test(rules, more_than_three_priorities)
 
 Test(rules, one_to_one_refuses_a_two_year_term)
 {
-    assert_load_error("term_2y.lua", 2, "term must be from \"6mo\" to \"1y\" for one_to_one (got \"2y\")");
+    assert_load_error("term_2y.lua", 5, "term must be from \"6mo\" to \"1y\" for one_to_one (got \"2y\")");
 }
 
 Test(rules, syntax_error)
