@@ -223,13 +223,37 @@ out:
 
 /* ---- state -> JSON ---------------------------------------------------------------------- */
 
-/* Numbers go out as exact numerals: cJSON prints with 15 digits and accepts a result within
- * an epsilon, which can lose the last bit of a double or the last digit of a big integer. */
+/* Adds v under k, a string that outlives the tree (a literal or a static table's entry), so
+ * the key is not copied: a big state makes millions of members. False (v freed) when either
+ * is missing. */
+static cJSON *put(cJSON *o, const char *k, cJSON *v)
+{
+    if (!o || !v) {
+        cJSON_Delete(v);
+        return NULL;
+    }
+    cJSON_AddItemToObjectCS(o, k, v);
+    return v;
+}
+
+/* Numbers go out as exact numerals in raw nodes: cJSON prints numbers with 15 digits and
+ * accepts a result within an epsilon, which can lose the last bit of a double or the last
+ * digit of a big integer (and printing them is its slowest path). */
 static bool add_ll(cJSON *o, const char *k, long long v)
 {
     char b[24];
     snprintf(b, sizeof b, "%lld", v);
-    return cJSON_AddRawToObject(o, k, b) != NULL;
+    return put(o, k, cJSON_CreateRaw(b)) != NULL;
+}
+
+static bool add_int(cJSON *o, const char *k, int v)
+{
+    return add_ll(o, k, v);
+}
+
+static bool add_bool(cJSON *o, const char *k, bool v)
+{
+    return put(o, k, cJSON_CreateBool(v)) != NULL;
 }
 
 static bool add_real(cJSON *o, const char *k, double v)
@@ -242,7 +266,7 @@ static bool add_real(cJSON *o, const char *k, double v)
         if (strtod(b, NULL) == v)
             break;
     }
-    return cJSON_AddRawToObject(o, k, b) != NULL;
+    return put(o, k, cJSON_CreateRaw(b)) != NULL;
 }
 
 /* A time as RFC 3339; null for 0 where 0 means "none". Times outside what the log can hold
@@ -250,22 +274,22 @@ static bool add_real(cJSON *o, const char *k, double v)
 static bool add_time(cJSON *o, const char *k, tdm_time t, bool zero_is_null)
 {
     if (zero_is_null && t == 0)
-        return cJSON_AddNullToObject(o, k) != NULL;
+        return put(o, k, cJSON_CreateNull()) != NULL;
     if (t < 0 || t > TIME_LAST)
         return false;
     char b[21];
     time_format(t, b);
-    return cJSON_AddStringToObject(o, k, b) != NULL;
+    return put(o, k, cJSON_CreateString(b)) != NULL;
 }
 
 static bool add_str(cJSON *o, const char *k, const char *v)
 {
-    return (v ? cJSON_AddStringToObject(o, k, v) : cJSON_AddNullToObject(o, k)) != NULL;
+    return put(o, k, v ? cJSON_CreateString(v) : cJSON_CreateNull()) != NULL;
 }
 
 static bool add_strs(cJSON *o, const char *k, char *const *v, int n)
 {
-    cJSON *a = cJSON_AddArrayToObject(o, k);
+    cJSON *a = put(o, k, cJSON_CreateArray());
     for (int i = 0; a && i < n; i++) {
         cJSON *x = cJSON_CreateString(v[i] ? v[i] : "");
         if (!x)
@@ -279,12 +303,12 @@ static bool add_duration(cJSON *o, const char *k, struct duration d)
 {
     char b[48];
     duration_format(d, b, sizeof b);
-    return cJSON_AddStringToObject(o, k, b) != NULL;
+    return put(o, k, cJSON_CreateString(b)) != NULL;
 }
 
 static bool add_ids(const struct state *s, cJSON *o, const char *k, const int *v, int n)
 {
-    cJSON *a = cJSON_AddArrayToObject(o, k);
+    cJSON *a = put(o, k, cJSON_CreateArray());
     for (int i = 0; a && i < n; i++) {
         if (v[i] < 0 || v[i] >= s->n_people)
             return false;
@@ -303,9 +327,9 @@ static cJSON *program_json(const struct program *p)
               add_duration(o, "term", p->term) && add_duration(o, "cadence", p->cadence) &&
               add_duration(o, "review_every", p->review_every) && add_duration(o, "match_every", p->match_every) &&
               add_str(o, "objective", objectives[p->objective == OBJECTIVE_QUALITY]) &&
-              cJSON_AddBoolToObject(o, "approve", p->approve) && cJSON_AddBoolToObject(o, "reup", p->reup) &&
-              cJSON_AddBoolToObject(o, "rotate", p->rotate) && add_strs(o, "prompts", p->prompts, p->n_prompts) &&
-              cJSON_AddBoolToObject(o, "live", p->live) && add_time(o, "since", p->since, false);
+              add_bool(o, "approve", p->approve) && add_bool(o, "reup", p->reup) &&
+              add_bool(o, "rotate", p->rotate) && add_strs(o, "prompts", p->prompts, p->n_prompts) &&
+              add_bool(o, "live", p->live) && add_time(o, "since", p->since, false);
     if (!ok) {
         cJSON_Delete(o);
         return NULL;
@@ -326,28 +350,30 @@ static cJSON *match_json(const struct state *s, const struct match *m)
               add_ids(s, o, "mentees", m->mentees, m->n_mentees) && add_real(o, "score", m->score) &&
               add_time(o, "started", m->started, false) && add_time(o, "term_ends", m->term_ends, false) &&
               add_time(o, "closed_at", m->closed_at, true) && add_str(o, "close_reason", m->close_reason) &&
-              cJSON_AddNumberToObject(o, "terms", m->terms) &&
+              add_int(o, "terms", m->terms) &&
               add_time(o, "next_meeting", m->next_meeting, true) &&
-              cJSON_AddNumberToObject(o, "meeting_n", m->meeting_n) && cJSON_AddNumberToObject(o, "held", m->held) &&
-              cJSON_AddNumberToObject(o, "missed", m->missed) &&
-              cJSON_AddNumberToObject(o, "cancelled", m->cancelled) &&
-              cJSON_AddNumberToObject(o, "held_at_review", m->held_at_review) &&
-              cJSON_AddNumberToObject(o, "missed_at_review", m->missed_at_review) &&
-              cJSON_AddNumberToObject(o, "reviews", m->reviews) && cJSON_AddBoolToObject(o, "reup_open", m->reup_open) &&
+              add_int(o, "meeting_n", m->meeting_n) && add_int(o, "held", m->held) &&
+              add_int(o, "missed", m->missed) &&
+              add_int(o, "cancelled", m->cancelled) &&
+              add_int(o, "held_at_review", m->held_at_review) &&
+              add_int(o, "missed_at_review", m->missed_at_review) &&
+              add_int(o, "reviews", m->reviews) && add_bool(o, "reup_open", m->reup_open) &&
               add_ids(s, o, "guests", m->guests, m->n_guests);
     if (ok && m->answers) {
-        cJSON *a = cJSON_AddArrayToObject(o, "answers");
+        cJSON *a = put(o, "answers", cJSON_CreateArray());
         for (int i = 0; ok && i < m->n_mentors + m->n_mentees; i++) {
-            cJSON *x = a ? cJSON_CreateNumber(m->answers[i]) : NULL;
+            char b[8];
+            snprintf(b, sizeof b, "%d", m->answers[i]);
+            cJSON *x = a ? cJSON_CreateRaw(b) : NULL;
             ok = x != NULL;
             if (ok)
                 cJSON_AddItemToArray(a, x);
         }
     } else if (ok) {
-        ok = cJSON_AddNullToObject(o, "answers") != NULL;
+        ok = put(o, "answers", cJSON_CreateNull()) != NULL;
     }
     ok = ok && add_real(o, "feedback_sum", m->feedback_sum) &&
-         cJSON_AddNumberToObject(o, "feedback_n", m->feedback_n) && cJSON_AddNumberToObject(o, "flags", m->flags);
+         add_int(o, "feedback_n", m->feedback_n) && add_int(o, "flags", m->flags);
     if (!ok) {
         cJSON_Delete(o);
         return NULL;
@@ -361,7 +387,7 @@ static cJSON *goal_json(const struct goal *g)
     bool ok = o && g->phase >= GOAL_SET && g->phase <= GOAL_DROPPED && add_ll(o, "id", g->id) &&
               add_ll(o, "match", g->match) && add_str(o, "text", g->text) && add_str(o, "measure", g->measure) &&
               add_time(o, "due", g->due, true) && add_str(o, "phase", goal_phases[g->phase]) &&
-              cJSON_AddNumberToObject(o, "progress_n", g->progress_n);
+              add_int(o, "progress_n", g->progress_n);
     if (!ok) {
         cJSON_Delete(o);
         return NULL;
@@ -385,15 +411,15 @@ cJSON *snapshot_state_to_json(const struct state *s)
     cJSON *o = cJSON_CreateObject();
     bool ok = o && add_ll(o, "seq", s->seq) && add_time(o, "now", s->now, false) &&
               add_ll(o, "n_events", s->n_events) && add_str(o, "rules_file", s->rules_file) &&
-              add_str(o, "rules_sha256", s->rules_sha256) && cJSON_AddBoolToObject(o, "simulated", s->simulated) &&
+              add_str(o, "rules_sha256", s->rules_sha256) && add_bool(o, "simulated", s->simulated) &&
               add_strs(o, "priorities", s->priorities, s->n_priorities);
-    cJSON *c = ok ? cJSON_AddObjectToObject(o, "counters") : NULL;
+    cJSON *c = ok ? put(o, "counters", cJSON_CreateObject()) : NULL;
     ok = c && add_ll(c, "reviews", s->reviews) && add_ll(c, "reups_renewed", s->reups_renewed) &&
          add_ll(c, "reups_closed", s->reups_closed) && add_ll(c, "flags", s->flags) && add_ll(c, "notes", s->notes) &&
          add_ll(c, "rule_errors", s->rule_errors) && add_ll(c, "feedback_n", s->feedback_n) &&
          add_real(c, "feedback_sum", s->feedback_sum) && add_ll(c, "goals_set", s->goals_set) &&
          add_ll(c, "goals_achieved", s->goals_achieved) && add_ll(c, "goals_dropped", s->goals_dropped);
-    cJSON *cr = ok ? cJSON_AddObjectToObject(c, "closes_by_reason") : NULL;
+    cJSON *cr = ok ? put(c, "closes_by_reason", cJSON_CreateObject()) : NULL;
     ok = cr != NULL;
     for (int i = 0; ok && i < 8; i++) {
         /* The slot past the last reason is never counted (state.c stops at the NULL). */
@@ -403,7 +429,7 @@ cJSON *snapshot_state_to_json(const struct state *s)
             ok = s->closes_by_reason[i] == 0;
     }
 
-    cJSON *a = ok ? cJSON_AddArrayToObject(o, "people") : NULL;
+    cJSON *a = ok ? put(o, "people", cJSON_CreateArray()) : NULL;
     for (int i = 0; a && ok && i < s->n_people; i++) {
         cJSON *r = cJSON_CreateObject();
         cJSON *pj = person_to_json(&s->people[i].p);
@@ -412,14 +438,14 @@ cJSON *snapshot_state_to_json(const struct state *s)
             cJSON_Delete(pj);
             break;
         }
-        cJSON_AddItemToObject(r, "person", pj);
-        ok = cJSON_AddBoolToObject(r, "left", s->people[i].left) &&
-             cJSON_AddNumberToObject(r, "flags", s->people[i].flags);
+        put(r, "person", pj);
+        ok = add_bool(r, "left", s->people[i].left) &&
+             add_int(r, "flags", s->people[i].flags);
     }
-    a = ok ? cJSON_AddArrayToObject(o, "programs") : NULL;
+    a = ok ? put(o, "programs", cJSON_CreateArray()) : NULL;
     for (int i = 0; a && ok && i < s->n_programs; i++)
         ok = push(a, program_json(&s->programs[i]));
-    a = ok && a ? cJSON_AddArrayToObject(o, "enrollments") : NULL;
+    a = ok && a ? put(o, "enrollments", cJSON_CreateArray()) : NULL;
     for (int i = 0; a && ok && i < s->n_enrollments; i++) {
         const struct enrollment *e = &s->enrollments[i];
         cJSON *r = cJSON_CreateObject();
@@ -428,10 +454,10 @@ cJSON *snapshot_state_to_json(const struct state *s)
              add_str(r, "person", s->people[e->person].p.id) && add_str(r, "program", s->programs[e->program].name) &&
              add_str(r, "role", role_names[e->role]) && add_time(r, "waiting_since", e->waiting_since, false);
     }
-    a = ok && a ? cJSON_AddArrayToObject(o, "matches") : NULL;
+    a = ok && a ? put(o, "matches", cJSON_CreateArray()) : NULL;
     for (int i = 0; a && ok && i < s->n_matches; i++)
         ok = push(a, match_json(s, &s->matches[i]));
-    a = ok && a ? cJSON_AddArrayToObject(o, "goals") : NULL;
+    a = ok && a ? put(o, "goals", cJSON_CreateArray()) : NULL;
     for (int i = 0; a && ok && i < s->n_goals; i++)
         ok = push(a, goal_json(&s->goals[i]));
     if (!ok || !a) {
@@ -479,8 +505,10 @@ static int members(struct rd *r, const cJSON *o, const char *const *names, int n
         return fail(r, NULL, "not an object");
     for (int i = 0; i < n; i++)
         v[i] = NULL;
-    for (const cJSON *m = o->child; m; m = m->next) {
-        int i = 0;
+    int guess = 0;
+    for (const cJSON *m = o->child; m; m = m->next, guess++) {
+        /* Members come in the order snapshot_state_to_json writes them: try that first. */
+        int i = guess < n && strcmp(m->string, names[guess]) == 0 ? guess : 0;
         while (i < n && strcmp(m->string, names[i]) != 0)
             i++;
         if (i == n)
@@ -1078,10 +1106,10 @@ int snapshot_write(const char *state_dir, const struct state *s, long long log_o
     char crc_text[9];
     snprintf(crc_text, sizeof crc_text, "%08" PRIx32, line_crc);
     cJSON *st = snapshot_state_to_json(s);
-    bool ok = doc && st && cJSON_AddNumberToObject(doc, "format", SNAPSHOT_FORMAT) && add_ll(doc, "seq", s->seq) &&
-              add_ll(doc, "log_offset", log_offset) && cJSON_AddStringToObject(doc, "log_crc", crc_text);
+    bool ok = doc && st && add_int(doc, "format", SNAPSHOT_FORMAT) && add_ll(doc, "seq", s->seq) &&
+              add_ll(doc, "log_offset", log_offset) && put(doc, "log_crc", cJSON_CreateString(crc_text));
     if (ok)
-        cJSON_AddItemToObject(doc, "state", st);
+        put(doc, "state", st);
     else
         cJSON_Delete(st);
     char *text = ok ? cJSON_PrintUnformatted(doc) : NULL;

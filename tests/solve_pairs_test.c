@@ -12,6 +12,9 @@
 
 #include "solve/pairs.h"
 
+/* A solver bug can loop forever instead of answering wrongly: make that a failure. */
+TestSuite(solve_pairs, .timeout = 60);
+
 /* ---- seeded randomness (splitmix64), one state per instance ---- */
 
 struct rng { unsigned long long s; };
@@ -439,10 +442,11 @@ Test(solve_pairs, named_blossom_graphs)
 /* ---- medium graphs with a planted dual certificate ----
  * Random vertex duals y >= 0 and a random laminar family of odd sets with z > 0,
  * nested several deep; a matching M that fills every set; then every edge gets
- * weight y_a + y_b + (z of the sets holding both) - slack with slack >= 0, and 0
- * for M, for the cycles inside each set and for many random ties. Free vertices get
- * y = 0, so (y, z) is a feasible dual that M meets: M is optimal, its score is the
- * maximum, and the dual objective must equal it. */
+ * weight y_a + y_b + (z of the sets holding both) - slack, with slack 0 for M, for
+ * an odd cycle through each set and for many random ties, and slack > 0 (so some
+ * weights < 0) elsewhere. Free vertices get y = 0, so (y, z) is a feasible dual
+ * that M meets: by weak duality M is optimal and the maximum score is its score.
+ * Nothing here comes from the solver. */
 
 struct planted {
     struct inst t;
@@ -538,10 +542,8 @@ static void plant(struct rng *r, int n, int perfect, enum solve_pairs_objective 
             mate[w] = x;
         }
         for (int u = at; u < at + k; u += 2) {
+            /* the last one closes the cycle, back to unit 0 */
             const struct unit *p = &units[u], *q = &units[u + 1 < at + k ? u + 1 : at];
-            if (u + 1 == at + k) {      /* the closing edge, last unit to unit 0 */
-                q = &units[at];
-            }
             tight[2 * n_tight] = order[p->first + rng_int(r, 0, p->size - 1)];
             tight[2 * n_tight + 1] = order[q->first + rng_int(r, 0, q->size - 1)];
             n_tight++;
@@ -656,12 +658,12 @@ static void planted_many(enum solve_pairs_objective obj, unsigned long long seed
 
 Test(solve_pairs, planted_medium_quality)
 {
-    planted_many(SOLVE_PAIRS_QUALITY, 3100000, 60, 200, 2000);
+    planted_many(SOLVE_PAIRS_QUALITY, 3100000, 30, 200, 1500);
 }
 
 Test(solve_pairs, planted_medium_coverage)
 {
-    planted_many(SOLVE_PAIRS_COVERAGE, 3200000, 60, 200, 2000);
+    planted_many(SOLVE_PAIRS_COVERAGE, 3200000, 30, 200, 1500);
 }
 
 /* Small planted instances also go through exhaustive search: checks the generator
@@ -718,4 +720,376 @@ Test(solve_pairs, checkers_catch_a_worse_answer)
     int greedy[4] = {-1, 2, 1, -1};
     cr_assert_lt(key_cmp(t.objective, ref_value_raw(&t, greedy), b.best), 0);
     inst_free(&t);
+}
+
+/* ---- medium random graphs: what can be checked without an optimum ---- */
+
+/* Score kinds that fit COVERAGE's 64-bit weights at any size (not 1e9 scores). */
+static int medium_kind(int k)
+{
+    static const int kinds[] = {0, 1, 2, 4};
+    return kinds[k % 4];
+}
+
+static void gen_medium(struct rng *r, struct inst *t, int n, int deg, int kind,
+                       enum solve_pairs_objective obj)
+{
+    memset(t, 0, sizeof *t);
+    t->n = n;
+    t->objective = obj;
+    int m = n * deg / 2;
+    for (int i = 0; i < m; i++) {
+        int a = rng_int(r, 0, n - 1), b = rng_int(r, 0, n - 1);
+        if (a != b)
+            inst_add(t, a, b, gen_score(r, kind));
+    }
+}
+
+/* Many small components: the optimum is the sum of the components' exhaustive
+ * optima (lexicographic optima add up across independent parts). Hundreds of
+ * trees grow, meet and dissolve at once under one dual clock. */
+Test(solve_pairs, medium_components_against_brute)
+{
+    for (int k = 0; k < 40; k++) {
+        struct rng r = {4400000 + (unsigned long long)k};
+        struct inst t = {0};
+        t.objective = k % 2 ? SOLVE_PAIRS_QUALITY : SOLVE_PAIRS_COVERAGE;
+        struct solve_pairs_value want = {0, 0};
+        int kind = medium_kind(rng_int(&r, 0, 3)), target = rng_int(&r, 200, 800);
+        while (t.n < target) {
+            struct inst part;
+            gen_small(&r, &part, 2, 10, 0.2 + 0.8 * rng_unit(&r), t.objective);
+            for (int e = 0; e < part.n_edges; e++)
+                part.edges[e].score = gen_score(&r, kind);
+            struct brute b;
+            brute_solve(&part, &b);
+            want.count += b.best.count;
+            want.score_micro += b.best.score_micro;
+            for (int e = 0; e < part.n_edges; e++)
+                inst_add(&t, part.edges[e].a + t.n, part.edges[e].b + t.n, part.edges[e].score);
+            t.n += part.n;
+            inst_free(&part);
+        }
+        /* Interleave the components' edges and ids. */
+        int *perm = malloc((size_t)t.n * sizeof *perm);
+        for (int i = 0; i < t.n; i++)
+            perm[i] = i;
+        for (int i = t.n - 1; i > 0; i--) {
+            int x = rng_int(&r, 0, i), tmp = perm[i];
+            perm[i] = perm[x];
+            perm[x] = tmp;
+        }
+        for (int e = 0; e < t.n_edges; e++) {
+            t.edges[e].a = perm[t.edges[e].a];
+            t.edges[e].b = perm[t.edges[e].b];
+        }
+        shuffle_edges(&r, &t);
+        int *mate = solve_ok(&t);
+        struct solve_pairs_value got = checked_value(&t, mate, "components");
+        cr_assert(got.count == want.count && got.score_micro == want.score_micro,
+                  "seed %d obj %d: got (%lld,%lld) want (%lld,%lld)", k, (int)t.objective,
+                  got.count, got.score_micro, want.count, want.score_micro);
+        free(mate);
+        free(perm);
+        inst_free(&t);
+    }
+}
+
+/* Renaming the people changes every order the solver works in, but not the
+ * optimum's value. */
+Test(solve_pairs, medium_value_independent_of_names)
+{
+    for (int k = 0; k < 40; k++) {
+        struct rng r = {4500000 + (unsigned long long)k};
+        struct inst t;
+        gen_medium(&r, &t, rng_int(&r, 200, 1200), rng_int(&r, 2, 12), medium_kind(k / 2),
+                   k % 2 ? SOLVE_PAIRS_QUALITY : SOLVE_PAIRS_COVERAGE);
+        int *mate = solve_ok(&t);
+        struct solve_pairs_value v1 = checked_value(&t, mate, "names");
+        int *perm = malloc((size_t)t.n * sizeof *perm);
+        for (int i = 0; i < t.n; i++)
+            perm[i] = i;
+        for (int i = t.n - 1; i > 0; i--) {
+            int x = rng_int(&r, 0, i), tmp = perm[i];
+            perm[i] = perm[x];
+            perm[x] = tmp;
+        }
+        for (int e = 0; e < t.n_edges; e++) {
+            t.edges[e].a = perm[t.edges[e].a];
+            t.edges[e].b = perm[t.edges[e].b];
+        }
+        int *mate2 = solve_ok(&t);
+        struct solve_pairs_value v2 = checked_value(&t, mate2, "names, renamed");
+        cr_assert(v1.count == v2.count && v1.score_micro == v2.score_micro,
+                  "seed %d: (%lld,%lld) before renaming, (%lld,%lld) after", k, v1.count,
+                  v1.score_micro, v2.count, v2.score_micro);
+        free(mate);
+        free(mate2);
+        free(perm);
+        inst_free(&t);
+    }
+}
+
+Test(solve_pairs, deterministic_and_independent_of_edge_order)
+{
+    for (int k = 0; k < 30; k++) {
+        struct rng r = {4600000 + (unsigned long long)k};
+        struct inst t;
+        gen_medium(&r, &t, rng_int(&r, 20, 400), rng_int(&r, 2, 10), medium_kind(k / 2),
+                   k % 2 ? SOLVE_PAIRS_QUALITY : SOLVE_PAIRS_COVERAGE);
+        for (int e = 0; e < t.n_edges; e += 7)        /* some pairs listed twice */
+            inst_add(&t, t.edges[e].b, t.edges[e].a, gen_score(&r, medium_kind(k / 2)));
+        size_t sz = (size_t)t.n * sizeof(int);
+        int *a = solve_ok(&t), *b = solve_ok(&t);
+        cr_assert_eq(memcmp(a, b, sz), 0, "seed %d: two runs differ", k);
+        shuffle_edges(&r, &t);
+        for (int e = 0; e < t.n_edges; e++)
+            if (rng_int(&r, 0, 1)) {
+                int x = t.edges[e].a;
+                t.edges[e].a = t.edges[e].b;
+                t.edges[e].b = x;
+            }
+        int *c = solve_ok(&t);
+        cr_assert_eq(memcmp(a, c, sz), 0, "seed %d: edge order changed the answer", k);
+        free(a); free(b); free(c);
+        inst_free(&t);
+    }
+}
+
+/* ---- edge cases ---- */
+
+static struct inst small(int n, enum solve_pairs_objective obj)
+{
+    struct inst t = {0};
+    t.n = n;
+    t.objective = obj;
+    return t;
+}
+
+static struct solve_pairs_value solve_value(const struct inst *t, int *mate)
+{
+    struct solve_pairs_input in = as_input(t);
+    cr_assert_eq(solve_pairs(&in, mate), 0);
+    return checked_value(t, mate, "edge case");
+}
+
+Test(solve_pairs, empty_and_isolated)
+{
+    struct solve_pairs_input in = {0, 0, NULL, SOLVE_PAIRS_COVERAGE};
+    cr_assert_eq(solve_pairs(&in, NULL), 0);
+    struct solve_pairs_value v = solve_pairs_value(&in, NULL);
+    cr_assert(v.count == 0 && v.score_micro == 0);
+
+    int mate[5] = {7, 7, 7, 7, 7};
+    struct inst t = small(1, SOLVE_PAIRS_QUALITY);
+    v = solve_value(&t, mate);
+    cr_assert(mate[0] == -1 && v.count == 0);
+
+    t = small(5, SOLVE_PAIRS_COVERAGE);
+    inst_add(&t, 3, 1, 2.5);
+    v = solve_value(&t, mate);
+    cr_assert(mate[0] == -1 && mate[1] == 3 && mate[2] == -1 && mate[3] == 1 && mate[4] == -1);
+    cr_assert(v.count == 1 && v.score_micro == 2500000);
+    inst_free(&t);
+}
+
+Test(solve_pairs, duplicates_count_once_with_the_higher_score)
+{
+    int mate[3];
+    for (int o = 0; o < 2; o++) {
+        struct inst t = small(3, o ? SOLVE_PAIRS_QUALITY : SOLVE_PAIRS_COVERAGE);
+        inst_add(&t, 0, 1, 1);
+        inst_add(&t, 1, 0, 5);      /* the same pair, reversed */
+        inst_add(&t, 0, 1, 3);
+        inst_add(&t, 1, 2, 4);
+        struct solve_pairs_value v = solve_value(&t, mate);
+        cr_assert(mate[0] == 1 && mate[1] == 0 && mate[2] == -1);
+        cr_assert(v.count == 1 && v.score_micro == 5000000);
+        inst_free(&t);
+    }
+}
+
+Test(solve_pairs, objectives_differ_as_documented)
+{
+    int mate[4];
+    /* More pairs against a better pair. */
+    struct inst t = small(4, SOLVE_PAIRS_COVERAGE);
+    inst_add(&t, 1, 2, 10);
+    inst_add(&t, 0, 1, 1);
+    inst_add(&t, 2, 3, 1);
+    struct solve_pairs_value v = solve_value(&t, mate);
+    cr_assert(v.count == 2 && v.score_micro == 2000000);
+    t.objective = SOLVE_PAIRS_QUALITY;
+    v = solve_value(&t, mate);
+    cr_assert(v.count == 1 && v.score_micro == 10000000 && mate[1] == 2);
+    inst_free(&t);
+
+    /* Negative pairs: COVERAGE takes them for another pair, QUALITY never. */
+    t = small(4, SOLVE_PAIRS_COVERAGE);
+    inst_add(&t, 0, 1, -1);
+    inst_add(&t, 2, 3, -0.5);
+    inst_add(&t, 1, 2, 3);
+    v = solve_value(&t, mate);
+    cr_assert(v.count == 2 && v.score_micro == -1500000);
+    t.objective = SOLVE_PAIRS_QUALITY;
+    v = solve_value(&t, mate);
+    cr_assert(v.count == 1 && v.score_micro == 3000000);
+    inst_free(&t);
+
+    t = small(2, SOLVE_PAIRS_QUALITY);
+    inst_add(&t, 0, 1, -1e-6);
+    v = solve_value(&t, mate);
+    cr_assert(v.count == 0 && mate[0] == -1 && mate[1] == -1);
+    inst_free(&t);
+
+    /* QUALITY breaks score ties by count, zero-score pairs included. */
+    t = small(4, SOLVE_PAIRS_QUALITY);
+    inst_add(&t, 1, 2, 2);
+    inst_add(&t, 0, 1, 1);
+    inst_add(&t, 2, 3, 1);
+    v = solve_value(&t, mate);
+    cr_assert(v.count == 2 && v.score_micro == 2000000);
+    inst_free(&t);
+    t = small(4, SOLVE_PAIRS_QUALITY);
+    inst_add(&t, 0, 1, 0);
+    inst_add(&t, 1, 2, 0);
+    inst_add(&t, 2, 3, 0);
+    v = solve_value(&t, mate);
+    cr_assert(v.count == 2 && v.score_micro == 0);
+    inst_free(&t);
+
+    /* One millionth of score outweighs any number of pairs. */
+    t = small(4, SOLVE_PAIRS_QUALITY);
+    inst_add(&t, 0, 1, 0);
+    inst_add(&t, 1, 2, 1e-6);
+    inst_add(&t, 2, 3, 0);
+    v = solve_value(&t, mate);
+    cr_assert(v.count == 1 && v.score_micro == 1 && mate[1] == 2);
+    inst_free(&t);
+
+    /* Scores compare in millionths: these two are equal, so the count decides. */
+    t = small(4, SOLVE_PAIRS_QUALITY);
+    inst_add(&t, 1, 2, 2.0000004);
+    inst_add(&t, 0, 1, 1);
+    inst_add(&t, 2, 3, 1);
+    v = solve_value(&t, mate);
+    cr_assert(v.count == 2 && v.score_micro == 2000000);
+    inst_free(&t);
+}
+
+Test(solve_pairs, bad_input_is_refused_and_mate_untouched)
+{
+    struct solve_pair_edge ok[1] = {{0, 1, 1}};
+    struct { struct solve_pair_edge e; } bad[] = {
+        {{-1, 1, 1}}, {{0, -1, 1}}, {{3, 1, 1}}, {{0, 3, 1}}, {{2, 2, 1}},
+        {{0, 1, NAN}}, {{0, 1, INFINITY}}, {{0, 1, -INFINITY}}, {{0, 1, 1000000000.5}},
+        {{0, 1, -1000000000.5}},
+    };
+    int mate[3] = {7, 7, 7};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct solve_pair_edge e[2] = {ok[0], bad[i].e};
+        struct solve_pairs_input in = {3, 2, e, SOLVE_PAIRS_QUALITY};
+        cr_assert_eq(solve_pairs(&in, mate), -EINVAL, "case %zu", i);
+        cr_assert_eq(solve_pairs_value(&in, mate).count, -1, "case %zu", i);
+    }
+    struct solve_pairs_input in = {3, 1, ok, SOLVE_PAIRS_QUALITY};
+    cr_assert_eq(solve_pairs(NULL, mate), -EINVAL);
+    cr_assert_eq(solve_pairs(&in, NULL), -EINVAL);
+    in.n_people = -1;
+    cr_assert_eq(solve_pairs(&in, mate), -EINVAL);
+    in.n_people = 3;
+    in.n_edges = -1;
+    cr_assert_eq(solve_pairs(&in, mate), -EINVAL);
+    in.n_edges = 1;
+    in.edges = NULL;
+    cr_assert_eq(solve_pairs(&in, mate), -EINVAL);
+    in.edges = ok;
+    in.objective = (enum solve_pairs_objective)7;
+    cr_assert_eq(solve_pairs(&in, mate), -EINVAL);
+    cr_assert(mate[0] == 7 && mate[1] == 7 && mate[2] == 7, "mate was written on error");
+
+    /* The limits themselves are allowed. */
+    struct solve_pair_edge edge[2] = {{0, 1, 1e9}, {1, 2, -1e9}};
+    in = (struct solve_pairs_input){3, 2, edge, SOLVE_PAIRS_COVERAGE};
+    cr_assert_eq(solve_pairs(&in, mate), 0);
+    cr_assert(mate[0] == 1 && mate[1] == 0 && mate[2] == -1);
+}
+
+Test(solve_pairs, value_refuses_what_is_not_a_matching)
+{
+    struct solve_pair_edge e[2] = {{0, 1, 1}, {1, 2, 2}};
+    struct solve_pairs_input in = {4, 2, e, SOLVE_PAIRS_QUALITY};
+    int good[4] = {-1, 2, 1, -1};
+    struct solve_pairs_value v = solve_pairs_value(&in, good);
+    cr_assert(v.count == 1 && v.score_micro == 2000000);
+    int cases[][4] = {
+        {1, -1, -1, -1},     /* not symmetric */
+        {-1, -1, -1, -1 + 5},/* out of range */
+        {0, -1, -1, -1},     /* paired with itself */
+        {-1, -1, 3, 2},      /* not listed */
+        {-2, -1, -1, -1},    /* below -1 */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        v = solve_pairs_value(&in, cases[i]);
+        cr_assert(v.count == -1 && v.score_micro == -1, "case %zu", i);
+    }
+    cr_assert_eq(solve_pairs_value(NULL, good).count, -1);
+    cr_assert_eq(solve_pairs_value(&in, NULL).count, -1);
+}
+
+/* n people in n / 2 disjoint pairs of the given score. */
+static struct inst pairs_of(int n, double score, enum solve_pairs_objective obj)
+{
+    struct inst t = small(n, obj);
+    for (int i = 0; i + 1 < n; i += 2)
+        inst_add(&t, i, i + 1, score);
+    return t;
+}
+
+Test(solve_pairs, overflow_is_refused_not_wrapped)
+{
+    /* COVERAGE needs 1 + sum of everyone's largest |score_micro| + the largest
+     * score_micro <= INT64_MAX / 16 (about 5.76e17): 300 people at 1e9 fit
+     * (3e17), 600 do not (6e17). */
+    struct inst t = pairs_of(300, 1e9, SOLVE_PAIRS_COVERAGE);
+    int *mate = malloc(1200 * sizeof *mate);
+    struct solve_pairs_value v = solve_value(&t, mate);
+    cr_assert(v.count == 150 && v.score_micro == 150 * 1000000000000000LL);
+    inst_free(&t);
+    t = pairs_of(600, -1e9, SOLVE_PAIRS_COVERAGE);
+    struct solve_pairs_input in = as_input(&t);
+    mate[0] = 7;
+    cr_assert_eq(solve_pairs(&in, mate), -EOVERFLOW);
+    cr_assert_eq(mate[0], 7);
+    inst_free(&t);
+    /* QUALITY needs the largest score_micro * (people with a usable pair / 2 + 1):
+     * 1e15 * 501 fits, 1e15 * 601 does not; negative pairs are not usable. */
+    t = pairs_of(1000, 1e9, SOLVE_PAIRS_QUALITY);
+    v = solve_value(&t, mate);
+    cr_assert(v.count == 500);
+    inst_free(&t);
+    t = pairs_of(1200, 1e9, SOLVE_PAIRS_QUALITY);
+    in = as_input(&t);
+    cr_assert_eq(solve_pairs(&in, mate), -EOVERFLOW);
+    inst_free(&t);
+    t = pairs_of(1200, -1e9, SOLVE_PAIRS_QUALITY);
+    v = solve_value(&t, mate);
+    cr_assert(v.count == 0);
+    inst_free(&t);
+    free(mate);
+}
+
+/* A bigger graph, to run the end game (few free people, huge trees and blossoms)
+ * under the sanitizers. */
+Test(solve_pairs, large_planted)
+{
+    struct rng r = {4700000};
+    struct planted pl;
+    plant(&r, 4000, 1, SOLVE_PAIRS_COVERAGE, &pl);
+    int *mate = solve_ok(&pl.t);
+    struct solve_pairs_value v = checked_value(&pl.t, mate, "large");
+    cr_assert(planted_ok(&pl, v), "got (%lld,%lld), optimum (%lld,%lld)", v.count,
+              v.score_micro, pl.opt_count, pl.opt_score);
+    free(mate);
+    inst_free(&pl.t);
 }

@@ -1,0 +1,50 @@
+#!/bin/sh
+# Runs every benchmark and rewrites bench/RESULTS.md. About 2 minutes with a cached log
+# (bench/out/cache); the first run also simulates the restart log (a few minutes of CPU).
+#
+#   bench/run_all.sh [--quick]        --quick: shorter rows and a smaller log (a smoke run)
+#
+# Environment: BENCH_DIR=/path puts the state dirs on another filesystem (default: $TMPDIR
+# or /tmp); TANDEM_BIN=/path measures another build.
+set -eu
+cd "$(dirname "$0")/.."
+BENCH=bench
+OUT=$BENCH/out/run
+rm -rf "$OUT"
+mkdir -p "$OUT"
+
+QUICK=0
+[ "${1:-}" = "--quick" ] && QUICK=1
+
+make -s
+make -s -C "$BENCH"
+
+PARENT=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/tandem-bench-XXXXXX")
+trap 'rm -rf "$PARENT"' EXIT INT TERM
+
+echo "== fsync_rate (the disk's own fdatasync rate) in $PARENT"
+echo "[" > "$OUT/fsync.json"
+for i in 1 2 3; do
+    "$BENCH/fsync_rate" "$PARENT" -t "$([ $QUICK = 1 ] && echo 1 || echo 3)" --json | tee -a "$OUT/fsync.json"
+    [ $i -lt 3 ] && echo "," >> "$OUT/fsync.json"
+done
+echo "]" >> "$OUT/fsync.json"
+
+echo "== daemon_bench"
+if [ $QUICK = 1 ]; then
+    python3 "$BENCH/daemon_bench.py" --dir "$PARENT" --seconds 0.5 --fsync-seconds 0.3 --scaling 0,10000 \
+        --json "$OUT/daemon.json" --markdown "$OUT/daemon.md" || echo "daemon_bench: some rows VOID"
+else
+    python3 "$BENCH/daemon_bench.py" --dir "$PARENT" \
+        --json "$OUT/daemon.json" --markdown "$OUT/daemon.md" || echo "daemon_bench: some rows VOID"
+fi
+
+echo "== restart_bench"
+if [ $QUICK = 1 ]; then
+    python3 "$BENCH/restart_bench.py" --dir "$PARENT" --people 500 --days 120 --repeat 1 \
+        --json "$OUT/restart.json" --markdown "$OUT/restart.md"
+else
+    python3 "$BENCH/restart_bench.py" --dir "$PARENT" --json "$OUT/restart.json" --markdown "$OUT/restart.md"
+fi
+
+python3 "$BENCH/write_results.py" "$OUT" "$PARENT" "$BENCH/RESULTS.md"
