@@ -61,6 +61,7 @@ static const struct command COMMANDS[] = {
       { { "match", F_INT }, { "person", F_STR }, { "decision", F_STR } } },
     { "reload", "reload the rule file; a failing one is rejected and the old rules go on", { { NULL, 0 } } },
     { "status", "uptime, seq, people, live matches, next due item, rules", { { NULL, 0 } } },
+    { "snapshot", "write a snapshot now: the next start replays only the log after it", { { NULL, 0 } } },
 };
 #define N_COMMANDS (sizeof COMMANDS / sizeof *COMMANDS)
 
@@ -346,6 +347,7 @@ struct control_client {
     size_t len, cap;
     bool discarding;          /* inside an overlong line: drop bytes up to its newline */
     bool closing;
+    bool paused;              /* reading stopped until the client reads its replies */
     int handles_open;
     struct pending_reply *pending;
     int n_pending, cap_pending;
@@ -366,7 +368,22 @@ struct control_server {
 struct write_req {
     uv_write_t req;
     char *text;
+    struct control_client *client;
 };
+
+/* A client that sends without reading its replies is not read from until it catches up:
+ * its replies would otherwise pile up in the daemon's memory. */
+#define CLIENT_PENDING_MAX 1024
+#define CLIENT_UNSENT_MAX (1u << 20)
+
+static bool too_full(struct control_client *c)
+{
+    return c->n_pending > CLIENT_PENDING_MAX ||
+           uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) > CLIENT_UNSENT_MAX;
+}
+
+static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 
 static void maybe_free_client(struct control_client *c)
 {
@@ -405,9 +422,15 @@ static void client_close(struct control_client *c)
 static void on_written(uv_write_t *req, int status)
 {
     struct write_req *w = (struct write_req *)req;
+    struct control_client *c = w->client;
     (void)status;   /* a client that went away just misses its reply */
     free(w->text);
     free(w);
+    if (c->paused && !c->closing && c->n_pending <= CLIENT_PENDING_MAX / 2 &&
+        uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) <= CLIENT_UNSENT_MAX / 2) {
+        c->paused = false;
+        uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read);
+    }
 }
 
 static void write_text(struct control_client *c, char *text)
@@ -418,6 +441,7 @@ static void write_text(struct control_client *c, char *text)
     }
     struct write_req *w = malloc(sizeof *w);
     w->text = text;
+    w->client = c;
     uv_buf_t b = uv_buf_init(text, (unsigned)strlen(text));
     if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, on_written) < 0) {
         free(text);
@@ -543,6 +567,10 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     if (c->cap > 4 * 65536 && c->len < 32768) {
         c->cap = 65536;
         c->buf = realloc(c->buf, c->cap);
+    }
+    if (too_full(c)) {
+        c->paused = true;
+        uv_read_stop(stream);
     }
 }
 

@@ -73,11 +73,23 @@ static void flush_batch(struct daemon *d)
         fail(d, &err);
 }
 
+/* A snapshot is a cache: failing to write one is reported and changes nothing else. */
+static void maybe_snapshot(struct daemon *d)
+{
+    if (d->o->snapshot_every <= 0 || d->e.state.seq - d->e.snapshot_seq < d->o->snapshot_every)
+        return;
+    struct error err = { 0 };
+    char buf[1200];
+    if (engine_snapshot(&d->e, &err) < 0)
+        fprintf(stderr, "tandem: snapshot not written: %s\n", error_text(&err, buf, sizeof buf));
+}
+
 static void on_batch(uv_timer_t *t)
 {
     struct daemon *d = t->data;
     d->batch_armed = false;
     flush_batch(d);
+    maybe_snapshot(d);
 }
 
 static void arm_batch(struct daemon *d)
@@ -201,6 +213,18 @@ static void on_command(void *ctx, struct control_client *c, cJSON *cmd, unsigned
         control_reply(d->ctl, c, ticket, error_reply("the daemon is stopping"));
     } else if (strcmp(name, "status") == 0) {
         control_reply(d->ctl, c, ticket, status(d));
+    } else if (strcmp(name, "snapshot") == 0) {
+        struct error err = { 0 };
+        cJSON *reply;
+        if (engine_snapshot(&d->e, &err) < 0) {
+            char buf[1200];
+            reply = error_reply(error_text(&err, buf, sizeof buf));
+        } else {
+            reply = cJSON_CreateObject();
+            cJSON_AddTrueToObject(reply, "ok");
+            cJSON_AddNumberToObject(reply, "seq", (double)d->e.snapshot_seq);
+        }
+        control_reply(d->ctl, c, ticket, reply);
     } else if (strcmp(name, "reload") == 0) {
         cJSON *reply = reload(d);
         queue_reply(d, c, ticket, reply);
@@ -223,6 +247,8 @@ static void on_command(void *ctx, struct control_client *c, cJSON *cmd, unsigned
         }
     }
     cJSON_Delete(cmd);
+    if (!d->e.hold_commit)
+        maybe_snapshot(d);
     rearm_due(d);
 }
 

@@ -16,6 +16,7 @@ struct daemon_options {
     enum journal_sync sync;
     int socket_mode;          /* 0600 unless widened */
     bool lenient;
+    long long snapshot_every; /* write a snapshot after this many events (0: only on `ctl snapshot`) */
 };
 
 /* Runs until SIGTERM or SIGINT. Returns the process exit code (0 on a clean stop, 1 for

@@ -3,6 +3,7 @@
  * the state's seq + 1. Rules run only after a fact is applied, never during replay. */
 #include "engine.h"
 #include "engine_internal.h"
+#include "snapshot.h"
 
 #include <errno.h>
 #include <math.h>
@@ -502,19 +503,30 @@ int engine_open(struct engine *e, const struct engine_options *o, struct error *
     if (mkdir(o->state_dir, 0700) < 0 && errno != EEXIST)
         return error_set(err, ERR_SYSTEM, o->state_dir, 0, "cannot create the state directory: %s",
                          strerror(errno));
+    snprintf(e->dir, sizeof e->dir, "%s", o->state_dir);
     snprintf(e->path, sizeof e->path, "%s/events.jsonl", o->state_dir);
     if (!(e->due = schedule_new()))
         return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
-    int rc = journal_open(e->path, o->simulate, e->diag, &e->journal, err);
+    if (o->simulate) {
+        int rc = journal_open(e->path, true, e->diag, &e->journal, err);
+        if (rc == 0)
+            rc = snapshot_discard(o->state_dir, err);   /* they belonged to the log just emptied */
+        clock_init_virtual(&e->clock, o->start);
+        return rc;
+    }
+    /* The newest valid snapshot, then the log after it, read once: verified and applied in
+     * the same pass (a torn tail is cut on the way). */
+    long long from = 0;
+    int rc = snapshot_load(o->state_dir, e->path, &e->state, &from, e->diag, err);
     if (rc < 0)
         return rc;
-    if (o->simulate) {
-        clock_init_virtual(&e->clock, o->start);
-        return 0;
-    }
-    clock_init_real(&e->clock);
-    if ((rc = engine_replay(e->path, &e->state, e->diag, err)) < 0)
+    e->snapshot_seq = e->state.seq;
+    rc = journal_open_at(e->path, false, from, replay_into, &e->state, e->diag, &e->journal, err);
+    if (rc == ERR_INPUT && !err->msg[0])
+        error_set(err, ERR_INPUT, e->path, (int)e->state.seq + 1, "event does not fit the state before it");
+    if (rc < 0)
         return rc;
+    clock_init_real(&e->clock);
     if (e->clock.now < e->state.now)
         e->clock.now = e->state.now;   /* program time never runs backwards */
     if (ensure_ticks(e) < 0)
@@ -522,6 +534,16 @@ int engine_open(struct engine *e, const struct engine_options *o, struct error *
     for (int i = 0; i < e->state.n_matches; i++)
         schedule_match(e, &e->state.matches[i]);
     return 0;
+}
+
+int engine_snapshot(struct engine *e, struct error *err)
+{
+    int rc = journal_commit(e->journal, e->sync, err);
+    if (rc == 0)
+        rc = snapshot_write(e->dir, &e->state, journal_end_offset(e->journal), err);
+    if (rc == 0)
+        e->snapshot_seq = e->state.seq;
+    return rc;
 }
 
 void engine_close(struct engine *e)

@@ -52,7 +52,9 @@ struct engine {
     tdm_time *next_tick;        /* per state program: the next matching tick */
     long long *tick_n;
     int n_ticks;
-    char path[4096];            /* STATE/events.jsonl */
+    char dir[4096];             /* STATE */
+    char path[4200];            /* STATE/events.jsonl */
+    long long snapshot_seq;     /* seq of the newest snapshot written or loaded */
 };
 
 /* Opens the state directory and its log (replaying what is there into the state), or, when
@@ -86,6 +88,10 @@ bool engine_next_due(struct engine *e, tdm_time *when);
 int engine_commit_pending(struct engine *e, struct error *err);
 /* Records that a rule file was refused (a `rules` event, phase rejected); the old rules go on. */
 int engine_reject_rules(struct engine *e, const char *path, const char *message, struct error *err);
+
+/* Commits what is pending, then writes a snapshot of the state (STATE/snapshot-SEQ.json) so
+ * the next start replays only the log after it. */
+int engine_snapshot(struct engine *e, struct error *err);
 
 /* Commits anything pending and syncs the log to disk. */
 int engine_sync(struct engine *e, struct error *err);

@@ -581,12 +581,13 @@ static int cut_tail(struct journal *j, long long off, long long size, long long 
 }
 
 /* Verifies the whole log and repairs its tail (see journal_open). */
-static int open_verify(struct journal *j, FILE *report, struct error *err)
+static int open_verify(struct journal *j, long long start, journal_event_fn fn, void *ctx, FILE *report,
+                       struct error *err)
 {
     struct scan s;
-    int rc = scan_begin(&s, j->fd, j->path, 0, err);
+    int rc = scan_begin(&s, j->fd, j->path, start, err);
     if (rc == 0)
-        rc = scan_lines(&s, 0, NULL, NULL, err);
+        rc = scan_lines(&s, start, fn, ctx, err);
     if (rc != 0)
         return rc;
     long long keep = s.size;
@@ -609,6 +610,16 @@ static int open_verify(struct journal *j, FILE *report, struct error *err)
         if (report != NULL)
             fprintf(report, "%s:%lld: the last line lacked its final newline (its crc is right): added it\n", j->path,
                     s.bare_line);
+        if (fn != NULL) {
+            /* Now whole, the line goes to the caller like the others. */
+            struct scan again;
+            rc = scan_begin(&again, j->fd, j->path, s.good_end, err);
+            if (rc == 0)
+                rc = scan_lines(&again, s.good_end, fn, ctx, err);
+            if (rc != 0)
+                return rc;
+            s.chain = again.chain;
+        }
     }
     j->size = keep;
     j->committed = s.chain;
@@ -619,6 +630,12 @@ static int open_verify(struct journal *j, FILE *report, struct error *err)
 /* ---- public API --------------------------------------------------------- */
 
 int journal_open(const char *path, bool truncate, FILE *report, struct journal **out, struct error *err)
+{
+    return journal_open_at(path, truncate, 0, NULL, NULL, report, out, err);
+}
+
+int journal_open_at(const char *path, bool truncate, long long start, journal_event_fn fn, void *ctx, FILE *report,
+                    struct journal **out, struct error *err)
 {
     *out = NULL;
     struct journal *j = calloc(1, sizeof *j);
@@ -664,7 +681,7 @@ int journal_open(const char *path, bool truncate, FILE *report, struct journal *
             rc = error_set(err, ERR_SYSTEM, path, 0, "cannot empty the event log: %s", strerror(errno));
             goto fail;
         }
-    } else if ((rc = open_verify(j, report, err)) != 0) {
+    } else if ((rc = open_verify(j, start, fn, ctx, report, err)) != 0) {
         goto fail;
     }
     *out = j;

@@ -50,6 +50,12 @@ int journal_open(const char *path, bool truncate, FILE *report, struct journal *
 
 /* Closes the log: buffered lines are dropped (never committed), the lock is
  * released, j is freed. j may be NULL. */
+/* journal_open, verifying from byte `start` (a line start; the line before it is checked for
+ * continuity, the lines before that are trusted: a snapshot vouches for them) and handing each
+ * verified event to fn on the way (fn may be NULL), so a restart reads the log once. */
+typedef int (*journal_event_fn)(void *ctx, const cJSON *event, long long line);
+int journal_open_at(const char *path, bool truncate, long long start, journal_event_fn fn, void *ctx, FILE *report,
+                    struct journal **out, struct error *err);
 void journal_close(struct journal *j);
 
 /* Seq of the last appended event (committed or buffered); 0 for an empty log. */
@@ -90,7 +96,6 @@ void journal_rollback(struct journal *j);
  * belongs to journal_replay and is freed when fn returns. line is the 1-based
  * line number (equal to the event's seq). Return 0 to go on; any other value
  * stops the replay and is returned by it. */
-typedef int (*journal_event_fn)(void *ctx, const cJSON *event, long long line);
 
 /* Read-only replay of the log at path (report, tail, restart); never modifies
  * the file and takes no lock, so it can read a log a daemon is writing (up to

@@ -56,7 +56,7 @@ static const char USAGE_SIMULATE[] =
 
 static const char USAGE_RUN[] =
     "usage: tandem run RULES.lua [--people F.csv] [--state DIR] [--fsync always|batch|off]\n"
-    "                 [--socket-mode MODE] [--lenient]\n"
+    "                 [--socket-mode MODE] [--snapshot-every N] [--lenient]\n"
     "\n"
     "Runs the programs on a real clock: replays STATE/events.jsonl (a torn last line is\n"
     "cut and kept aside), fires what fell due while it was down, then serves the control\n"
@@ -65,6 +65,9 @@ static const char USAGE_RUN[] =
     "batch (default) groups commands arriving within 10 ms into one write and one sync,\n"
     "off leaves it to the OS (a crash can lose acknowledged facts).\n"
     "--people imports new people and updates changed ones at start.\n"
+    "A snapshot of the state (STATE/snapshot-SEQ.json, the newest two kept) is written\n"
+    "every --snapshot-every events (default 100000; 0: only on `tandem ctl snapshot`);\n"
+    "a start loads the newest valid one and replays only the log after it.\n"
     "SIGHUP or `tandem ctl reload` reloads the rules (a failing file is rejected and the\n"
     "old rules go on); SIGTERM or SIGINT syncs the log and exits 0.\n";
 
@@ -290,9 +293,11 @@ static int cmd_run(int argc, char **argv)
     static const struct option opts[] = {
         { "people", required_argument, 0, 'p' }, { "state", required_argument, 0, 'D' },
         { "fsync", required_argument, 0, 'f' },  { "socket-mode", required_argument, 0, 'm' },
-        { "lenient", no_argument, 0, 'l' },      { 0, 0, 0, 0 },
+        { "lenient", no_argument, 0, 'l' },      { "snapshot-every", required_argument, 0, 'n' },
+        { 0, 0, 0, 0 },
     };
-    struct daemon_options o = { .state_dir = "./state", .sync = JOURNAL_SYNC_BATCH, .socket_mode = 0600 };
+    struct daemon_options o = { .state_dir = "./state", .sync = JOURNAL_SYNC_BATCH, .socket_mode = 0600,
+                                .snapshot_every = 100000 };
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -301,6 +306,12 @@ static int cmd_run(int argc, char **argv)
         case 'p': o.people = optarg; break;
         case 'D': o.state_dir = optarg; break;
         case 'l': o.lenient = true; break;
+        case 'n':
+            o.snapshot_every = strtoll(optarg, &end, 10);
+            if (*end || o.snapshot_every < 0)
+                return usage_error(USAGE_RUN, "--snapshot-every takes a number of events (0: never), not \"%s\"",
+                                   optarg);
+            break;
         case 'f':
             if (strcmp(optarg, "always") == 0) o.sync = JOURNAL_SYNC_ALWAYS;
             else if (strcmp(optarg, "batch") == 0) o.sync = JOURNAL_SYNC_BATCH;

@@ -361,3 +361,91 @@ class CrashSafety(DaemonCase):
                 missing = [a for a in acked if a not in ids]
                 self.assertEqual(missing, [], "acknowledged facts lost")
                 self.assertEqual(d2.stop(), 0)
+
+
+class Snapshots(DaemonCase):
+    def snaps(self):
+        return sorted(f for f in os.listdir(self.state) if f.startswith("snapshot-") and f.endswith(".json"))
+
+    def test_snapshot_restart_equals_full_replay(self):
+        d = self.start("--snapshot-every", "40")
+        for i in range(60):
+            self.assertTrue(d.send({"cmd": "person.add", "id": f"s{i}", "level": 2 + i % 8})["ok"])
+        r = d.send({"cmd": "snapshot"})
+        self.assertTrue(r["ok"])
+        self.assertEqual(r["seq"], d.send({"cmd": "status"})["status"]["seq"])
+        for i in range(10):
+            d.send({"cmd": "person.add", "id": f"t{i}", "level": 3})
+        before = d.send({"cmd": "status"})["status"]
+        self.assertEqual(d.stop(), 0)
+        self.assertEqual(len(self.snaps()), 2, "automatic and on request, the newest two kept")
+        full = run("report", "--state", self.state, "--format", "json", check=0).stdout
+        d2 = Daemon(self.rules, self.state)
+        after = d2.send({"cmd": "status"})["status"]
+        self.assertEqual((after["seq"], after["people"], after["live_matches"]),
+                         (before["seq"], before["people"], before["live_matches"]))
+        self.assertTrue(d2.send({"cmd": "person.add", "id": "u1", "level": 3})["ok"])
+        self.assertEqual(d2.stop(), 0)
+        log = read_log(self.state)
+        self.assertEqual([e["seq"] for e in log], list(range(1, len(log) + 1)))
+        # The state a snapshot start rebuilt goes on exactly like a full replay's.
+        replay = json.loads(run("report", "--state", self.state, "--format", "json", check=0).stdout)
+        self.assertEqual(replay["people"], json.loads(full)["people"] + 1)
+
+    def test_damaged_snapshot_falls_back(self):
+        d = self.start("--snapshot-every", "0")
+        for i in range(5):
+            d.send({"cmd": "person.add", "id": f"s{i}", "level": 3})
+        self.assertTrue(d.send({"cmd": "snapshot"})["ok"])
+        d.send({"cmd": "person.add", "id": "late", "level": 3})
+        self.assertTrue(d.send({"cmd": "snapshot"})["ok"])
+        seq = d.send({"cmd": "status"})["status"]["seq"]
+        d.stop()
+        newest = os.path.join(self.state, self.snaps()[-1])
+        data = bytearray(open(newest, "rb").read())
+        data[len(data) // 2] ^= 0x20
+        open(newest, "wb").write(bytes(data))
+        d2 = Daemon(self.rules, self.state)
+        self.assertIn("damaged", d2.stderr())
+        self.assertEqual(d2.send({"cmd": "status"})["status"]["seq"], seq)
+        self.assertEqual(d2.send({"cmd": "status"})["status"]["people"], 11)
+        d2.stop()
+
+    def test_simulate_discards_snapshots(self):
+        _, state = self.simulate(state="sim", days="5")
+        open(os.path.join(state, "snapshot-000000000001.json"), "w").write("{}\n")
+        self.simulate(state="sim", days="5")
+        self.assertEqual([f for f in os.listdir(state) if f.startswith("snapshot-")], [])
+
+
+class Backpressure(DaemonCase):
+    def rss_kib(self, pid):
+        with open(f"/proc/{pid}/status") as f:
+            return int(next(l for l in f if l.startswith("VmRSS:")).split()[1])
+
+    def test_a_client_that_does_not_read_cannot_grow_the_daemon(self):
+        d = self.start()
+        c = d.connect()
+        c.sock.setblocking(False)
+        line = b'{"cmd":"status"}\n'
+        sent = 0
+        deadline = time.time() + 5
+        while time.time() < deadline and sent < 200000:
+            try:
+                sent += c.sock.send(line * 256) // len(line)
+            except BlockingIOError:
+                break   # the daemon stopped reading this client: back-pressure
+        time.sleep(0.3)
+        self.assertLess(sent, 200000, "the daemon kept reading a client that never reads")
+        self.assertLess(self.rss_kib(d.proc.pid), 64 * 1024)
+        other = d.connect()
+        self.assertTrue(other.call({"cmd": "status"})["ok"], "other clients are served meanwhile")
+        other.close()
+        c.sock.setblocking(True)
+        c.sock.settimeout(20)
+        got = 0
+        while got < sent - 256:
+            self.assertTrue(c.reply()["ok"])
+            got += 1
+        c.close()
+        d.stop()
