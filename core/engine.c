@@ -120,7 +120,10 @@ static void schedule_match(struct engine *e, const struct match *m)
         schedule_push(e->due, (struct due){ m->term_ends, DUE_REUP, m->id });
 }
 
-static int ensure_ticks(struct engine *e)
+/* Arms the matching tick of every program not armed yet. After a replay (replayed), the
+ * ticks up to the last event's time count as done: they ran before the stop (a tick that a
+ * crash cut short only waits for the next one). A program declared now ticks now. */
+static int ensure_ticks(struct engine *e, bool replayed)
 {
     int n = e->state.n_programs;
     if (n <= e->n_ticks)
@@ -134,10 +137,10 @@ static int ensure_ticks(struct engine *e)
     if (!t || !k)
         return -ENOMEM;
     for (int i = e->n_ticks; i < n; i++) {
-        /* The first tick at or after now, counted from when the program was declared. */
         struct duration every = e->state.programs[i].match_every;
         long long step = 0;
-        while (clock_add(e->state.programs[i].since, every, step) < e->state.now)
+        for (tdm_time t; (t = clock_add(e->state.programs[i].since, every, step)) < e->state.now ||
+                         (replayed && t == e->state.now);)
             step++;
         e->tick_n[i] = step;
         e->next_tick[i] = clock_add(e->state.programs[i].since, every, step);
@@ -355,7 +358,7 @@ int engine_reject_rules(struct engine *e, const char *path, const char *message,
 
 int engine_advance(struct engine *e, tdm_time until, engine_progress_fn progress, void *ctx, struct error *err)
 {
-    if (ensure_ticks(e) < 0)
+    if (ensure_ticks(e, false) < 0)
         return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
     struct due d;
     long long fired = 0;
@@ -394,7 +397,7 @@ int engine_use_rules(struct engine *e, struct rules *r, struct error *err)
         /* A restart with the rules already recorded: nothing new to say. */
         e->rules = r;
         e->sim.p = r->sim;
-        return ensure_ticks(e) < 0 ? error_set(err, ERR_SYSTEM, NULL, 0, "out of memory") : 0;
+        return ensure_ticks(e, false) < 0 ? error_set(err, ERR_SYSTEM, NULL, 0, "out of memory") : 0;
     }
     bool reload = e->rules != NULL;
     cJSON *f = engine_fact(e, "rules");
@@ -410,7 +413,7 @@ int engine_use_rules(struct engine *e, struct rules *r, struct error *err)
     e->rules = r;
     e->sim.p = r->sim;
     int rc = engine_commit(e, f, 0, err);
-    if (rc == 0 && ensure_ticks(e) < 0)
+    if (rc == 0 && ensure_ticks(e, false) < 0)
         rc = error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
     struct cmd_ctx x = { e, 0, NULL };
     for (int p = 0; rc == 0 && p < e->state.n_people; p++)
@@ -529,7 +532,7 @@ int engine_open(struct engine *e, const struct engine_options *o, struct error *
     clock_init_real(&e->clock);
     if (e->clock.now < e->state.now)
         e->clock.now = e->state.now;   /* program time never runs backwards */
-    if (ensure_ticks(e) < 0)
+    if (ensure_ticks(e, true) < 0)
         return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
     for (int i = 0; i < e->state.n_matches; i++)
         schedule_match(e, &e->state.matches[i]);
