@@ -779,7 +779,7 @@ Test(engine, answered_proposals_raise_no_rule_error)
 {
     const double answers[] = { 1.0, 0.0 };
     for (int k = 0; k < 2; k++) {
-        char name[32], sub[8];
+        char name[32], sub[16];
         snprintf(name, sizeof name, "appr%d.lua", k);
         snprintf(sub, sizeof sub, "s%d", k);
         char *rp = write_approve_rules(name, answers[k]);
