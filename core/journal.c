@@ -812,6 +812,11 @@ int journal_commit(struct journal *j, enum journal_sync sync, struct error *err)
     return 0;
 }
 
+bool journal_pending(const struct journal *j)
+{
+    return j->len > 0;
+}
+
 void journal_rollback(struct journal *j)
 {
     j->len = 0;

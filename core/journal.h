@@ -90,6 +90,8 @@ int journal_commit(struct journal *j, enum journal_sync sync, struct error *err)
 /* Drops buffered, uncommitted lines and restores the last committed seq and ts
  * (the engine discards a failed command's facts). */
 void journal_rollback(struct journal *j);
+/* True when lines are appended but not yet committed. */
+bool journal_pending(const struct journal *j);
 
 /* Called by journal_replay for each verified event, in order. event is the
  * line's object without its "crc" member (the object that was appended); it
