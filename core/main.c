@@ -62,7 +62,7 @@ static const char USAGE_RUN[] =
     "cut and kept aside), fires what fell due while it was down, then serves the control\n"
     "socket STATE/tandem.sock (mode 0600; --socket-mode 0660 widens it). A command is\n"
     "acknowledged only once its events are on disk: --fsync always syncs every command,\n"
-    "batch (default) groups commands arriving within 10 ms into one write and one sync,\n"
+    "batch (default) gives the commands read in one turn of the loop one write and one sync,\n"
     "off leaves it to the OS (a crash can lose acknowledged facts).\n"
     "--people imports new people and updates changed ones at start.\n"
     "A snapshot of the state (STATE/snapshot-SEQ.json, the newest two kept) is written\n"
