@@ -194,9 +194,12 @@ function M.on.close(ev, program)
   if not program.followup then return end
   local m = tandem.match(ev.match)
   if not m then return end
-  local history = M.history(program)
   for _, mentee in ipairs(m.mentees) do
-    local had = history[mentee] or {}
+    -- This mentee's rounds only (read from their own index: a close must not cost every match).
+    local had = {}
+    for _, r in ipairs(tandem.matches { program = program.name, person = mentee }) do
+      if r.state ~= "rejected" then had[#had + 1] = r end
+    end
     local live = false
     for _, r in ipairs(had) do live = live or r.state == "active" or r.state == "proposed" end
     local who = tandem.person(mentee)
