@@ -422,6 +422,20 @@ static int api_priorities(lua_State *L)
     return 0;
 }
 
+/* tandem.priority(name): its rank (1-3) among the organization's priorities, or nil; for
+ * scores that weigh what the organization said matters. */
+static int api_priority(lua_State *L)
+{
+    struct rules *r = R(L);
+    const char *name = luaL_checkstring(L, 1);
+    for (int i = 0; i < r->n_priorities; i++)
+        if (strcmp(r->priorities[i], name) == 0) {
+            lua_pushinteger(L, i + 1);
+            return 1;
+        }
+    return 0;
+}
+
 static double sim_number(lua_State *L, const char *k, double def, double lo, double hi)
 {
     int t = lua_getfield(L, 1, k);
@@ -1261,6 +1275,7 @@ void lua_api_open(struct rules *r)
     lua_State *L = r->sb.L;
     static const luaL_Reg fns[] = {
         { "priorities", api_priorities }, { "program", api_program },   { "on", api_on },
+        { "priority", api_priority },
         { "simulation", api_simulation }, { "person", api_person },     { "match", api_match },
         { "matches", api_matches },       { "people", api_people },     { "now", api_now },
         { "overlap", api_overlap },       { "met", api_met },           { "flag", api_flag },

@@ -59,6 +59,91 @@ static void add_avg(cJSON *o, const char *k, double sum, long long n)
         cJSON_AddNullToObject(o, k);
 }
 
+/* What each priority an organization may declare is measured by. */
+struct priority_measure {
+    const char *priority;
+    const char *measure;      /* what the value is, for a person */
+};
+
+static const struct priority_measure MEASURES[] = {
+    { "inclusion", "share of matches whose people come from more than one department" },
+    { "diversity", "share of matches whose people come from more than one department" },
+    { "development", "share of goals set that were achieved" },
+    { "career", "share of matches with a mentor at least two levels above a mentee" },
+    { "community", "share of people (still here) who have been in a match" },
+    { "retention", "share of re-ups that renewed" },
+    { "engagement", "share of scheduled meetings held (held / held + missed)" },
+    { "culture", "average feedback rating, 1-5" },
+    { NULL, NULL },
+};
+
+static double ratio(double a, double b)
+{
+    return b > 0 ? a / b : NAN;
+}
+
+/* The value of one measure over the whole state (NAN when there is nothing to measure). */
+static double measure_value(const struct state *s, const char *priority)
+{
+    if (!strcmp(priority, "inclusion") || !strcmp(priority, "diversity") || !strcmp(priority, "career")) {
+        bool career = !strcmp(priority, "career");
+        long long n = 0, yes = 0;
+        for (int i = 0; i < s->n_matches; i++) {
+            const struct match *m = &s->matches[i];
+            if (m->phase == MATCH_PROPOSED || m->phase == MATCH_REJECTED)
+                continue;
+            n++;
+            bool hit = false;
+            int parties = m->n_mentors + m->n_mentees;
+            for (int a = 0; a < parties && !hit; a++)
+                for (int b = a + 1; b < parties && !hit; b++) {
+                    int pa = a < m->n_mentors ? m->mentors[a] : m->mentees[a - m->n_mentors];
+                    int pb = b < m->n_mentors ? m->mentors[b] : m->mentees[b - m->n_mentors];
+                    const struct person *x = &s->people[pa].p, *y = &s->people[pb].p;
+                    if (career)
+                        hit = a < m->n_mentors && b >= m->n_mentors && x->level && y->level && x->level - y->level >= 2;
+                    else
+                        hit = x->department && y->department && strcmp(x->department, y->department) != 0;
+                }
+            yes += hit;
+        }
+        return ratio((double)yes, (double)n);
+    }
+    if (!strcmp(priority, "development"))
+        return ratio((double)s->goals_achieved, (double)s->goals_set);
+    if (!strcmp(priority, "community")) {
+        long long here = 0, reached = 0;
+        for (int i = 0; i < s->n_people; i++) {
+            if (s->people[i].left)
+                continue;
+            here++;
+            reached += s->people[i].matches.n > 0;
+        }
+        return ratio((double)reached, (double)here);
+    }
+    if (!strcmp(priority, "retention"))
+        return ratio((double)s->reups_renewed, (double)(s->reups_renewed + s->reups_closed));
+    if (!strcmp(priority, "engagement")) {
+        long long held = 0, missed = 0;
+        for (int i = 0; i < s->n_matches; i++) {
+            held += s->matches[i].held;
+            missed += s->matches[i].missed;
+        }
+        return ratio((double)held, (double)(held + missed));
+    }
+    if (!strcmp(priority, "culture"))
+        return ratio(s->feedback_sum, (double)s->feedback_n);
+    return NAN;
+}
+
+static const char *measure_of(const char *priority)
+{
+    for (int i = 0; MEASURES[i].priority; i++)
+        if (strcmp(MEASURES[i].priority, priority) == 0)
+            return MEASURES[i].measure;
+    return NULL;
+}
+
 cJSON *report_json(const struct state *s)
 {
     cJSON *r = cJSON_CreateObject();
@@ -71,6 +156,22 @@ cJSON *report_json(const struct state *s)
     cJSON *pr = cJSON_AddArrayToObject(r, "priorities");
     for (int i = 0; i < s->n_priorities; i++)
         cJSON_AddItemToArray(pr, cJSON_CreateString(s->priorities[i]));
+    cJSON *bp = cJSON_AddArrayToObject(r, "by_priority");
+    for (int i = 0; i < s->n_priorities; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "priority", s->priorities[i]);
+        const char *measure = measure_of(s->priorities[i]);
+        double v = measure_value(s, s->priorities[i]);
+        if (measure)
+            cJSON_AddStringToObject(o, "measure", measure);
+        else
+            cJSON_AddNullToObject(o, "measure");
+        if (isnan(v))
+            cJSON_AddNullToObject(o, "value");
+        else
+            cJSON_AddNumberToObject(o, "value", round(v * 1000) / 1000);
+        cJSON_AddItemToArray(bp, o);
+    }
     long long active = 0;
     for (int i = 0; i < s->n_people; i++)
         active += !s->people[i].left;
@@ -158,7 +259,23 @@ void report_text(const struct state *s, FILE *out)
         }
         fprintf(out, "\n");
     }
-    fprintf(out, "people: %.0f\n\n", num(r, "people"));
+    fprintf(out, "people: %.0f\n", num(r, "people"));
+    const cJSON *bp;
+    cJSON_ArrayForEach(bp, cJSON_GetObjectItemCaseSensitive(r, "by_priority")) {
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(bp, "measure");
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(bp, "value");
+        const char *name = cJSON_GetObjectItemCaseSensitive(bp, "priority")->valuestring;
+        if (!cJSON_IsString(m)) {
+            fprintf(out, "  %-.20s: no measure for this priority\n", name);
+        } else if (!cJSON_IsNumber(v)) {
+            fprintf(out, "  %-.20s: - (%.70s)\n", name, m->valuestring);
+        } else if (strcmp(name, "culture") == 0) {
+            fprintf(out, "  %-.20s: %.2f (%.70s)\n", name, v->valuedouble, m->valuestring);
+        } else {
+            fprintf(out, "  %-.20s: %.0f%% (%.70s)\n", name, v->valuedouble * 100, m->valuestring);
+        }
+    }
+    fprintf(out, "\n");
     fprintf(out, "%-14s %-13s %7s %7s %7s %5s %5s %6s %7s %7s %6s %5s\n", "program", "model", "mentors",
             "mentees", "matches", "live", "held", "missed", "reviews", "renewed", "closed", "flags");
     const cJSON *p;

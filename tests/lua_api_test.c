@@ -182,3 +182,13 @@ Test(lua_api, os_time_and_date_are_program_time)
     cr_assert_str_eq(lua("return tandem.now()"), "1800000000");
     cr_assert_eq(lua("return os.execute")[0], '\0');
 }
+
+Test(lua_api, priority_rank_for_scores)
+{
+    r->priorities[0] = strdup("inclusion");
+    r->priorities[1] = strdup("career");
+    r->n_priorities = 2;
+    cr_assert_str_eq(lua("return tandem.priority('career')"), "2");
+    cr_assert_str_eq(lua("return tandem.priority('inclusion')"), "1");
+    cr_assert_str_eq(lua("return tandem.priority('culture')"), "");
+}

@@ -232,6 +232,16 @@ class SimulatedYear(TandemCase):
         self.assertEqual([p["name"] for p in j["programs"]],
                          ["core", "stretch", "skills", "circles", "firesides", "flip"])
         self.assertEqual(j["priorities"], ["development", "inclusion", "career"])
+        # Each priority is measured, from the log's own facts.
+        bp = {p["priority"]: p["value"] for p in j["by_priority"]}
+        self.assertAlmostEqual(bp["development"], len(self.of("goal", phase="achieved")) /
+                               len(self.of("goal", phase="set")), places=3)
+        people = self.people()
+        made = [e for e in self.of("match") if e["phase"] == "active"]
+        cross = sum(1 for e in made
+                    if len({people[x].get("department") for x in e["mentors"] + e["mentees"]}) > 1)
+        self.assertAlmostEqual(bp["inclusion"], cross / len(made), places=3)
+        self.assertIn("  inclusion: ", self.proc.stdout)
 
 
 class Determinism(TandemCase):
