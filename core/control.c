@@ -290,6 +290,11 @@ char *control_send(const char *sock_path, const char *line, char *why, size_t wh
     }
     size_t len = strlen(line);
     char *msg = malloc(len + 2);
+    if (!msg) {
+        close(fd);
+        snprintf(why, why_len, "out of memory");
+        return NULL;
+    }
     memcpy(msg, line, len);
     msg[len] = '\n';
     size_t off = 0;
@@ -308,9 +313,23 @@ char *control_send(const char *sock_path, const char *line, char *why, size_t wh
     free(msg);
     size_t cap = 4096, got = 0;
     char *buf = malloc(cap);
+    if (!buf) {
+        close(fd);
+        snprintf(why, why_len, "out of memory");
+        return NULL;
+    }
     for (;;) {
-        if (got + 1 >= cap)
-            buf = realloc(buf, cap *= 2);
+        if (got + 1 >= cap) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                free(buf);
+                close(fd);
+                snprintf(why, why_len, "out of memory reading the reply");
+                return NULL;
+            }
+            buf = nb;
+            cap *= 2;
+        }
         ssize_t n = read(fd, buf + got, cap - got - 1);
         if (n < 0 && errno == EINTR)
             continue;
@@ -477,9 +496,15 @@ void control_reply(struct control_server *s, struct control_client *c, unsigned 
     char *text = cJSON_PrintUnformatted(reply);
     cJSON_Delete(reply);
     size_t n = strlen(text);
-    text = realloc(text, n + 2);
-    text[n] = '\n';
-    text[n + 1] = '\0';
+    char *line = realloc(text, n + 2);
+    if (!line) {
+        free(text);
+        line = strdup("{\"ok\":false,\"error\":\"out of memory\"}\n");
+    } else {
+        line[n] = '\n';
+        line[n + 1] = '\0';
+    }
+    text = line;
     for (int i = 0; i < c->n_pending; i++)
         if (c->pending[i].ticket == ticket) {
             c->pending[i].text = text;
