@@ -367,6 +367,8 @@ struct control_client {
     bool discarding;          /* inside an overlong line: drop bytes up to its newline */
     bool closing;
     bool paused;              /* reading stopped until the client reads its replies */
+    char *out;                /* replies ready to send, gathered into one write */
+    size_t out_len, out_cap;
     int handles_open;
     struct pending_reply *pending;
     int n_pending, cap_pending;
@@ -398,7 +400,7 @@ struct write_req {
 static bool too_full(struct control_client *c)
 {
     return c->n_pending > CLIENT_PENDING_MAX ||
-           uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) > CLIENT_UNSENT_MAX;
+           uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) + c->out_len > CLIENT_UNSENT_MAX;
 }
 
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
@@ -412,6 +414,7 @@ static void maybe_free_client(struct control_client *c)
         free(c->pending[i].text);
     free(c->pending);
     free(c->buf);
+    free(c->out);
     free(c);
 }
 
@@ -452,21 +455,57 @@ static void on_written(uv_write_t *req, int status)
     }
 }
 
-static void write_text(struct control_client *c, char *text)
+/* Sends what replies have gathered with one write (one syscall for many replies). */
+static void client_flush(struct control_client *c)
 {
-    if (c->closing) {
-        free(text);
+    if (c->closing || c->out_len == 0)
+        return;
+    struct write_req *w = malloc(sizeof *w);
+    if (!w) {
+        client_close(c);
         return;
     }
-    struct write_req *w = malloc(sizeof *w);
-    w->text = text;
+    w->text = c->out;
     w->client = c;
-    uv_buf_t b = uv_buf_init(text, (unsigned)strlen(text));
+    uv_buf_t b = uv_buf_init(c->out, (unsigned)c->out_len);
+    c->out = NULL;
+    c->out_len = c->out_cap = 0;
     if (uv_write(&w->req, (uv_stream_t *)&c->pipe, &b, 1, on_written) < 0) {
-        free(text);
+        free(w->text);
         free(w);
         client_close(c);
     }
+}
+
+static void write_text(struct control_client *c, char *text)
+{
+    size_t n = strlen(text);
+    if (!c->closing && c->out_len + n > c->out_cap) {
+        size_t cap = c->out_cap ? c->out_cap : 4096;
+        while (cap < c->out_len + n)
+            cap *= 2;
+        char *nb = realloc(c->out, cap);
+        if (!nb) {
+            free(text);
+            client_close(c);
+            return;
+        }
+        c->out = nb;
+        c->out_cap = cap;
+    }
+    if (!c->closing) {
+        memcpy(c->out + c->out_len, text, n);
+        c->out_len += n;
+        if (c->out_len >= 65536)
+            client_flush(c);
+    }
+    free(text);
+}
+
+void control_flush(struct control_server *s)
+{
+    for (struct control_client *c = s ? s->clients : NULL; c; c = c->next)
+        client_flush(c);
 }
 
 /* Sends every ready reply at the head of the queue, in ticket order. */
@@ -593,6 +632,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         c->cap = 65536;
         c->buf = realloc(c->buf, c->cap);
     }
+    client_flush(c);
     if (too_full(c)) {
         c->paused = true;
         uv_read_stop(stream);
@@ -627,6 +667,7 @@ static void on_connection(uv_stream_t *server, int status)
     s->n_clients++;
     if (s->n_clients > CONTROL_CLIENTS_MAX) {
         reply_error(c, "too many connections");
+        client_flush(c);
         client_close(c);
         return;
     }

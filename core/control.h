@@ -47,6 +47,9 @@ int control_listen(uv_loop_t *loop, const char *path, int mode, control_cmd_fn f
                    struct control_server **out, char *why, size_t why_len);
 /* Queues the reply (a JSON object; consumed) for the line with this ticket. */
 void control_reply(struct control_server *s, struct control_client *c, unsigned long long ticket, cJSON *reply);
+/* Sends the replies gathered since the last flush (replies made outside a client's read,
+ * such as at a group commit, wait for this). */
+void control_flush(struct control_server *s);
 /* Stops listening, closes every client, removes the socket file; the loop must run once more
  * for the handles to close. */
 void control_close(struct control_server *s);

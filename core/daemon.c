@@ -72,6 +72,7 @@ static void flush_batch(struct daemon *d)
         control_reply(d->ctl, w->client, w->ticket, w->reply);
     }
     d->n_waiting = 0;
+    control_flush(d->ctl);
     if (!ok)
         fail(d, &err);
 }
