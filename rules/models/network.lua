@@ -93,15 +93,11 @@ function M.network(mentor, mentee, skip)
     found[p.id] = c
     order[#order + 1] = c
   end
-  for _, m in ipairs(tandem.matches {}) do
+  -- The mentor's own matches, in any program (read from the mentor's index, not all matches).
+  for _, m in ipairs(tandem.matches { person = mentor.id }) do
     if m.state == "active" or m.state == "closed" then
-      local party = false
-      for _, id in ipairs(m.mentors) do party = party or id == mentor.id end
-      for _, id in ipairs(m.mentees) do party = party or id == mentor.id end
-      if party then
-        for _, id in ipairs(m.mentors) do if not found[id] then add(tandem.person(id), "match") end end
-        for _, id in ipairs(m.mentees) do if not found[id] then add(tandem.person(id), "match") end end
-      end
+      for _, id in ipairs(m.mentors) do if not found[id] then add(tandem.person(id), "match") end end
+      for _, id in ipairs(m.mentees) do if not found[id] then add(tandem.person(id), "match") end end
     end
   end
   if mentor.department then
