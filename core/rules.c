@@ -15,6 +15,9 @@
 
 #include "lua_api.h"
 
+/* Lua memory allowed per person in the organization, for matching over large pools. */
+#define RULES_MEMORY_PER_PERSON (8u << 10)
+
 /* A match call scores whole pools: it gets this many handler budgets. */
 #define MATCH_BUDGET_FACTOR 100
 
@@ -308,6 +311,11 @@ int rules_match(struct rules *r, int prog, const int *mentors, int n_mentors, co
     lua_setfield(L, -2, "program");
 
     r->matching = prog;
+    /* A pool's person tables live in the Lua state: the cap grows with the organization
+     * (64 MiB, or 8 KiB a person when that is more), never shrinks below the default. */
+    size_t want = (size_t)s->n_people * RULES_MEMORY_PER_PERSON;
+    if (want > r->sb.mem_cap)
+        r->sb.mem_cap = want;
     sandbox_reset(&r->sb, r->budget * MATCH_BUDGET_FACTOR);
     char where[320];
     int rc = sandbox_call(&r->sb, 2, 1, where, sizeof where);
