@@ -160,12 +160,23 @@ bool state_met(const struct state *s, int a, int b, int prog)
 
 /* True when `above` is on the management chain over `who`. A chain longer than the number of
  * people is a cycle in the data: the walk stops there. */
+/* The manager's index, looked up by id once per change of the people (a cache in the
+ * record: logically the state does not change). */
+static int manager_of(const struct state *s, int who)
+{
+    struct person_rec *r = (struct person_rec *)&s->people[who];
+    if (r->manager_epoch != s->people_epoch + 1) {
+        r->manager_idx = state_person(s, r->p.manager);
+        r->manager_epoch = s->people_epoch + 1;
+    }
+    return r->manager_idx;
+}
+
 static bool manages(const struct state *s, int above, int who)
 {
     int cur = who;
     for (int depth = 0; depth < s->n_people; depth++) {
-        const char *mgr = s->people[cur].p.manager;
-        int m = state_person(s, mgr);
+        int m = manager_of(s, cur);
         if (m < 0)
             return false;
         if (m == above)
@@ -347,6 +358,7 @@ static int apply_rules(struct state *s, const cJSON *ev, struct error *err)
 
 static int apply_person(struct state *s, const cJSON *ev, struct error *err)
 {
+    s->people_epoch++;
     const char *phase = str_field(ev, "phase");
     const cJSON *pj = cJSON_GetObjectItemCaseSensitive(ev, "person");
     if (!phase)

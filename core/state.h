@@ -85,6 +85,8 @@ struct person_rec {
     /* Derived indexes (state_reindex rebuilds them), so lookups stay linear in what a person has. */
     struct idlist enrollments;      /* indices into state.enrollments */
     struct idlist matches;          /* match ids this person is a party of */
+    int manager_idx;                /* cache: the manager's index (-1 none), valid when */
+    unsigned manager_epoch;         /* ... this equals state.people_epoch */
 };
 
 struct state {
@@ -112,6 +114,7 @@ struct state {
     char *rules_file, *rules_sha256;
     bool simulated;                 /* the log was written by `simulate` (a virtual clock) */
 
+    unsigned people_epoch;          /* +1 whenever someone is added or changes (manager caches) */
     long long seq;                  /* last applied */
     tdm_time now;                   /* ts of the last applied event */
 
