@@ -138,15 +138,16 @@ function M.validate(program)
 end
 
 -- Each mentee's flash matches in the program (any not rejected), in the order they had them.
-function M.history(program)
+-- Each listed mentee's rounds so far (their matches as a mentee in the program), read from
+-- their own matches: a tick costs the pool, not the program's history.
+function M.history(program, mentees)
   local seen = {}
-  for _, m in ipairs(tandem.matches { program = program.name }) do
-    if m.state ~= "rejected" then
-      for _, id in ipairs(m.mentees) do
-        seen[id] = seen[id] or {}
-        table.insert(seen[id], m)
-      end
+  for _, e in ipairs(mentees) do
+    local rounds = {}
+    for _, m in ipairs(tandem.matches { program = program.name, person = e.id }) do
+      if m.state ~= "rejected" and m.mentees[1] == e.id then rounds[#rounds + 1] = m end
     end
+    seen[e.id] = rounds
   end
   return seen
 end
@@ -156,7 +157,7 @@ local function is_pair(score)
 end
 
 function M.match(program, pool)
-  local history = M.history(program)
+  local history = M.history(program, pool.mentees)
   local done = function(e) return #(history[e.id] or {}) end
   -- Mentees with rounds to go, those with the fewest rounds first (then the longest waiting).
   local mentees = {}

@@ -121,17 +121,21 @@ end
 
 -- Each mentee's rotations so far in the program (any match not rejected) and their mentors,
 -- in the order they had them.
-function M.history(program)
+-- Each listed mentee's rotations so far in the program: how many, and their mentors in
+-- order. Read from each person's own matches, so a tick costs the pool, not the history.
+function M.history(program, ids)
   local seen = {}
-  for _, m in ipairs(tandem.matches { program = program.name }) do
-    if m.state ~= "rejected" then
-      for _, id in ipairs(m.mentees) do
-        local h = seen[id] or { count = 0, mentors = {} }
-        seen[id] = h
+  for _, id in ipairs(ids) do
+    local h = { count = 0, mentors = {} }
+    for _, m in ipairs(tandem.matches { program = program.name, person = id }) do
+      local as_mentee = false
+      for _, x in ipairs(m.mentees) do as_mentee = as_mentee or x == id end
+      if m.state ~= "rejected" and as_mentee then
         h.count = h.count + 1
         for _, mid in ipairs(m.mentors) do h.mentors[#h.mentors + 1] = mid end
       end
     end
+    seen[id] = h
   end
   return seen
 end
@@ -139,7 +143,9 @@ end
 local NONE = { count = 0, mentors = {} }
 
 function M.match(program, pool)
-  local history = M.history(program)
+  local ids = {}
+  for i, e in ipairs(pool.mentees) do ids[i] = e.id end
+  local history = M.history(program, ids)
   local mentors, mentees, department = {}, {}, {}
   for _, m in ipairs(pool.mentors) do
     department[m.id] = m.department
@@ -184,7 +190,7 @@ function M.on.close(ev, program)
   if ev.reason ~= "rotated" then return end
   local m = tandem.match(ev.match)
   if not m then return end
-  local history = M.history(program)
+  local history = M.history(program, m.mentees)
   for _, id in ipairs(m.mentees) do
     local h = history[id]
     if h and h.count >= program.rotations then

@@ -69,17 +69,21 @@ function M.validate(program)
   end
 end
 
--- From the program's matches: sessions each leader started in the last 365 days, and who
--- has attended a held session.
-function M.history(program, now)
+-- Sessions each leader started in the last 365 days, and who has attended a held session:
+-- read from the pool's own people's matches, so a tick costs the pool, not the history.
+function M.history(program, now, pool)
   local recent, attended = {}, {}
-  for _, m in ipairs(tandem.matches { program = program.name }) do
-    if m.state ~= "rejected" then
-      if m.started > now - YEAR then
-        for _, id in ipairs(m.mentors) do recent[id] = (recent[id] or 0) + 1 end
+  for _, leader in ipairs(pool.mentors) do
+    for _, m in ipairs(tandem.matches { program = program.name, person = leader.id }) do
+      if m.state ~= "rejected" and m.started > now - YEAR and m.mentors[1] == leader.id then
+        recent[leader.id] = (recent[leader.id] or 0) + 1
       end
-      if m.meetings_held > 0 then
-        for _, id in ipairs(m.mentees) do attended[id] = true end
+    end
+  end
+  for _, a in ipairs(pool.mentees) do
+    for _, m in ipairs(tandem.matches { program = program.name, person = a.id }) do
+      if m.state ~= "rejected" and m.meetings_held > 0 and m.mentors[1] ~= a.id then
+        attended[a.id] = true
       end
     end
   end
@@ -88,7 +92,7 @@ end
 
 function M.match(program, pool)
   local now = tandem.now()
-  local recent, attended = M.history(program, now)
+  local recent, attended = M.history(program, now, pool)
   local groups = tandem.solve.groups(pool.mentors, pool.mentees, program.score, program.session_size, nil, {
     objective = program.objective,
     -- One new session per leader per tick while the year's allowance lasts (the solver then

@@ -61,6 +61,12 @@ class TandemCase(unittest.TestCase):
         self.tmp = self._tmp.name
 
     def tearDown(self):
+        # A test that failed half-way must not leave a daemon running.
+        while RUNNING:
+            d = RUNNING.pop()
+            if d.proc.poll() is None:
+                d.proc.kill()
+                d.proc.wait()
         self._tmp.cleanup()
 
     def path(self, name):
@@ -97,6 +103,9 @@ def write_log(state_dir, events):
             f.write(log_line({"seq": n, **e}))
 
 
+RUNNING = []   # every daemon started, for tearDown
+
+
 class Daemon:
     """A real `tandem run` on a real Unix socket in a temp state dir."""
 
@@ -112,6 +121,7 @@ class Daemon:
         os.makedirs(os.path.dirname(self.stderr_path), exist_ok=True)
         self.err = open(self.stderr_path, "w")
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.err)
+        RUNNING.append(self)
         deadline = _t.time() + 20
         while _t.time() < deadline:
             if self.proc.poll() is not None:
