@@ -116,6 +116,7 @@ int rules_load(const char *path, const char *shipped_dir, struct rules **out, st
     free(copy);
     r->shipped_dir = shipped_dir ? strdup(shipped_dir) : rules_shipped_dir();
     r->matching = -1;
+    r->roles_ref = LUA_NOREF;
     r->budget = SANDBOX_DEFAULT_BUDGET;
     r->sim = (struct sim_params){ .attendance = 0.85, .rating = 4.0, .renew = 0.6,
                                   .goal_progress = 0.5, .spread = 0.5, .approve = 0.9 };
@@ -205,7 +206,16 @@ static bool call_predicate(struct rules *r, int prog, const char *field, int per
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->programs[prog].table_ref);
     lua_getfield(L, -1, field);
     lua_remove(L, -2);
-    lua_api_push_person(L, r->state, person);
+    /* One table for all the predicates one person meets in a row (every program's mentor
+     * and mentee): rebuilt when the person, or anyone, changed since. */
+    if (r->roles_ref == LUA_NOREF || r->roles_person != person || r->roles_epoch != r->state->people_epoch) {
+        luaL_unref(L, LUA_REGISTRYINDEX, r->roles_ref);
+        lua_api_push_person(L, r->state, person);
+        r->roles_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        r->roles_person = person;
+        r->roles_epoch = r->state->people_epoch;
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->roles_ref);
     sandbox_reset(&r->sb, r->budget);
     if (sandbox_call(&r->sb, 1, 1, where, where_len) != LUA_OK) {
         snprintf(why, why_len, "%s: %s", field, lua_tostring(L, -1));

@@ -69,6 +69,9 @@ struct rules {
     struct sim_params sim;
     long long budget;         /* instructions per handler call */
 
+    int roles_ref, roles_person;   /* the person table the predicates share (see call_predicate) */
+    unsigned roles_epoch;
+
     /* The context of the call in progress (set by the caller of rules_*). */
     const struct state *state;
     tdm_time now;
