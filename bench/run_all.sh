@@ -1,5 +1,5 @@
 #!/bin/sh
-# Runs every benchmark and rewrites bench/RESULTS.md. About 2 minutes with a cached log
+# Runs every benchmark and rewrites bench/RESULTS.md. About 3 minutes with a cached log
 # (bench/out/cache); the first run also simulates the restart log (a few minutes of CPU).
 #
 #   bench/run_all.sh [--quick]        --quick: shorter rows and a smaller log (a smoke run)
@@ -47,4 +47,23 @@ else
     python3 "$BENCH/restart_bench.py" --dir "$PARENT" --json "$OUT/restart.json" --markdown "$OUT/restart.md"
 fi
 
+echo "== solve_bench (tandem's solvers vs LEMON, scipy, networkx)"
+SOLVE=0
+if make -s -C "$BENCH" solve; then
+    if [ $QUICK = 1 ]; then
+        python3 "$BENCH/solve_bench.py" --quick --dir "$PARENT" --json "$OUT/solve.json" --markdown "$OUT/solve.md" && SOLVE=1 \
+            || echo "solve_bench: an optimum differed or a program failed"
+    else
+        python3 "$BENCH/solve_bench.py" --dir "$PARENT" --json "$OUT/solve.json" --markdown "$OUT/solve.md" && SOLVE=1 \
+            || echo "solve_bench: an optimum differed or a program failed"
+    fi
+else
+    echo "solve_bench: not built (needs liblemon-dev); skipped"
+fi
+
 python3 "$BENCH/write_results.py" "$OUT" "$PARENT" "$BENCH/RESULTS.md"
+if [ -f "$OUT/solve.md" ]; then
+    { echo; echo "## The solvers against LEMON, scipy and networkx (\`bench/solve_bench.py\`)"; echo
+      [ $SOLVE = 1 ] || echo "**An optimum differed or a program failed: see below.**"; echo
+      cat "$OUT/solve.md"; } >> "$BENCH/RESULTS.md"
+fi
