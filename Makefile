@@ -16,7 +16,7 @@ CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC  := $(wildcard tests/*_test.c)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit-test e2e-test asan-test demo install clean
+.PHONY: all deps test unit-test e2e-test asan-test bench demo install clean
 all: $(BUILD)/tandem
 
 # pkg-config flags are read only after deps has run, so a fresh machine works.
@@ -60,6 +60,10 @@ asan-test:
 	$(MAKE) BUILD=build-asan CFLAGS="$(ASAN_FLAGS)" unit-test
 	$(MAKE) BUILD=build-asan CFLAGS="$(ASAN_FLAGS)" build-asan/tandem
 	TANDEM_BIN=$(CURDIR)/build-asan/tandem python3 tests/e2e/run.py
+
+# Every benchmark of bench/ beside its peers; rewrites bench/RESULTS.md (minutes, not for CI).
+bench: $(BUILD)/tandem
+	bash bench/run_all.sh
 
 demo: $(BUILD)/tandem
 	$(BUILD)/tandem simulate rules/examples/acme.lua --people rules/examples/people.csv \
