@@ -90,3 +90,25 @@ uint32_t crc32c(uint32_t crc, const void *buf, size_t len)
 #endif
     return crc32c_table_only(crc, buf, len);
 }
+
+bool crc32c_hex_read(const char *p, uint32_t *out)
+{
+    uint32_t v = 0;
+    for (int i = 0; i < 8; i++) {
+        char c = p[i];
+        if (c >= '0' && c <= '9')
+            v = v << 4 | (uint32_t)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            v = v << 4 | (uint32_t)(c - 'a' + 10);
+        else
+            return false;
+    }
+    *out = v;
+    return true;
+}
+
+bool crc32c_seal_read(const char *p, size_t n, uint32_t *stored)
+{
+    return n >= CRC32C_SEAL_LEN && memcmp(p + n - CRC32C_SEAL_LEN, CRC32C_SEAL_TAG, 8) == 0 && p[n - 2] == '"' &&
+           p[n - 1] == '}' && crc32c_hex_read(p + n - 10, stored);
+}

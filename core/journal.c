@@ -20,9 +20,8 @@
 #include "crc32c.h"
 
 #define TS_LEN      20                    /* YYYY-MM-DDTHH:MM:SSZ */
-#define CRC_TAG     ",\"crc\":\""
-#define CRC_TAG_LEN 8
-#define CRC_SUFFIX  18                    /* ,"crc":"xxxxxxxx"} */
+#define CRC_TAG     CRC32C_SEAL_TAG
+#define CRC_SUFFIX  CRC32C_SEAL_LEN       /* ,"crc":"xxxxxxxx"} */
 #define READ_CHUNK  (1u << 20)            /* big reads: logs reach a million lines */
 #define SMALL_IO    8192                  /* stack buffers for backward scans and copies */
 #define SEQ_MAX     9007199254740992.0    /* 2^53: beyond it a double no longer counts by one */
@@ -83,23 +82,6 @@ static bool ts_valid(const char *s)
     return TWO(5) >= 1 && TWO(5) <= 12 && TWO(8) >= 1 && TWO(8) <= 31 && TWO(11) <= 23 && TWO(14) <= 59 &&
            TWO(17) <= 60;
 #undef TWO
-}
-
-static bool hex8(const char *p, uint32_t *out)
-{
-    uint32_t v = 0;
-    for (int i = 0; i < 8; i++) {
-        char c = p[i];
-        /* Lowercase only: the writer never prints anything else. */
-        if (c >= '0' && c <= '9')
-            v = v << 4 | (uint32_t)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v = v << 4 | (uint32_t)(c - 'a' + 10);
-        else
-            return false;
-    }
-    *out = v;
-    return true;
 }
 
 static bool reserved_key(const char *k)
@@ -267,8 +249,7 @@ static int verify_line(char *p, size_t n, struct chain *c, const char *path, lon
     if (memchr(p, '\0', n) != NULL)
         return error_set(err, LINE_DAMAGED, path, ln, "NUL bytes in the line");
     uint32_t stored;
-    if (n < CRC_SUFFIX + 1 || memcmp(p + n - CRC_SUFFIX, CRC_TAG, CRC_TAG_LEN) != 0 || p[n - 2] != '"' ||
-        p[n - 1] != '}' || !hex8(p + n - 10, &stored))
+    if (n < CRC_SUFFIX + 1 || !crc32c_seal_read(p, n, &stored))
         return error_set(err, LINE_DAMAGED, path, ln, "no ,\"crc\":\"xxxxxxxx\"} at its end (cut short?)");
     /* The crc is checked before parsing: nothing in a damaged line is trusted. */
     uint32_t computed = crc32c(0, p, n - CRC_SUFFIX);

@@ -19,8 +19,8 @@
 #include "crc32c.h"
 #include "journal.h"
 
-#define CRC_SUFFIX   18                     /* ,"crc":"xxxxxxxx"} as in a log line */
-#define CRC_TAG      ",\"crc\":\""
+#define CRC_SUFFIX   CRC32C_SEAL_LEN        /* ,"crc":"xxxxxxxx"} as in a log line */
+#define CRC_TAG      CRC32C_SEAL_TAG
 #define INT53        9007199254740992.0     /* 2^53: past it a double no longer counts by one */
 #define TIME_LAST    253402300799LL         /* 9999-12-31T23:59:59Z, the last time the log can hold */
 #define FILE_MAX     (4LL << 30)            /* a bigger file is not one of ours */
@@ -81,28 +81,11 @@ static int fsync_dir(const char *dir, struct error *err)
     return 0;
 }
 
-static bool hex8(const char *p, uint32_t *out)
-{
-    uint32_t v = 0;
-    for (int i = 0; i < 8; i++) {
-        char c = p[i];
-        if (c >= '0' && c <= '9')
-            v = v << 4 | (uint32_t)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            v = v << 4 | (uint32_t)(c - 'a' + 10);
-        else
-            return false;
-    }
-    *out = v;
-    return true;
-}
-
 /* True when p[0..n) ends with ,"crc":"xxxxxxxx"} sealing the bytes before it. */
 static bool sealed(const char *p, size_t n, uint32_t *crc_out)
 {
     uint32_t stored;
-    if (n < CRC_SUFFIX + 2 || memcmp(p + n - CRC_SUFFIX, CRC_TAG, 8) != 0 || p[n - 2] != '"' ||
-        p[n - 1] != '}' || !hex8(p + n - 10, &stored))
+    if (n < CRC_SUFFIX + 2 || !crc32c_seal_read(p, n, &stored))
         return false;
     if (crc_out)
         *crc_out = stored;
@@ -1237,7 +1220,7 @@ static int load_one(const char *path, long long want_seq, const char *log_path, 
         snprintf(why, why_len, "it says seq %lld, its name %lld", seq, want_seq);
         goto out;
     }
-    if (!cJSON_IsString(v[3]) || strlen(v[3]->valuestring) != 8 || !hex8(v[3]->valuestring, &log_crc)) {
+    if (!cJSON_IsString(v[3]) || strlen(v[3]->valuestring) != 8 || !crc32c_hex_read(v[3]->valuestring, &log_crc)) {
         snprintf(why, why_len, "log_crc is not 8 lowercase hex digits");
         goto out;
     }
