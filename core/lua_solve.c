@@ -51,6 +51,19 @@ static bool call_score(lua_State *L, int score_f, int mt, int et, double *out)
     return ok;
 }
 
+/* Scores the pair at stack indices at, bt with the score function at score_f: false for
+ * nil/false (never this pair); raises on a value no solver can take. Leaves the stack as it was. */
+static bool pair_score(lua_State *L, int score_f, int at, int bt, double *score)
+{
+    bool ok = call_score(L, score_f, at, bt, score);
+    lua_pop(L, 1);   /* the reasons: asked again for the chosen pairs only */
+    if (ok && (!isfinite(*score) || fabs(*score) > 1e9))
+        raise(L, "score must be a finite number within +-1e9");
+    return ok;
+}
+
+
+
 /* Working memory of a solver call, freed by the GC even when a score function raises an error
  * half-way (a plain malloc would leak on that longjmp). */
 struct scratch {
@@ -95,6 +108,20 @@ static struct scratch *scratch_new(lua_State *L)
     }
     lua_setmetatable(L, -2);
     return sc;
+}
+
+/* Makes room for element n of the growable array in scratch slot `slot` (capacity *cap). */
+static void *room(lua_State *L, struct scratch *sc, int slot, size_t *cap, size_t n, size_t size)
+{
+    if (n >= *cap) {
+        size_t ncap = *cap ? *cap * 2 : 64;
+        void *nv = realloc(sc->extra[slot], ncap * size);
+        if (!nv)
+            raise(L, "out of memory");
+        sc->extra[slot] = nv;
+        *cap = ncap;
+    }
+    return sc->extra[slot];
 }
 
 /* calloc into a scratch slot; raises on failure. */
@@ -327,12 +354,10 @@ static int api_solve_assign(lua_State *L)
                 continue;
             lua_rawgeti(L, 1, i + 1);
             double score;
-            bool ok = call_score(L, 3, lua_gettop(L), et, &score);
-            lua_pop(L, 2);
+            bool ok = pair_score(L, 3, lua_gettop(L), et, &score);
+            lua_pop(L, 1);
             if (!ok)
                 continue;
-            if (!isfinite(score) || fabs(score) > 1e9)
-                return raise(L, "score must be a finite number within +-1e9");
             if (sc->ncand == sc->capcand) {
                 struct cand *nc = realloc(sc->cand, sc->capcand * 2 * sizeof *sc->cand);
                 if (!nc)
@@ -477,19 +502,11 @@ static int api_solve_pairs(lua_State *L)
                 continue;
             lua_rawgeti(L, 1, b + 1);
             double score;
-            bool ok = call_score(L, 2, at, lua_gettop(L), &score);
-            lua_pop(L, 2);
+            bool ok = pair_score(L, 2, at, lua_gettop(L), &score);
+            lua_pop(L, 1);
             if (!ok)
                 continue;
-            if (!isfinite(score) || fabs(score) > 1e9)
-                raise(L, "score must be a finite number within +-1e9");
-            if (m == cap) {
-                struct solve_pair_edge *ne = realloc(edges, cap * 2 * sizeof *ne);
-                if (!ne)
-                    raise(L, "out of memory");
-                sc->extra[1] = edges = ne;
-                cap *= 2;
-            }
+            edges = room(L, sc, 1, &cap, m, sizeof *edges);
             edges[m++] = (struct solve_pair_edge){ a, b, score };
         }
         lua_pop(L, 1);
@@ -634,19 +651,11 @@ static int api_solve_groups(lua_State *L)
                 continue;
             lua_rawgeti(L, 1, i + 1);
             double score;
-            bool ok = call_score(L, 3, lua_gettop(L), et, &score);
-            lua_pop(L, 2);
+            bool ok = pair_score(L, 3, lua_gettop(L), et, &score);
+            lua_pop(L, 1);
             if (!ok)
                 continue;
-            if (!isfinite(score) || fabs(score) > 1e9)
-                raise(L, "score must be a finite number within +-1e9");
-            if (m == cap) {
-                struct solve_group_edge *nedges = realloc(edges, cap * 2 * sizeof *nedges);
-                if (!nedges)
-                    raise(L, "out of memory");
-                sc->extra[6] = edges = nedges;
-                cap *= 2;
-            }
+            edges = room(L, sc, 6, &cap, m, sizeof *edges);
             edges[m++] = (struct solve_group_edge){ i, j, score };
         }
         lua_pop(L, 1);
