@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "control.h"
-#include "engine_internal.h"
+#include "engine.h"
 
 #define DUE_RECHECK_MS (60 * 60 * 1000)   /* re-read the clock at least hourly (clock steps) */
 

@@ -77,6 +77,12 @@ class Commands(DaemonCase):
         ok({"cmd": "meeting.held", "match": m}, "meeting:held", "meeting:scheduled")
         ok({"cmd": "meeting.missed", "match": m}, "meeting:missed", "meeting:scheduled")
         ok({"cmd": "meeting.cancel", "match": m}, "meeting:cancelled", "meeting:scheduled")
+        intro = ok({"cmd": "introduce", "match": m, "contact": "e2"}, "intro:")[0]
+        self.assertEqual(intro["contact"], "e2")
+        refused({"cmd": "introduce", "match": m, "contact": "e2"}, "introduced already")
+        refused({"cmd": "introduce", "match": m, "contact": core[0]["mentors"][0]}, "in the match already")
+        held = ok({"cmd": "meeting.held", "match": m}, "meeting:held", "meeting:scheduled")[0]
+        self.assertEqual(held["guests"], ["e2"], "an introduced contact joins later meetings")
         refused({"cmd": "meeting.held", "match": 999}, "no active match")
         g = ok({"cmd": "goal.set", "match": m, "text": "Lead a design review", "due": "2027-06-01",
                 "measure": "review held"}, "goal:set")[0]
@@ -100,6 +106,11 @@ class Commands(DaemonCase):
         refused({"cmd": "person.update", "id": "p9", "level": 16}, "level")
         ok({"cmd": "enroll", "person": "p9", "program": "vetted", "role": "mentor"}, "enroll:")
         refused({"cmd": "enroll", "person": "p9", "program": "nope", "role": "mentor"}, "no program")
+        made = ok({"cmd": "match.propose", "program": "core", "mentors": "m1", "mentees": "p9",
+                   "why": {"by": "admin"}}, "match:active", "meeting:scheduled", "goal:set")[0]
+        self.assertEqual((made["mentors"], made["mentees"], made["why"]), (["m1"], ["p9"], {"by": "admin"}))
+        refused({"cmd": "match.propose", "program": "core", "mentors": "m1", "mentees": "p9"}, "matched already")
+        refused({"cmd": "match.propose", "program": "core", "mentors": "m1", "mentees": "nobody"}, "no person")
         closes = ok({"cmd": "person.leave", "id": party}, "meeting:cancelled", "close:", "person:left")
         self.assertEqual(closes[1]["reason"], "left")
         st = c.call({"cmd": "status"})
