@@ -164,12 +164,6 @@ void sandbox_charge(lua_State *L, double units)
     charge(L, units);
 }
 
-void sandbox_hook_thread(struct sandbox *sb, lua_State *co)
-{
-    (void)sb;
-    lua_sethook(co, sb_hook, LUA_MASKCOUNT, HOOK_EVERY);
-}
-
 void sandbox_reset(struct sandbox *sb, long long budget)
 {
     sb->used = 0;

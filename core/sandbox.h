@@ -45,8 +45,6 @@ void sandbox_reset(struct sandbox *sb, long long budget);
  * sandbox_call. */
 void sandbox_charge(lua_State *L, double units);
 
-/* Installs the instruction hook on a thread (every coroutine needs its own). */
-void sandbox_hook_thread(struct sandbox *sb, lua_State *co);
 
 /* Calls the function below nargs arguments on top of the stack like lua_pcall, with a
  * traceback message handler. On error leaves one string on the stack and fills where
