@@ -98,9 +98,9 @@ static void caller_where(lua_State *L, char *buf, size_t len);
 /* Raises an error about one field of the table passed to the calling declaration, located
  * at the field's own line. */
 static int raise_field(lua_State *L, const char *field, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int raise_field(lua_State *L, const char *field, const char *fmt, ...)
+static void mark_field_line(lua_State *L, const char *field)
 {
-    char where[320], buf[768];
+    char where[320];
     caller_where(L, where, sizeof where);
     char *colon = strrchr(where, ':');
     if (colon) {
@@ -108,6 +108,12 @@ static int raise_field(lua_State *L, const char *field, const char *fmt, ...)
         lua_pushfstring(L, "%s:%d", where, field_line(where, atoi(colon + 1), field));
         lua_setfield(L, LUA_REGISTRYINDEX, "tandem.where");
     }
+}
+
+static int raise_field(lua_State *L, const char *field, const char *fmt, ...)
+{
+    char buf[768];
+    mark_field_line(L, field);
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
@@ -689,6 +695,40 @@ static void parse_prefilter(lua_State *L, int t, const char *prog, struct prefil
     lua_pop(L, 2);
 }
 
+/* The lifecycle fields (lifecycle.h) go through JSON so the log, snapshots and the rule file
+ * share one parser. On an error, leaves the message (at the field's line) on the stack and
+ * returns -1 for the caller to raise once it has freed what it holds. */
+static int parse_lifecycle(lua_State *L, int prog_t, const char *prog, struct lifecycle *life)
+{
+    char why[200];
+    cJSON *o = cJSON_CreateObject();
+    for (int i = 0; o && lifecycle_fields[i]; i++) {
+        if (lua_getfield(L, prog_t, lifecycle_fields[i]) != LUA_TNIL) {
+            cJSON *v = lua_api_to_json(L, -1, why, sizeof why);
+            if (!v) {
+                cJSON_Delete(o);
+                lua_pop(L, 1);
+                lua_pushfstring(L, "program \"%s\": %s: %s", prog, lifecycle_fields[i], why);
+                return -1;
+            }
+            cJSON_AddItemToObject(o, lifecycle_fields[i], v);
+        }
+        lua_pop(L, 1);
+    }
+    const char *field = NULL;
+    int rc = o ? lifecycle_from_json(life, o, &field, why, sizeof why) : ERR_SYSTEM;
+    cJSON_Delete(o);
+    if (rc == 0)
+        return 0;
+    if (field) {
+        mark_field_line(L, field);
+        lua_pushfstring(L, "program \"%s\": %s %s", prog, field, why);
+    } else {
+        lua_pushfstring(L, "program \"%s\": %s", prog, why);
+    }
+    return -1;
+}
+
 static int api_program(lua_State *L)
 {
     struct rules *r = R(L);
@@ -727,7 +767,7 @@ static int api_program(lua_State *L)
             model_field = lua_getfield(L, fields_t, k) != LUA_TNIL;
             lua_pop(L, 1);
         }
-        if (!in_list(CORE_FIELDS, k) && !model_field)
+        if (!in_list(CORE_FIELDS, k) && !in_list(lifecycle_fields, k) && !model_field)
             return raise_field(L, k, "program \"%s\": unknown field \"%s\" for model %s", name, k, model);
         lua_pop(L, 1);
     }
@@ -828,11 +868,17 @@ static int api_program(lua_State *L)
     }
     lua_pop(L, 1);
 
+    if (parse_lifecycle(L, prog_t, name, &rp.def.life) != 0) {
+        free_prompts(&rp.def);
+        return lua_error(L);
+    }
+
     /* The model checks what only it knows (one_to_one's term, say). */
     const char *field;
     const char *bad = model_validate(L, model_t, prog_t, &field);
     if (bad) {
         free_prompts(&rp.def);
+        lifecycle_free(&rp.def.life);
         if (field)
             return raise_field(L, field, "program \"%s\": %s", name, bad);
         return raise(L, "program \"%s\": %s", name, bad);
@@ -841,6 +887,7 @@ static int api_program(lua_State *L)
     struct rules_program *np = realloc(r->programs, (size_t)(r->n_programs + 1) * sizeof *np);
     if (!np) {
         free_prompts(&rp.def);
+        lifecycle_free(&rp.def.life);
         return raise(L, "out of memory");
     }
     r->programs = np;

@@ -87,13 +87,8 @@ void rules_free(struct rules *r)
     if (!r)
         return;
     sandbox_close(&r->sb);
-    for (int i = 0; i < r->n_programs; i++) {
-        free(r->programs[i].def.name);
-        free(r->programs[i].def.model);
-        for (int k = 0; k < r->programs[i].def.n_prompts; k++)
-            free(r->programs[i].def.prompts[k]);
-        free(r->programs[i].def.prompts);
-    }
+    for (int i = 0; i < r->n_programs; i++)
+        program_free(&r->programs[i].def);
     free(r->programs);
     for (int i = 0; i < r->n_priorities; i++)
         free(r->priorities[i]);
@@ -194,6 +189,7 @@ cJSON *rules_programs_json(const struct rules *r)
         cJSON *pr = cJSON_AddArrayToObject(o, "prompts");
         for (int k = 0; k < p->n_prompts; k++)
             cJSON_AddItemToArray(pr, cJSON_CreateString(p->prompts[k]));
+        lifecycle_to_json(&p->life, o);
         cJSON_AddItemToArray(arr, o);
     }
     return arr;

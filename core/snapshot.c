@@ -313,6 +313,8 @@ static cJSON *program_json(const struct program *p)
               add_bool(o, "approve", p->approve) && add_bool(o, "reup", p->reup) &&
               add_bool(o, "rotate", p->rotate) && add_strs(o, "prompts", p->prompts, p->n_prompts) &&
               add_bool(o, "live", p->live) && add_time(o, "since", p->since, false);
+    cJSON *life = ok ? cJSON_AddObjectToObject(o, "lifecycle") : NULL;
+    ok = life && lifecycle_to_json(&p->life, life);
     if (!ok) {
         cJSON_Delete(o);
         return NULL;
@@ -723,9 +725,10 @@ static int read_people(struct rd *r, struct state *s, const cJSON *a)
 static int read_programs(struct rd *r, struct state *s, const cJSON *a)
 {
     enum { NAME, MODEL, TERM, CADENCE, REVIEW, MATCH_EVERY, OBJECTIVE, APPROVE, REUP, ROTATE, PROMPTS, LIVE, SINCE,
-           N };
+           LIFE, N };
     static const char *const keys[N] = { "name", "model", "term", "cadence", "review_every", "match_every",
-                                         "objective", "approve", "reup", "rotate", "prompts", "live", "since" };
+                                         "objective", "approve", "reup", "rotate", "prompts", "live", "since",
+                                         "lifecycle" };
     int n;
     snprintf(r->where, sizeof r->where, "state");
     int rc = alloc_array(r, a, "programs", sizeof *s->programs, (void **)&s->programs, &n);
@@ -757,6 +760,12 @@ static int read_programs(struct rd *r, struct state *s, const cJSON *a)
             (rc = get_time(r, v[SINCE], keys[SINCE], false, &p->since)) < 0)
             return rc;
         p->objective = obj == 1 ? OBJECTIVE_QUALITY : OBJECTIVE_COVERAGE;
+        const char *field = NULL;
+        char why[200];
+        if (!cJSON_IsObject(v[LIFE]))
+            return fail(r, keys[LIFE], "not an object");
+        if (lifecycle_from_json(&p->life, v[LIFE], &field, why, sizeof why) != 0)
+            return fail(r, field ? field : keys[LIFE], "%s", why);
     }
     return 0;
 }

@@ -15,7 +15,7 @@
 
 /* The version of the file layout ("format") and of the "state" object's schema. A file with
  * another number is skipped (reported), so changing either is safe: bump it. */
-#define SNAPSHOT_FORMAT 1
+#define SNAPSHOT_FORMAT 2
 
 /* How many snapshots snapshot_write keeps (the newest by seq, the one it wrote included). */
 #define SNAPSHOT_KEEP 2

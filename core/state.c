@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 const char *const role_names[ROLE_COUNT] = { "mentor", "mentee", "peer", "leader", "attendee" };
@@ -36,8 +37,9 @@ void state_init(struct state *s)
     memset(s, 0, sizeof *s);
 }
 
-static void program_free(struct program *p)
+void program_free(struct program *p)
 {
+    lifecycle_free(&p->life);
     free(p->name);
     free(p->model);
     for (int i = 0; i < p->n_prompts; i++)
@@ -313,6 +315,13 @@ static int apply_program(struct state *s, const cJSON *pj, struct error *err)
         cJSON_ArrayForEach(it, prompts)
             if (cJSON_IsString(it))
                 p->prompts[p->n_prompts++] = strdup(it->valuestring);
+    }
+    const char *field = NULL;
+    char why[200], msg[300];
+    int rc = lifecycle_from_json(&p->life, pj, &field, why, sizeof why);
+    if (rc != 0) {
+        snprintf(msg, sizeof msg, "program %s: %s %s", name, field ? field : "", why);
+        return rc == ERR_SYSTEM ? error_set(err, ERR_SYSTEM, NULL, 0, "out of memory") : bad(err, "rules", msg);
     }
     p->live = true;
     return 0;

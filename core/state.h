@@ -10,6 +10,7 @@
 #include "clock.h"
 #include "error.h"
 #include "index.h"
+#include "lifecycle.h"
 #include "person.h"
 
 enum role { ROLE_MENTOR, ROLE_MENTEE, ROLE_PEER, ROLE_LEADER, ROLE_ATTENDEE, ROLE_COUNT };
@@ -29,6 +30,7 @@ struct program {
     bool rotate;          /* a term's end rotates: the match closes (rotated), the mentee moves on */
     char **prompts;
     int n_prompts;
+    struct lifecycle life; /* stagnation, re-up window, goals, acks, check-ins, hours, requests */
     bool live;            /* declared by the rules in force */
     tdm_time since;       /* when the rules first declared it: its matching ticks count from here */
 };
@@ -130,6 +132,8 @@ extern const char *const role_names[ROLE_COUNT];
 extern const char *const close_reasons[8];   /* completed exited rotated cancelled left stalled rule + NULL */
 
 void state_init(struct state *s);
+/* Frees what a program owns (not the struct itself). */
+void program_free(struct program *p);
 void state_free(struct state *s);
 
 /* Applies one committed event. Returns 0, or ERR_INPUT with err->msg when the event
