@@ -350,7 +350,7 @@ static int cmd_reup(struct cmd_ctx *x, const cJSON *c, struct error *err)
         int p = i < m->n_mentors ? m->mentors[i] : m->mentees[i - m->n_mentors];
         cJSON_AddStringToObject(decisions, e->state.people[p].p.id, m->answers[i] == 1 ? "renew" : "exit");
     }
-    return ticks_reup_decide(x, id, decisions, err);
+    return ticks_reup_decide(x, id, decisions, NULL, err);
 }
 
 static int cmd_flag(struct cmd_ctx *x, const cJSON *c, struct error *err)

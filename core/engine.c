@@ -32,6 +32,7 @@ void engine_add_time(cJSON *o, const char *k, tdm_time t)
 }
 
 static void schedule_match(struct engine *e, const struct match *m);
+static void schedule_request(struct engine *e, const struct request *r);
 
 /* Journals, applies and queues one fact for the rules. Takes ownership of f. */
 int engine_commit(struct engine *e, cJSON *f, int depth, struct error *err)
@@ -56,6 +57,12 @@ int engine_commit(struct engine *e, cJSON *f, int depth, struct error *err)
         const struct match *m = state_match(&e->state, (long long)mid->valuedouble);
         if (m)
             schedule_match(e, m);
+    }
+    const cJSON *rid = cJSON_GetObjectItemCaseSensitive(f, "request");
+    if (cJSON_IsNumber(rid)) {
+        const struct request *r = state_request(&e->state, (long long)rid->valuedouble);
+        if (r)
+            schedule_request(e, r);
     }
     if (e->q_head + e->q_len == e->q_cap) {
         if (e->q_head > 0) {
@@ -96,28 +103,36 @@ const struct program *engine_program_of(const struct engine *e, const struct mat
     return &e->state.programs[m->program];
 }
 
-tdm_time engine_review_due(const struct engine *e, const struct match *m)
-{
-    return clock_add(m->started, engine_program_of(e, m)->review_every, m->reviews + 1);
-}
-
-/* In simulate the program's admin answers a proposal the next day. */
-tdm_time engine_approval_due(const struct match *m)
-{
-    return m->started + 86400;
-}
-
+/* Queues what the match has due, each kind only when its time changed since it was last
+ * queued (an item queued earlier and gone stale is dropped when popped). */
 static void schedule_match(struct engine *e, const struct match *m)
 {
-    if (m->phase == MATCH_PROPOSED && e->simulating)
-        schedule_push(e->due, (struct due){ engine_approval_due(m), DUE_APPROVAL, m->id });
-    if (m->phase != MATCH_ACTIVE)
-        return;
-    if (m->next_meeting)
-        schedule_push(e->due, (struct due){ m->next_meeting, DUE_MEETING, m->id });
-    schedule_push(e->due, (struct due){ engine_review_due(e, m), DUE_REVIEW, m->id });
-    if (!m->reup_open)
-        schedule_push(e->due, (struct due){ m->term_ends, DUE_REUP, m->id });
+    if (m->id >= e->n_pushed) {
+        long long n = e->n_pushed ? e->n_pushed : 1024;
+        while (n <= m->id)
+            n *= 2;
+        void *p = realloc(e->pushed, (size_t)n * sizeof *e->pushed);
+        if (!p)
+            return;   /* without the cache every item is simply queued */
+        e->pushed = p;
+        memset(e->pushed + e->n_pushed, 0, (size_t)(n - e->n_pushed) * sizeof *e->pushed);
+        e->n_pushed = n;
+    }
+    for (int k = 0; k < DUE_MATCH_KINDS; k++) {
+        tdm_time when = ticks_due(e, m, k);
+        if (!when || (m->id < e->n_pushed && e->pushed[m->id][k] == when))
+            continue;
+        schedule_push(e->due, (struct due){ when, k, m->id });
+        if (m->id < e->n_pushed)
+            e->pushed[m->id][k] = when;
+    }
+}
+
+static void schedule_request(struct engine *e, const struct request *r)
+{
+    tdm_time when = ticks_request_due(e, r);
+    if (when)
+        schedule_push(e->due, (struct due){ when, DUE_REQUEST, r->id });
 }
 
 /* Arms the matching tick of every program not armed yet. After a replay (replayed), the
@@ -536,6 +551,8 @@ int engine_open(struct engine *e, const struct engine_options *o, struct error *
         return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
     for (int i = 0; i < e->state.n_matches; i++)
         schedule_match(e, &e->state.matches[i]);
+    for (int i = 0; i < e->state.n_requests; i++)
+        schedule_request(e, &e->state.requests[i]);
     return 0;
 }
 
@@ -562,6 +579,7 @@ void engine_close(struct engine *e)
     schedule_free(e->due);
     free(e->next_tick);
     free(e->tick_n);
+    free(e->pushed);
     state_free(&e->state);
     memset(e, 0, sizeof *e);
 }

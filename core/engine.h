@@ -20,7 +20,10 @@
 
 #define ENGINE_MAX_DEPTH 8
 
-enum due_kind { DUE_APPROVAL, DUE_MEETING, DUE_REVIEW, DUE_REUP, DUE_MATCH };
+/* What falls due, in the order things due at the same instant happen. The kinds up to
+ * DUE_MATCH_KINDS are per match (key: the match id). */
+enum due_kind { DUE_APPROVAL, DUE_MEETING, DUE_ACK, DUE_REVIEW, DUE_CHECKIN, DUE_GOALS, DUE_IDLE, DUE_STALLED,
+                DUE_REUP, DUE_REUP_END, DUE_MATCH_KINDS, DUE_REQUEST = DUE_MATCH_KINDS, DUE_MATCH };
 
 struct engine_options {
     const char *state_dir;      /* created 0700 if absent */
@@ -49,6 +52,8 @@ struct engine {
     FILE *diag;
     struct pending_event *queue;
     int q_head, q_len, q_cap;
+    tdm_time (*pushed)[DUE_MATCH_KINDS];  /* per match id: when each kind was last queued */
+    long long n_pushed;
     tdm_time *next_tick;        /* per state program: the next matching tick */
     long long *tick_n;
     int n_ticks;

@@ -20,8 +20,6 @@ int engine_commit(struct engine *e, cJSON *f, int depth, struct error *err);
 int engine_rule_error(struct engine *e, const char *where, long long cause, const char *message, int depth,
                       struct error *err);
 const struct program *engine_program_of(const struct engine *e, const struct match *m);
-tdm_time engine_review_due(const struct engine *e, const struct match *m);
-tdm_time engine_approval_due(const struct match *m);
 int engine_rules_prog(const struct engine *e, int state_prog);
 void engine_rules_context(struct engine *e);
 int engine_enroll_person(struct cmd_ctx *x, int person, long long cause, struct error *err);
@@ -41,14 +39,29 @@ int ticks_schedule_meeting(struct cmd_ctx *x, const struct match *m, struct erro
 /* phase: "held", "missed" or "cancelled"; the match must be active with a meeting scheduled. */
 int ticks_meeting_outcome(struct cmd_ctx *x, struct match *m, const char *phase, struct error *err);
 /* Takes ownership of decisions ({person id: "renew"|"exit"} for every party). */
-int ticks_reup_decide(struct cmd_ctx *x, long long id, cJSON *decisions, struct error *err);
+/* defaulted (owned too, may be NULL): the ids whose decision the program's reup_default made. */
+int ticks_reup_decide(struct cmd_ctx *x, long long id, cJSON *decisions, cJSON *defaulted, struct error *err);
 int ticks_answer_proposal(struct cmd_ctx *x, struct match *m, bool yes, struct error *err);
 /* Why a group may not be matched in state program sp (roles, already matched, reporting line,
  * met before, ...), or NULL when it may. taken marks people given a group this round. */
 const char *ticks_group_invalid(struct engine *e, int sp, const struct rules_program *rp,
                                 const struct rules_group *g, const bool *taken);
 int ticks_make_match(struct cmd_ctx *x, int sp, const struct rules_group *g, struct error *err);
+/* When a match next has something of kind k due (0: nothing), and a request. */
+tdm_time ticks_due(const struct engine *e, const struct match *m, int k);
+tdm_time ticks_request_due(const struct engine *e, const struct request *r);
 bool ticks_current(struct engine *e, const struct due *d);
+/* ticks_life.c: acks, check-ins, goals_within, the stagnation signals, the re-up's end, requests. */
+int ticks_life_fire(struct cmd_ctx *x, struct match *m, int kind, struct error *err);
+int ticks_request_fire(struct cmd_ctx *x, struct request *r, struct error *err);
+/* Flags a match with a built-in signal (no rule: `signal` true). */
+int ticks_signal(struct cmd_ctx *x, long long match, const char *reason, struct error *err);
+/* Schedules the first meeting once every party has acknowledged. */
+int ticks_after_ack(struct cmd_ctx *x, long long id, struct error *err);
+/* Asks choice r->at + 1, or ends the request expired when none is left. */
+int ticks_request_move(struct cmd_ctx *x, struct request *r, const char *why, struct error *err);
+/* Makes the match of an accepted request. Returns ERR_INPUT (no fact) when it may not be made. */
+int ticks_request_accept(struct cmd_ctx *x, struct request *r, struct error *err);
 int ticks_fire(struct engine *e, const struct due *d, struct error *err);
 
 #endif

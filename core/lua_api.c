@@ -463,7 +463,7 @@ static int api_simulation(lua_State *L)
     check_loading(L, r, "simulation");
     luaL_checktype(L, 1, LUA_TTABLE);
     static const char *const known[] = { "attendance", "rating", "renew", "goal_progress", "spread", "approve",
-                                         NULL };
+                                         "ack", "answer", "accept", NULL };
     lua_pushnil(L);
     while (lua_next(L, 1)) {
         const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
@@ -472,7 +472,7 @@ static int api_simulation(lua_State *L)
             ok |= strcmp(known[i], k) == 0;
         if (!ok)
             return raise(L, "tandem.simulation: unknown field \"%s\" (known: attendance, rating, renew, "
-                            "goal_progress, spread, approve)", k);
+                            "goal_progress, spread, approve, ack, answer, accept)", k);
         lua_pop(L, 1);
     }
     r->sim.attendance = sim_number(L, "attendance", r->sim.attendance, 0, 1);
@@ -481,6 +481,9 @@ static int api_simulation(lua_State *L)
     r->sim.goal_progress = sim_number(L, "goal_progress", r->sim.goal_progress, 0, 1);
     r->sim.spread = sim_number(L, "spread", r->sim.spread, 0, 1);
     r->sim.approve = sim_number(L, "approve", r->sim.approve, 0, 1);
+    r->sim.ack = sim_number(L, "ack", r->sim.ack, 0, 1);
+    r->sim.answer = sim_number(L, "answer", r->sim.answer, 0, 1);
+    r->sim.accept = sim_number(L, "accept", r->sim.accept, 0, 1);
     r->simulation_set = true;
     return 0;
 }

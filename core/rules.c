@@ -114,7 +114,8 @@ int rules_load(const char *path, const char *shipped_dir, struct rules **out, st
     r->roles_ref = LUA_NOREF;
     r->budget = SANDBOX_DEFAULT_BUDGET;
     r->sim = (struct sim_params){ .attendance = 0.85, .rating = 4.0, .renew = 0.6,
-                                  .goal_progress = 0.5, .spread = 0.5, .approve = 0.9 };
+                                  .goal_progress = 0.5, .spread = 0.5, .approve = 0.9,
+                                  .ack = 0.95, .answer = 0.9, .accept = 0.6 };
     if (sha256_file(path, r->sha256) < 0) {
         int e = errno;
         rules_free(r);

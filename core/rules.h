@@ -45,6 +45,9 @@ struct sim_params {
     double goal_progress;     /* chance an open goal moves at a review */
     double spread;            /* how much matches differ from the average (0-1) */
     double approve;           /* chance an admin approves a proposed match (approve = true) */
+    double ack;               /* chance a party acknowledges expectations (acknowledge = true) */
+    double answer;            /* chance a party answers a re-up, or a requested mentor answers in time */
+    double accept;            /* chance a requested mentor accepts */
 };
 
 struct rules_handler {

@@ -6,7 +6,8 @@
 
 #include "index.h"
 
-enum { DRAW_CHEMISTRY = 1, DRAW_MEETING, DRAW_RATING, DRAW_GOAL_MOVE, DRAW_GOAL_DONE, DRAW_RENEW, DRAW_APPROVE };
+enum { DRAW_CHEMISTRY = 1, DRAW_MEETING, DRAW_RATING, DRAW_GOAL_MOVE, DRAW_GOAL_DONE, DRAW_RENEW, DRAW_APPROVE,
+       DRAW_REUP_ANSWER, DRAW_ACK, DRAW_REQUEST_ANSWER, DRAW_REQUEST_ACCEPT, DRAW_REQUEST_DELAY };
 
 static double uniform(const struct sim *s, int kind, long long a, long long b, long long c)
 {
@@ -67,4 +68,22 @@ bool sim_renews(const struct sim *s, long long match, int who, int term)
 bool sim_approves(const struct sim *s, long long match)
 {
     return uniform(s, DRAW_APPROVE, match, 0, 0) < s->p.approve;
+}
+
+bool sim_answers_reup(const struct sim *s, long long match, int who, int term)
+{
+    return uniform(s, DRAW_REUP_ANSWER, match, who, term) < s->p.answer;
+}
+
+bool sim_acks(const struct sim *s, long long match, int who)
+{
+    return uniform(s, DRAW_ACK, match, who, 0) < shifted(s, s->p.ack, match);
+}
+
+int sim_request_answer(const struct sim *s, long long request, int at, double *after)
+{
+    *after = 0.05 + 0.9 * uniform(s, DRAW_REQUEST_DELAY, request, at, 0);
+    if (uniform(s, DRAW_REQUEST_ANSWER, request, at, 0) >= s->p.answer)
+        return 0;
+    return uniform(s, DRAW_REQUEST_ACCEPT, request, at, 0) < s->p.accept ? 1 : 2;
 }

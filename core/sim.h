@@ -27,5 +27,12 @@ bool sim_goal_achieved(const struct sim *s, long long goal, int n);
 bool sim_approves(const struct sim *s, long long match);
 /* Whether person index `who` chooses renew at the end of term `term`. */
 bool sim_renews(const struct sim *s, long long match, int who, int term);
+/* Whether person index `who` answers the re-up of term `term` at all (else the default holds). */
+bool sim_answers_reup(const struct sim *s, long long match, int who, int term);
+/* Whether party index `who` acknowledges the match's expectations (a day after it starts). */
+bool sim_acks(const struct sim *s, long long match, int who);
+/* How choice `at` of a request answers: 0 not in time, 1 accepts, 2 declines; *after is the
+ * fraction of respond_within that passes before an answer. */
+int sim_request_answer(const struct sim *s, long long request, int at, double *after);
 
 #endif

@@ -322,6 +322,29 @@ static cJSON *program_json(const struct program *p)
     return o;
 }
 
+/* A match's life (state.h); acks as a string of 0/1 per party, or null. */
+static bool add_life(cJSON *o, const struct match *m)
+{
+    const struct match_life *l = &m->life;
+    cJSON *j = put(o, "life", cJSON_CreateObject());
+    char acks[4096];
+    int n = m->n_mentors + m->n_mentees;
+    if (l->acks && n >= (int)sizeof acks)
+        return false;
+    for (int i = 0; l->acks && i < n; i++)
+        acks[i] = l->acks[i] ? '1' : '0';
+    acks[l->acks ? n : 0] = '\0';
+    return j && add_time(j, "last_activity", l->last_activity, false) && add_time(j, "last_held", l->last_held, false) &&
+           add_bool(j, "idle_flagged", l->idle_flagged) && add_bool(j, "stalled_flagged", l->stalled_flagged) &&
+           add_bool(j, "goals_flagged", l->goals_flagged) && add_int(j, "goal_steps", l->goal_steps) &&
+           add_int(j, "goal_steps_at_review", l->goal_steps_at_review) &&
+           add_real(j, "feedback_sum_at_review", l->feedback_sum_at_review) &&
+           add_int(j, "feedback_n_at_review", l->feedback_n_at_review) &&
+           add_real(j, "last_period_rating", l->last_period_rating) &&
+           add_str(j, "acks", l->acks ? acks : NULL) && add_str(j, "prompt", l->prompt) &&
+           add_int(j, "checkins", l->checkins);
+}
+
 static cJSON *match_json(const struct state *s, const struct match *m)
 {
     cJSON *o = cJSON_CreateObject();
@@ -358,7 +381,7 @@ static cJSON *match_json(const struct state *s, const struct match *m)
         ok = put(o, "answers", cJSON_CreateNull()) != NULL;
     }
     ok = ok && add_real(o, "feedback_sum", m->feedback_sum) &&
-         add_int(o, "feedback_n", m->feedback_n) && add_int(o, "flags", m->flags);
+         add_int(o, "feedback_n", m->feedback_n) && add_int(o, "flags", m->flags) && add_life(o, m);
     if (!ok) {
         cJSON_Delete(o);
         return NULL;
@@ -445,6 +468,16 @@ cJSON *snapshot_state_to_json(const struct state *s)
     a = ok && a ? put(o, "goals", cJSON_CreateArray()) : NULL;
     for (int i = 0; a && ok && i < s->n_goals; i++)
         ok = push(a, goal_json(&s->goals[i]));
+    a = ok && a ? put(o, "requests", cJSON_CreateArray()) : NULL;
+    for (int i = 0; a && ok && i < s->n_requests; i++) {
+        const struct request *q = &s->requests[i];
+        cJSON *r = cJSON_CreateObject();
+        ok = push(a, r) && q->program >= 0 && q->program < s->n_programs && q->mentee >= 0 &&
+             q->mentee < s->n_people && add_ll(r, "id", q->id) && add_str(r, "program", s->programs[q->program].name) &&
+             add_str(r, "mentee", s->people[q->mentee].p.id) && add_ids(s, r, "choices", q->choices, q->n_choices) &&
+             add_int(r, "at", q->at) && add_time(r, "asked_at", q->asked_at, false) &&
+             add_str(r, "phase", request_phases[q->phase]) && add_ll(r, "match", q->match);
+    }
     if (!ok || !a) {
         cJSON_Delete(o);
         return NULL;
@@ -796,15 +829,95 @@ static int read_enrollments(struct rd *r, struct state *s, const cJSON *a)
     return 0;
 }
 
+static int read_life(struct rd *r, struct match *m, const cJSON *o)
+{
+    enum { ACT, HELD, IDLE, STALLED, GOALS, STEPS, STEPS_AT, FB_SUM, FB_N, LAST, ACKS, PROMPT, CHECKINS, N };
+    static const char *const keys[N] = { "last_activity", "last_held", "idle_flagged", "stalled_flagged",
+                                         "goals_flagged", "goal_steps", "goal_steps_at_review",
+                                         "feedback_sum_at_review", "feedback_n_at_review", "last_period_rating",
+                                         "acks", "prompt", "checkins" };
+    struct match_life *l = &m->life;
+    const cJSON *v[N];
+    char *acks = NULL;
+    size_t len = strlen(r->where);
+    snprintf(r->where + len, sizeof r->where - len, ".life");
+    int rc;
+    if ((rc = members(r, o, keys, N, v)) < 0 || (rc = get_time(r, v[ACT], keys[ACT], false, &l->last_activity)) < 0 ||
+        (rc = get_time(r, v[HELD], keys[HELD], false, &l->last_held)) < 0 ||
+        (rc = get_bool(r, v[IDLE], keys[IDLE], &l->idle_flagged)) < 0 ||
+        (rc = get_bool(r, v[STALLED], keys[STALLED], &l->stalled_flagged)) < 0 ||
+        (rc = get_bool(r, v[GOALS], keys[GOALS], &l->goals_flagged)) < 0 ||
+        (rc = get_int(r, v[STEPS], keys[STEPS], &l->goal_steps)) < 0 ||
+        (rc = get_int(r, v[STEPS_AT], keys[STEPS_AT], &l->goal_steps_at_review)) < 0 ||
+        (rc = get_real(r, v[FB_SUM], keys[FB_SUM], &l->feedback_sum_at_review)) < 0 ||
+        (rc = get_int(r, v[FB_N], keys[FB_N], &l->feedback_n_at_review)) < 0 ||
+        (rc = get_real(r, v[LAST], keys[LAST], &l->last_period_rating)) < 0 ||
+        (rc = get_str(r, v[PROMPT], keys[PROMPT], true, &l->prompt)) < 0 ||
+        (rc = get_int(r, v[CHECKINS], keys[CHECKINS], &l->checkins)) < 0 ||
+        (rc = get_str(r, v[ACKS], keys[ACKS], true, &acks)) < 0)
+        return rc;
+    if (!acks)
+        return 0;
+    int n = m->n_mentors + m->n_mentees;
+    if ((int)strlen(acks) != n || strspn(acks, "01") != strlen(acks)) {
+        free(acks);
+        return fail(r, keys[ACKS], "must hold one 0 or 1 per party (%d)", n);
+    }
+    if (!(l->acks = calloc((size_t)(n ? n : 1), 1))) {
+        free(acks);
+        return oom(r);
+    }
+    for (int i = 0; i < n; i++)
+        l->acked += l->acks[i] = acks[i] == '1';
+    free(acks);
+    return 0;
+}
+
+static int read_requests(struct rd *r, struct state *s, const cJSON *a)
+{
+    enum { ID, PROGRAM, MENTEE, CHOICES, AT, ASKED_AT, PHASE, MATCH, N };
+    static const char *const keys[N] = { "id", "program", "mentee", "choices", "at", "asked_at", "phase", "match" };
+    int n;
+    snprintf(r->where, sizeof r->where, "state");
+    int rc = alloc_array(r, a, "requests", sizeof *s->requests, (void **)&s->requests, &n);
+    if (rc < 0)
+        return rc;
+    s->cap_requests = n;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, a) {
+        struct request *q = &s->requests[s->n_requests];
+        const cJSON *v[N];
+        int phase = 0;
+        snprintf(r->where, sizeof r->where, "state.requests[%d]", s->n_requests);
+        if ((rc = members(r, it, keys, N, v)) < 0)
+            return rc;
+        s->n_requests++;
+        if ((rc = get_ll(r, v[ID], keys[ID], s->n_requests, s->n_requests, &q->id)) < 0 ||
+            (rc = get_program_ref(r, s, v[PROGRAM], keys[PROGRAM], &q->program)) < 0 ||
+            (rc = get_person_ref(r, s, v[MENTEE], keys[MENTEE], &q->mentee)) < 0 ||
+            (rc = get_people_refs(r, s, v[CHOICES], keys[CHOICES], &q->choices, &q->n_choices)) < 0 ||
+            (rc = get_int(r, v[AT], keys[AT], &q->at)) < 0 ||
+            (rc = get_time(r, v[ASKED_AT], keys[ASKED_AT], false, &q->asked_at)) < 0 ||
+            (rc = get_enum(r, v[PHASE], keys[PHASE], request_phases, 4, &phase)) < 0 ||
+            (rc = get_ll(r, v[MATCH], keys[MATCH], 0, s->n_matches, &q->match)) < 0)
+            return rc;
+        if (q->n_choices < 1 || q->at >= q->n_choices)
+            return fail(r, keys[AT], "must name one of the choices");
+        q->phase = (enum request_phase)phase;
+    }
+    return 0;
+}
+
 static int read_matches(struct rd *r, struct state *s, const cJSON *a)
 {
     enum { ID, PROGRAM, PHASE, MENTORS, MENTEES, SCORE, STARTED, TERM_ENDS, CLOSED_AT, CLOSE_REASON, TERMS,
            NEXT_MEETING, MEETING_N, HELD, MISSED, CANCELLED, HELD_AT_REVIEW, MISSED_AT_REVIEW, REVIEWS,
-           REUP_OPEN, GUESTS, ANSWERS, FEEDBACK_SUM, FEEDBACK_N, FLAGS, N };
+           REUP_OPEN, GUESTS, ANSWERS, FEEDBACK_SUM, FEEDBACK_N, FLAGS, LIFE, N };
     static const char *const keys[N] = {
         "id", "program", "phase", "mentors", "mentees", "score", "started", "term_ends", "closed_at",
         "close_reason", "terms", "next_meeting", "meeting_n", "held", "missed", "cancelled", "held_at_review",
-        "missed_at_review", "reviews", "reup_open", "guests", "answers", "feedback_sum", "feedback_n", "flags" };
+        "missed_at_review", "reviews", "reup_open", "guests", "answers", "feedback_sum", "feedback_n", "flags",
+        "life" };
     int n;
     snprintf(r->where, sizeof r->where, "state");
     int rc = alloc_array(r, a, "matches", sizeof *s->matches, (void **)&s->matches, &n);
@@ -845,6 +958,9 @@ static int read_matches(struct rd *r, struct state *s, const cJSON *a)
             (rc = get_int(r, v[FLAGS], keys[FLAGS], &m->flags)) < 0)
             return rc;
         m->phase = (enum match_phase)phase;
+        if ((rc = read_life(r, m, v[LIFE])) < 0)
+            return rc;
+        snprintf(r->where, sizeof r->where, "state.matches[%d]", s->n_matches - 1);
         /* state.c grows guests one at a time from NULL: none is NULL. */
         if (cJSON_GetArraySize(v[GUESTS]) > 0 &&
             (rc = get_people_refs(r, s, v[GUESTS], keys[GUESTS], &m->guests, &m->n_guests)) < 0)
@@ -946,10 +1062,10 @@ static int read_counters(struct rd *r, struct state *s, const cJSON *o)
 int snapshot_state_from_json(const cJSON *j, struct state *s, struct error *err)
 {
     enum { SEQ, NOW, N_EVENTS, RULES_FILE, RULES_SHA, SIMULATED, PRIORITIES, COUNTERS, PEOPLE, PROGRAMS,
-           ENROLLMENTS, MATCHES, GOALS, N };
+           ENROLLMENTS, MATCHES, GOALS, REQUESTS, N };
     static const char *const keys[N] = { "seq", "now", "n_events", "rules_file", "rules_sha256", "simulated",
                                          "priorities", "counters", "people", "programs", "enrollments",
-                                         "matches", "goals" };
+                                         "matches", "goals", "requests" };
     struct error dummy = { 0 };
     struct rd r = { err ? err : &dummy, "state" };
     const cJSON *v[N];
@@ -963,7 +1079,8 @@ int snapshot_state_from_json(const cJSON *j, struct state *s, struct error *err)
         (rc = get_strs(&r, v[PRIORITIES], keys[PRIORITIES], &s->priorities, &s->n_priorities)) < 0 ||
         (rc = read_counters(&r, s, v[COUNTERS])) < 0 || (rc = read_people(&r, s, v[PEOPLE])) < 0 ||
         (rc = read_programs(&r, s, v[PROGRAMS])) < 0 || (rc = read_enrollments(&r, s, v[ENROLLMENTS])) < 0 ||
-        (rc = read_matches(&r, s, v[MATCHES])) < 0 || (rc = read_goals(&r, s, v[GOALS])) < 0)
+        (rc = read_matches(&r, s, v[MATCHES])) < 0 || (rc = read_goals(&r, s, v[GOALS])) < 0 ||
+        (rc = read_requests(&r, s, v[REQUESTS])) < 0)
         return rc;
     /* The derived indexes (per-person enrolments and matches, per-match goals, the met pairs
      * from every match, proposed, rejected and closed ones too) are state.c's to build. */

@@ -1,6 +1,7 @@
 /* state: the in-memory program state and state_apply, the only code that changes it.
  * Pure: no Lua, no I/O, no clock. Everything it needs is in the fact it applies. */
 #include "state.h"
+#include "state_internal.h"
 
 #include <errno.h>
 #include <math.h>
@@ -67,7 +68,11 @@ void state_free(struct state *s)
         free(s->matches[i].answers);
         free(s->matches[i].guests);
         idlist_free(&s->matches[i].goals);
+        life_free(&s->matches[i].life);
     }
+    for (int i = 0; i < s->n_requests; i++)
+        request_free(&s->requests[i]);
+    free(s->requests);
     free(s->matches);
     for (int i = 0; i < s->n_goals; i++) {
         free(s->goals[i].text);
@@ -85,7 +90,7 @@ void state_free(struct state *s)
 }
 
 /* Grows *arr (of elem bytes) so that index n fits. */
-static int grow(void *arr, int *cap, int n, size_t elem)
+int grow(void *arr, int *cap, int n, size_t elem)
 {
     if (n < *cap)
         return 0;
@@ -234,13 +239,13 @@ int match_party(const struct match *m, int person)
 
 /* ---- reading fields of a fact ---- */
 
-static const char *str_field(const cJSON *o, const char *k)
+const char *str_field(const cJSON *o, const char *k)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static bool num_field(const cJSON *o, const char *k, double *out)
+bool num_field(const cJSON *o, const char *k, double *out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
     if (!cJSON_IsNumber(v))
@@ -249,18 +254,18 @@ static bool num_field(const cJSON *o, const char *k, double *out)
     return true;
 }
 
-static int time_field(const cJSON *o, const char *k, tdm_time *out)
+int time_field(const cJSON *o, const char *k, tdm_time *out)
 {
     const char *v = str_field(o, k);
     return v ? time_parse(v, out) : ERR_INPUT;
 }
 
-static char *dup_or_null(const char *s)
+char *dup_or_null(const char *s)
 {
     return s ? strdup(s) : NULL;
 }
 
-static int bad(struct error *err, const char *type, const char *what)
+int bad(struct error *err, const char *type, const char *what)
 {
     return error_set(err, ERR_INPUT, NULL, 0, "%s event: %s", type, what);
 }
@@ -485,6 +490,8 @@ static int apply_match_new(struct state *s, const cJSON *ev, long long id, const
         return bad(err, "match", "term_ends missing or not a time");
     struct match m = { .id = id, .program = prog, .started = s->now, .terms = 1, .term_ends = term_ends };
     m.phase = strcmp(phase, "proposed") == 0 ? MATCH_PROPOSED : MATCH_ACTIVE;
+    m.life.last_activity = m.life.last_held = s->now;
+    m.life.last_period_rating = -1;
     if (read_people(s, cJSON_GetObjectItemCaseSensitive(ev, "mentors"), &m.mentors, &m.n_mentors) ||
         read_people(s, cJSON_GetObjectItemCaseSensitive(ev, "mentees"), &m.mentees, &m.n_mentees)) {
         free(m.mentors);
@@ -492,9 +499,13 @@ static int apply_match_new(struct state *s, const cJSON *ev, long long id, const
         return bad(err, "match", "unknown person in mentors or mentees");
     }
     num_field(ev, "score", &m.score);
-    if (grow(&s->matches, &s->cap_matches, s->n_matches, sizeof *s->matches) < 0) {
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "acknowledge")))
+        m.life.acks = calloc((size_t)(m.n_mentors + m.n_mentees), 1);
+    if (grow(&s->matches, &s->cap_matches, s->n_matches, sizeof *s->matches) < 0 ||
+        (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "acknowledge")) && !m.life.acks)) {
         free(m.mentors);
         free(m.mentees);
+        free(m.life.acks);
         return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
     }
     s->matches[s->n_matches++] = m;
@@ -517,6 +528,7 @@ static int apply_match(struct state *s, const cJSON *ev, struct error *err)
     if (strcmp(phase, "approved") == 0 || strcmp(phase, "active") == 0) {
         m->phase = MATCH_ACTIVE;
         m->started = s->now;
+        m->life.last_activity = m->life.last_held = s->now;
         time_field(ev, "term_ends", &m->term_ends);
     } else if (strcmp(phase, "rejected") == 0) {
         m->phase = MATCH_REJECTED;
@@ -529,7 +541,7 @@ static int apply_match(struct state *s, const cJSON *ev, struct error *err)
     return 0;
 }
 
-static struct match *event_match(const struct state *s, const cJSON *ev)
+struct match *event_match(const struct state *s, const cJSON *ev)
 {
     double id;
     return num_field(ev, "match", &id) ? state_match(s, (long long)id) : NULL;
@@ -544,18 +556,29 @@ static int apply_meeting(struct state *s, const cJSON *ev, struct error *err)
     if (strcmp(phase, "scheduled") == 0) {
         if (time_field(ev, "at", &m->next_meeting) < 0)
             return bad(err, "meeting", "scheduled without a valid at");
-        m->meeting_n++;
+        /* A meeting moved to another time is the same meeting: the cadence does not advance. */
+        if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "rescheduled")))
+            m->meeting_n++;
+        const char *prompt = str_field(ev, "prompt");
+        if (prompt || !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "rescheduled"))) {
+            free(m->life.prompt);
+            m->life.prompt = dup_or_null(prompt);
+        }
         return 0;
     }
     m->next_meeting = 0;
-    if (strcmp(phase, "held") == 0)
+    if (strcmp(phase, "held") == 0) {
         m->held++;
-    else if (strcmp(phase, "missed") == 0)
+        m->life.last_held = s->now;
+        m->life.idle_flagged = false;
+        life_activity(s, m);
+    } else if (strcmp(phase, "missed") == 0) {
         m->missed++;
-    else if (strcmp(phase, "cancelled") == 0)
+    } else if (strcmp(phase, "cancelled") == 0) {
         m->cancelled++;
-    else
+    } else {
         return bad(err, "meeting", "unknown phase");
+    }
     return 0;
 }
 
@@ -581,11 +604,18 @@ static int apply_goal(struct state *s, const cJSON *ev, struct error *err)
         g->measure = dup_or_null(str_field(ev, "measure"));
         time_field(ev, "due", &g->due);
         s->goals_set++;
+        m->life.goal_steps++;
+        life_activity(s, m);
         return 0;
     }
     if (id < 1 || id > s->n_goals)
         return bad(err, "goal", "no such goal");
     struct goal *g = &s->goals[(long long)id - 1];
+    struct match *gm = state_match(s, g->match);
+    if (gm && (strcmp(phase, "progress") == 0 || strcmp(phase, "achieved") == 0)) {
+        gm->life.goal_steps++;
+        life_activity(s, gm);
+    }
     if (strcmp(phase, "progress") == 0) {
         g->progress_n++;
     } else if (strcmp(phase, "achieved") == 0) {
@@ -609,6 +639,7 @@ static int apply_feedback(struct state *s, const cJSON *ev, struct error *err)
     if (m) {
         m->feedback_sum += rating;
         m->feedback_n++;
+        life_activity(s, m);
     }
     s->feedback_sum += rating;
     s->feedback_n++;
@@ -623,6 +654,12 @@ static int apply_review(struct state *s, const cJSON *ev, struct error *err)
     m->reviews++;
     m->held_at_review = m->held;
     m->missed_at_review = m->missed;
+    struct match_life *l = &m->life;
+    l->goal_steps_at_review = l->goal_steps;
+    if (m->feedback_n > l->feedback_n_at_review)
+        l->last_period_rating = (m->feedback_sum - l->feedback_sum_at_review) / (m->feedback_n - l->feedback_n_at_review);
+    l->feedback_sum_at_review = m->feedback_sum;
+    l->feedback_n_at_review = m->feedback_n;
     s->reviews++;
     return 0;
 }
@@ -645,6 +682,7 @@ static int apply_reup(struct state *s, const cJSON *ev, struct error *err)
         if (!m->reup_open || who < 0 || !d || (strcmp(d, "renew") != 0 && strcmp(d, "exit") != 0))
             return bad(err, "reup", "answered: no open re-up, not a party, or a decision other than renew/exit");
         m->answers[who] = strcmp(d, "renew") == 0 ? 1 : 2;
+        life_activity(s, m);
         return 0;
     }
     const char *outcome = str_field(ev, "outcome");
@@ -689,8 +727,16 @@ static int apply_flag(struct state *s, const cJSON *ev, struct error *err)
     int p = state_person(s, str_field(ev, "person"));
     if (!m && p < 0)
         return bad(err, "flag", "names no match or person");
-    if (m)
+    if (m) {
         m->flags++;
+        /* The built-in stagnation signals are raised once until the match shows life again. */
+        const char *reason = str_field(ev, "reason");
+        if (reason && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "signal"))) {
+            m->life.idle_flagged |= strcmp(reason, "no_meetings") == 0;
+            m->life.stalled_flagged |= strcmp(reason, "stalled") == 0;
+            m->life.goals_flagged |= strcmp(reason, "no_goals") == 0;
+        }
+    }
     if (p >= 0)
         s->people[p].flags++;
     s->flags++;
@@ -708,6 +754,7 @@ static int apply_intro(struct state *s, const cJSON *ev, struct error *err)
         return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
     m->guests = g;
     m->guests[m->n_guests++] = contact;
+    life_activity(s, m);
     return 0;
 }
 
@@ -727,6 +774,10 @@ static int apply_type(struct state *s, const char *type, const cJSON *ev, struct
     if (strcmp(type, "note") == 0) { s->notes++; return 0; }
     if (strcmp(type, "rule.error") == 0) { s->rule_errors++; return 0; }
     if (strcmp(type, "intro") == 0) return apply_intro(s, ev, err);
+    if (strcmp(type, "ack") == 0) return apply_ack(s, ev, err);
+    if (strcmp(type, "prompt") == 0) return apply_prompt(s, ev, err);
+    if (strcmp(type, "checkin") == 0) return apply_checkin(s, ev, err);
+    if (strcmp(type, "request") == 0) return apply_request(s, ev, err);
     return error_set(err, ERR_INPUT, NULL, 0, "unknown event type \"%s\"", type);
 }
 

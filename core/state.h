@@ -56,6 +56,24 @@ struct goal {
     int progress_n;
 };
 
+/* What shows whether a match is alive: the stagnation signals, acknowledgements, the next
+ * meeting's prompt and check-ins. */
+struct match_life {
+    tdm_time last_activity;   /* the start, or the last meeting held, goal step, feedback, intro, ack or answer */
+    tdm_time last_held;       /* the start, or the last meeting held */
+    bool idle_flagged;        /* flagged no_meetings since last_held */
+    bool stalled_flagged;     /* flagged stalled (on_stalled = "flag") since last_activity */
+    bool goals_flagged;       /* flagged no_goals */
+    int goal_steps, goal_steps_at_review;      /* goal events set/progress/achieved */
+    double feedback_sum_at_review;
+    int feedback_n_at_review;
+    double last_period_rating;  /* the average rating of the last review period with any, or -1 */
+    signed char *acks;        /* per party (mentors, then mentees): 1 acknowledged; NULL: none asked */
+    int acked;
+    char *prompt;             /* the scheduled meeting's discussion prompt, or NULL */
+    int checkins;             /* check-ins done */
+};
+
 struct match {
     long long id;
     int program;
@@ -78,6 +96,20 @@ struct match {
     double feedback_sum;
     int feedback_n;
     int flags;
+    struct match_life life;
+};
+
+enum request_phase { REQUEST_OPEN, REQUEST_ACCEPTED, REQUEST_EXPIRED, REQUEST_WITHDRAWN };
+
+/* A mentee's request for a mentor: asked one choice at a time, each with respond_within. */
+struct request {
+    long long id;
+    int program, mentee;
+    int *choices, n_choices;  /* person indices, in the mentee's order */
+    int at;                   /* the choice asked now */
+    tdm_time asked_at;        /* when they were asked */
+    enum request_phase phase;
+    long long match;          /* accepted: the match it made */
 };
 
 struct person_rec {
@@ -107,6 +139,9 @@ struct state {
 
     struct goal *goals;             /* goals[i].id == i + 1 */
     int n_goals, cap_goals;
+
+    struct request *requests;       /* requests[i].id == i + 1 */
+    int n_requests, cap_requests;
 
     struct u64set met;              /* unordered person pairs matched in any program */
     struct u64set met_in_program;   /* the same, per program */
@@ -162,6 +197,10 @@ int state_mentor_load(const struct state *s, int person, int prog);
 bool state_is_matched(const struct state *s, int person, int prog);
 /* The index of person among the match's parties (mentors first, then mentees), or -1. */
 int match_party(const struct match *m, int person);
+/* The open request of person (as the mentee) in prog, or NULL. */
+struct request *state_open_request(const struct state *s, int person, int prog);
+struct request *state_request(const struct state *s, long long id);
+extern const char *const request_phases[];   /* open accepted expired withdrawn + NULL */
 static inline bool match_live(const struct match *m)
 {
     return m->phase == MATCH_ACTIVE || m->phase == MATCH_PROPOSED;

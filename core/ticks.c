@@ -6,14 +6,38 @@
 #include <string.h>
 
 #include "engine_internal.h"
+#include "tzone.h"
+
+/* The time zones of a match's parties, in party order (NULL where none is known). */
+static int match_zones(const struct state *s, const struct match *m, const char **zones, int max)
+{
+    int n = 0;
+    for (int i = 0; i < m->n_mentors + m->n_mentees && n < max; i++)
+        zones[n++] = s->people[i < m->n_mentors ? m->mentors[i] : m->mentees[i - m->n_mentors]].p.timezone;
+    return n;
+}
+
+/* The cadence gives the day; the meeting is placed at the first half hour from then that lies
+ * inside every party's working hours on a weekday in their own time zone. */
+static tdm_time place_meeting(struct engine *e, const struct match *m, tdm_time nominal)
+{
+    const struct lifecycle *l = &engine_program_of(e, m)->life;
+    const char *zones[64];
+    int n = match_zones(&e->state, m, zones, 64);
+    tdm_time at = tz_place(zones, n, nominal, l->hours_from, l->hours_to, (int)l->meeting_length.seconds);
+    return at ? at : nominal;   /* no common hours: flagged no_overlap when matched */
+}
 
 int ticks_schedule_meeting(struct cmd_ctx *x, const struct match *m, struct error *err)
 {
     struct engine *e = x->e;
+    const struct program *p = engine_program_of(e, m);
     cJSON *f = engine_fact(e, "meeting");
     cJSON_AddNumberToObject(f, "match", (double)m->id);
     cJSON_AddStringToObject(f, "phase", "scheduled");
-    engine_add_time(f, "at", clock_add(m->started, engine_program_of(e, m)->cadence, m->meeting_n + 1));
+    engine_add_time(f, "at", place_meeting(e, m, clock_add(m->started, p->cadence, m->meeting_n + 1)));
+    if (p->n_prompts > 0)   /* the program's prompts in turn; a rule may choose another (tandem.prompt) */
+        cJSON_AddStringToObject(f, "prompt", p->prompts[m->meeting_n % p->n_prompts]);
     return engine_commit(e, f, x->depth, err);
 }
 
@@ -29,7 +53,6 @@ static cJSON *id_list(const struct state *s, const int *idx, int n)
 int ticks_meeting_outcome(struct cmd_ctx *x, struct match *m, const char *phase, struct error *err)
 {
     struct engine *e = x->e;
-    const struct program *p = engine_program_of(e, m);
     long long id = m->id;
     bool held = strcmp(phase, "held") == 0;
     cJSON *f = engine_fact(e, "meeting");
@@ -42,9 +65,9 @@ int ticks_meeting_outcome(struct cmd_ctx *x, struct match *m, const char *phase,
             cJSON_AddItemToArray(att, cJSON_CreateString(e->state.people[m->mentees[i]].p.id));
         cJSON_AddItemToObject(f, "attendees", att);
         cJSON_AddItemToObject(f, "guests", id_list(&e->state, m->guests, m->n_guests));
-        if (p->n_prompts > 0)
-            cJSON_AddStringToObject(f, "prompt", p->prompts[m->held % p->n_prompts]);
     }
+    if (m->life.prompt)
+        cJSON_AddStringToObject(f, "prompt", m->life.prompt);
     int rc = engine_commit(e, f, x->depth, err);
     if (rc < 0)
         return rc;
@@ -126,7 +149,28 @@ static int tick_review(struct cmd_ctx *x, struct match *m, struct error *err)
         cJSON_AddNumberToObject(f, "feedback_avg", round(m->feedback_sum / m->feedback_n * 100) / 100);
     else
         cJSON_AddNullToObject(f, "feedback_avg");
-    return engine_commit(e, f, x->depth, err);
+    /* The trend: this period's ratings against the last period that had any; goals that did
+     * not move although some are open. */
+    const struct match_life *l = &m->life;
+    cJSON *trend = cJSON_AddObjectToObject(f, "trend");
+    int n_now = m->feedback_n - l->feedback_n_at_review;
+    if (n_now > 0 && l->last_period_rating >= 0) {
+        double now = (m->feedback_sum - l->feedback_sum_at_review) / n_now;
+        cJSON_AddStringToObject(trend, "ratings", now <= l->last_period_rating - 0.5   ? "falling"
+                                                  : now >= l->last_period_rating + 0.5 ? "rising"
+                                                                                      : "steady");
+    } else {
+        cJSON_AddNullToObject(trend, "ratings");
+    }
+    bool goals_stalled = open > 0 && l->goal_steps == l->goal_steps_at_review;
+    if (open > 0 || l->goal_steps > l->goal_steps_at_review)
+        cJSON_AddStringToObject(trend, "goals", goals_stalled ? "stalled" : "moving");
+    else
+        cJSON_AddNullToObject(trend, "goals");
+    int rc = engine_commit(e, f, x->depth, err);
+    if (rc < 0 || !goals_stalled)
+        return rc;
+    return ticks_signal(x, id, "goals_stalled", err);   /* no goal progress in a review period */
 }
 
 static int tick_reup(struct cmd_ctx *x, struct match *m, struct error *err)
@@ -141,23 +185,11 @@ static int tick_reup(struct cmd_ctx *x, struct match *m, struct error *err)
     cJSON_AddNumberToObject(f, "match", (double)id);
     cJSON_AddStringToObject(f, "phase", "open");
     engine_add_time(f, "term_ends", m->term_ends);
-    int rc = engine_commit(e, f, x->depth, err);
-    if (rc < 0 || !e->simulating)
-        return rc;   /* on a real clock the parties answer over the control socket */
-
-    m = state_match(&e->state, id);
-    cJSON *decisions = cJSON_CreateObject();
-    int n = m->n_mentors + m->n_mentees;
-    for (int i = 0; i < n; i++) {
-        int who = i < m->n_mentors ? m->mentors[i] : m->mentees[i - m->n_mentors];
-        bool yes = sim_renews(&e->sim, id, who, m->terms);
-        cJSON_AddStringToObject(decisions, e->state.people[who].p.id, yes ? "renew" : "exit");
-    }
-    return ticks_reup_decide(x, id, decisions, err);
+    return engine_commit(e, f, x->depth, err);   /* answers come until term_ends (ticks_life.c) */
 }
 
 /* Renew only when all renew; no one renewing is a completed term, a split a no-fault exit. */
-int ticks_reup_decide(struct cmd_ctx *x, long long id, cJSON *decisions, struct error *err)
+int ticks_reup_decide(struct cmd_ctx *x, long long id, cJSON *decisions, cJSON *defaulted, struct error *err)
 {
     struct engine *e = x->e;
     const struct match *m = state_match(&e->state, id);
@@ -171,6 +203,8 @@ int ticks_reup_decide(struct cmd_ctx *x, long long id, cJSON *decisions, struct 
     cJSON_AddNumberToObject(f, "match", (double)id);
     cJSON_AddStringToObject(f, "phase", "decided");
     cJSON_AddItemToObject(f, "decisions", decisions);
+    if (defaulted)   /* who never answered: the program's reup_default chose for them */
+        cJSON_AddItemToObject(f, "defaulted", defaulted);
     cJSON_AddStringToObject(f, "outcome", renew == n ? "renew" : "close");
     if (renew == n)
         engine_add_time(f, "term_ends", clock_add(m->term_ends, engine_program_of(e, m)->term, 1));
@@ -193,8 +227,8 @@ int ticks_answer_proposal(struct cmd_ctx *x, struct match *m, bool yes, struct e
     if (yes)
         engine_add_time(f, "term_ends", clock_add(clock_now(&e->clock), engine_program_of(e, m)->term, 1));
     int rc = engine_commit(e, f, x->depth, err);
-    if (rc < 0 || !yes)
-        return rc;
+    if (rc < 0 || !yes || state_match(&e->state, id)->life.acks)
+        return rc;   /* with acknowledgements to come, the first meeting waits for them */
     return ticks_schedule_meeting(x, state_match(&e->state, id), err);
 }
 
@@ -228,7 +262,7 @@ const char *ticks_group_invalid(struct engine *e, int sp, const struct rules_pro
         int p = g->mentees[j];
         if (s->people[p].left || state_enrollment(s, p, sp, (enum role)rp->role_mentee) < 0)
             return "a mentee is not enrolled on the mentee side";
-        if (taken[p] || state_is_matched(s, p, sp))
+        if ((taken && taken[p]) || state_is_matched(s, p, sp))
             return "a mentee is matched already";
         for (int i = 0; i < g->n_mentors; i++) {
             if (g->mentors[i] == p)
@@ -271,9 +305,31 @@ int ticks_make_match(struct cmd_ctx *x, int sp, const struct rules_group *g, str
     engine_add_time(f, "term_ends", clock_add(clock_now(&e->clock), p->term, 1));
     if (x->rule)
         cJSON_AddStringToObject(f, "rule", x->rule);
+    /* What the program expects of both sides, for the match's first conversation. */
+    if (p->life.expectations)
+        cJSON_AddStringToObject(f, "expectations", p->life.expectations);
+    if (p->life.n_training > 0) {
+        cJSON *t = cJSON_AddArrayToObject(f, "training");
+        for (int i = 0; i < p->life.n_training; i++)
+            cJSON_AddItemToArray(t, cJSON_CreateString(p->life.training[i]));
+    }
+    if (p->life.acknowledge)
+        cJSON_AddTrueToObject(f, "acknowledge");
+    bool approve = p->approve, acks = p->life.acknowledge;
     int rc = engine_commit(e, f, x->depth, err);
-    if (rc < 0 || p->approve)
+    if (rc < 0)
         return rc;
+    /* Parties who share no working hour are flagged now: their meetings keep the cadence's
+     * time (max_tz_gap keeps such pairs from being matched at all). */
+    const struct match *m = state_match(&e->state, id);
+    const struct lifecycle *l = &engine_program_of(e, m)->life;
+    const char *zones[64];
+    int nz = match_zones(&e->state, m, zones, 64);
+    if (!tz_place(zones, nz, clock_now(&e->clock), l->hours_from, l->hours_to, (int)l->meeting_length.seconds) &&
+        (rc = ticks_signal(x, id, "no_overlap", err)) < 0)
+        return rc;
+    if (approve || acks)
+        return 0;   /* the first meeting waits for the approval, or the acknowledgements */
     return ticks_schedule_meeting(x, state_match(&e->state, id), err);
 }
 
@@ -299,7 +355,8 @@ static int tick_match(struct cmd_ctx *x, int sp, struct error *err)
             continue;
         if ((int)en->role == rp->role_mentor)
             mentors[nm++] = en->person;
-        else if ((int)en->role == rp->role_mentee && !state_is_matched(s, en->person, sp))
+        else if ((int)en->role == rp->role_mentee && !state_is_matched(s, en->person, sp) &&
+                 !state_open_request(s, en->person, sp))   /* who asked a mentor waits for the answer */
             pool[ne++] = (struct waiter){ en->person, en->waiting_since };
     }
     /* Longest waiting first: models and the solver see the pool in that order. */
@@ -350,17 +407,12 @@ bool ticks_current(struct engine *e, const struct due *d)
 {
     if (d->kind == DUE_MATCH)
         return d->key < e->n_ticks && e->next_tick[d->key] == d->when;
-    const struct match *m = state_match(&e->state, d->key);
-    if (d->kind == DUE_APPROVAL)
-        return m && m->phase == MATCH_PROPOSED && engine_approval_due(m) == d->when;
-    if (!m || m->phase != MATCH_ACTIVE)
-        return false;
-    switch (d->kind) {
-    case DUE_MEETING: return m->next_meeting == d->when;
-    case DUE_REVIEW: return engine_review_due(e, m) == d->when && d->when <= m->term_ends;
-    case DUE_REUP: return !m->reup_open && m->term_ends == d->when;
+    if (d->kind == DUE_REQUEST) {
+        const struct request *r = state_request(&e->state, d->key);
+        return r && ticks_request_due(e, r) == d->when;
     }
-    return false;
+    const struct match *m = state_match(&e->state, d->key);
+    return m && ticks_due(e, m, d->kind) == d->when;
 }
 
 int ticks_fire(struct engine *e, const struct due *d, struct error *err)
@@ -373,12 +425,14 @@ int ticks_fire(struct engine *e, const struct due *d, struct error *err)
         schedule_push(e->due, (struct due){ e->next_tick[sp], DUE_MATCH, sp });
         return tick_match(&x, sp, err);
     }
+    if (d->kind == DUE_REQUEST)
+        return ticks_request_fire(&x, state_request(&e->state, d->key), err);
     struct match *m = state_match(&e->state, d->key);
     switch (d->kind) {
     case DUE_APPROVAL: return tick_approval(&x, m, err);
     case DUE_MEETING: return tick_meeting(&x, m, err);
     case DUE_REVIEW: return tick_review(&x, m, err);
     case DUE_REUP: return tick_reup(&x, m, err);
+    default: return ticks_life_fire(&x, m, d->kind, err);
     }
-    return 0;
 }

@@ -762,7 +762,7 @@ Test(snapshot, file_is_one_sealed_line)
     for (int i = 0; i < 5; i++, m = m->next)
         cr_assert(m && strcmp(m->string, order[i]) == 0, "member %d is not %s", i, order[i]);
     cr_assert_null(m);
-    cr_assert_eq(cJSON_GetObjectItem(doc, "format")->valuedouble, 1);
+    cr_assert_eq(cJSON_GetObjectItem(doc, "format")->valuedouble, SNAPSHOT_FORMAT);
     cr_assert_eq(cJSON_GetObjectItem(doc, "seq")->valuedouble, (double)h.s.seq);
     cr_assert_eq(cJSON_GetObjectItem(doc, "log_offset")->valuedouble, (double)st.st_size);
     /* log_crc is the crc of the log's last line. */
@@ -883,7 +883,7 @@ static long long g_other_off;
 static void mut_offset(cJSON *doc) { set(doc, "log_offset", cJSON_CreateNumber((double)g_other_off)); }
 static void mut_seq_in_state(cJSON *doc) { set(cJSON_GetObjectItem(doc, "state"), "seq", cJSON_CreateNumber(3)); }
 static void mut_log_crc(cJSON *doc) { set(doc, "log_crc", cJSON_CreateString("00000000")); }
-static void mut_format(cJSON *doc) { set(doc, "format", cJSON_CreateNumber(2)); }
+static void mut_format(cJSON *doc) { set(doc, "format", cJSON_CreateNumber(SNAPSHOT_FORMAT + 1)); }
 static void mut_state(cJSON *doc) { set(item(cJSON_GetObjectItem(doc, "state"), "matches", 0), "held", cJSON_CreateNumber(-2)); }
 static void mut_mid(cJSON *doc) { set(doc, "log_offset", cJSON_CreateNumber((double)g_other_off + 5)); }
 
@@ -913,7 +913,7 @@ Test(snapshot, damaged_newest_falls_back_wrong_seq_for_log) { falls_back(wrong_l
 Test(snapshot, damaged_newest_falls_back_offset_mid_line) { falls_back(not_line_end, "no log line ends at offset"); }
 Test(snapshot, damaged_newest_falls_back_other_log) { falls_back(wrong_log_crc, "crc 00000000"); }
 Test(snapshot, damaged_newest_falls_back_state_seq) { falls_back(wrong_state_seq, "its state is at seq 3"); }
-Test(snapshot, damaged_newest_falls_back_format) { falls_back(other_format, "format 2"); }
+Test(snapshot, damaged_newest_falls_back_format) { falls_back(other_format, "format 3"); }
 Test(snapshot, damaged_newest_falls_back_bad_state) { falls_back(bad_state, "state.matches[0].held"); }
 
 Test(snapshot, name_and_content_must_agree)

@@ -1,5 +1,6 @@
 """The daemon through its real Unix socket: every ctl command, bad protocol lines, many
 clients, reload, signals, crash safety and start-up repair."""
+import datetime
 import json
 import os
 import signal
@@ -141,12 +142,18 @@ class Commands(DaemonCase):
 
 class Reup(DaemonCase):
     def test_answers_decide_the_reup_after_downtime(self):
-        rules = self.write("rules.lua", 'tandem.program { name = "core", model = "one_to_one" }\n')
+        # No meeting is ever reported here: the stagnation signal would close the match first.
+        rules = self.write("rules.lua", 'tandem.program { name = "core", model = "one_to_one", '
+                                        'term = "1y", stalled_after = false }\n')
         state = self.path("state")
-        programs = [{"name": "core", "model": "one_to_one", "term": "6mo", "cadence": "2w",
+        programs = [{"name": "core", "model": "one_to_one", "term": "1y", "cadence": "2w",
                      "review_every": "3mo", "match_every": "1w", "objective": "coverage", "approve": False,
-                     "prompts": []}]
-        t0 = "2025-01-01T00:00:00Z"
+                     "prompts": [], "stalled_after": False}]
+        # Started 200 days ago: two reviews fell due while down; the term ends in a week, so
+        # the re-up window (2w before the end) is open when the daemon starts.
+        start = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) - datetime.timedelta(days=200)
+        t0 = start.strftime("%Y-%m-%dT%H:%M:%SZ")
+        term_ends = (start + datetime.timedelta(days=207)).strftime("%Y-%m-%dT%H:%M:%SZ")
         people = [{"id": "m1", "level": 8, "capacity": 1}, {"id": "e1", "level": 3, "capacity": 1},
                   {"id": "e2", "level": 3, "capacity": 1}]
         write_log(state, [
@@ -157,8 +164,7 @@ class Reup(DaemonCase):
             {"ts": t0, "type": "enroll", "person": "e1", "program": "core", "role": "mentee"},
             {"ts": t0, "type": "enroll", "person": "e2", "program": "core", "role": "mentee"},
             {"ts": t0, "type": "match", "match": 1, "phase": "active", "program": "core", "model": "one_to_one",
-             "mentors": ["m1"], "mentees": ["e1"], "score": 1, "why": {}, "term_ends": "2025-07-01T00:00:00Z"},
-            {"ts": t0, "type": "meeting", "match": 1, "phase": "scheduled", "at": "2025-01-15T00:00:00Z"},
+             "mentors": ["m1"], "mentees": ["e1"], "score": 1, "why": {}, "term_ends": term_ends},
         ])
         d = Daemon(rules, state)
         self.addCleanup(lambda: d.proc.poll() is None and d.stop(signal.SIGKILL))

@@ -132,7 +132,8 @@ class SimulatedYear(TandemCase):
                 self.assertEqual(e["at"], e["ts"])
                 days = (at - started[m]).days
                 if cadence.get(programs[m]):
-                    self.assertEqual(days % 14, 0, f"core meets every 2 weeks: match {m} day {days}")
+                    # on the cadence's day, or moved up to 3 days into both parties' working hours
+                    self.assertLessEqual(days % 14, 3, f"core meets every 2 weeks: match {m} day {days}")
         held = self.of("meeting", phase="held")
         missed = self.of("meeting", phase="missed")
         self.assertGreater(len(held), 1000)
@@ -204,7 +205,7 @@ class SimulatedYear(TandemCase):
         self.assertGreater(rematched, 0, "no mentee was matched again after an exit")
 
     def test_rules_fire_flags_goals_and_notes(self):
-        flags = self.of("flag")
+        flags = [f for f in self.of("flag") if not f.get("signal")]
         self.assertGreater(len(flags), 0)
         for f in flags:
             self.assertRegex(f["rule"], r"acme\.lua:\d+$")

@@ -1,0 +1,107 @@
+/* tzone: local time per IANA zone (see tzone.h). */
+#include "tzone.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define CACHE_SIZE 8192    /* entries (zone, hour) -> offset; a power of two */
+#define STEP 1800          /* placement step: half an hour */
+#define SEARCH_DAYS 14
+
+struct entry {
+    char *zone;            /* owned; NULL: empty slot */
+    long long hour;        /* t / 3600 */
+    int offset;
+};
+
+static struct entry cache[CACHE_SIZE];
+static char *tz_set;       /* the zone TZ holds now */
+
+static uint64_t hash(const char *z, long long hour)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *z; z++)
+        h = (h ^ (unsigned char)*z) * 1099511628211ULL;
+    return (h ^ (uint64_t)hour) * 0x9E3779B97F4A7C15ULL;
+}
+
+static int lookup(const char *zone, tdm_time t)
+{
+    if (!tz_set || strcmp(tz_set, zone) != 0) {
+        char *copy = strdup(zone);
+        if (!copy)
+            return 0;
+        free(tz_set);
+        tz_set = copy;
+        setenv("TZ", zone, 1);
+        tzset();
+    }
+    time_t tt = (time_t)t;
+    struct tm tm;
+    return localtime_r(&tt, &tm) ? (int)tm.tm_gmtoff : 0;
+}
+
+int tz_offset(const char *zone, tdm_time t)
+{
+    if (!zone || !*zone)
+        return 0;
+    /* Offsets change at most at whole hours in the zones of this world but for a few
+     * historical ones; per hour is exact enough for meeting placement. */
+    long long hour = t >= 0 ? t / 3600 : -((-t + 3599) / 3600);
+    struct entry *e = &cache[hash(zone, hour) & (CACHE_SIZE - 1)];
+    if (e->zone && e->hour == hour && strcmp(e->zone, zone) == 0)
+        return e->offset;
+    int off = lookup(zone, hour * 3600);
+    char *copy = strdup(zone);
+    if (copy) {
+        free(e->zone);
+        *e = (struct entry){ copy, hour, off };
+    }
+    return off;
+}
+
+/* Whether [start, start + len) is inside one zone's working hours on a weekday. */
+static bool fits(const char *zone, tdm_time start, int from, int to, int len)
+{
+    long long local = start + tz_offset(zone, start);
+    long long days = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
+    int minute = (int)((local - days * 86400) / 60);
+    int wday = (int)(((days % 7) + 11) % 7);   /* 1970-01-01 was a Thursday (4); Sunday 0 */
+    return wday >= 1 && wday <= 5 && minute >= from && minute * 60 + len <= to * 60;
+}
+
+tdm_time tz_place(const char *const *zones, int n, tdm_time from, int hours_from, int hours_to, int length_s)
+{
+    bool any = false;
+    for (int i = 0; i < n; i++)
+        any |= zones[i] && *zones[i];
+    if (!any)
+        return from;
+    tdm_time start = (from + STEP - 1) / STEP * STEP;
+    for (tdm_time t = start; t < start + SEARCH_DAYS * 86400LL; t += STEP) {
+        bool ok = true;
+        for (int i = 0; ok && i < n; i++)
+            if (zones[i] && *zones[i])
+                ok = fits(zones[i], t, hours_from, hours_to, length_s);
+        if (ok)
+            return t;
+    }
+    return 0;
+}
+
+int tz_gap(const char *const *zones, int n, tdm_time t)
+{
+    int lo = 0, hi = 0;
+    bool any = false;
+    for (int i = 0; i < n; i++) {
+        if (!zones[i] || !*zones[i])
+            continue;
+        int off = tz_offset(zones[i], t);
+        lo = any && lo < off ? lo : off;
+        hi = any && hi > off ? hi : off;
+        any = true;
+    }
+    return hi - lo;
+}
