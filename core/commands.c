@@ -261,6 +261,40 @@ static int cmd_introduce(struct cmd_ctx *x, const cJSON *c, struct error *err)
 
 /* A match made by hand (an admin, or a rule: flash's follow-up): the same checks as the
  * matching tick's, in the named program. */
+int cmd_people(const struct state *s, const cJSON *c, const char *key, int **out, int *n, struct error *err)
+{
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(c, key);
+    /* ctl gives "a;b"; rules and raw lines give a list */
+    cJSON *tmp = NULL;
+    if (cJSON_IsString(list)) {
+        tmp = cJSON_CreateArray();
+        char *copy = strdup(list->valuestring);
+        for (char *tok = copy ? strtok(copy, ";") : NULL; tok; tok = strtok(NULL, ";"))
+            cJSON_AddItemToArray(tmp, cJSON_CreateString(tok));
+        free(copy);
+        list = tmp;
+    }
+    *n = 0;
+    *out = calloc((size_t)cJSON_GetArraySize(list) + 1, sizeof **out);
+    if (!*out) {
+        cJSON_Delete(tmp);
+        return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
+    }
+    int rc = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, list) {
+        int p = cJSON_IsString(it) ? state_person(s, it->valuestring) : -1;
+        if (p < 0) {
+            rc = error_set(err, ERR_INPUT, NULL, 0, "no person \"%s\" in %s",
+                           cJSON_IsString(it) ? it->valuestring : "?", key);
+            break;
+        }
+        (*out)[(*n)++] = p;
+    }
+    cJSON_Delete(tmp);
+    return rc;
+}
+
 static int cmd_match_propose(struct cmd_ctx *x, const cJSON *c, struct error *err)
 {
     struct engine *e = x->e;
@@ -274,30 +308,8 @@ static int cmd_match_propose(struct cmd_ctx *x, const cJSON *c, struct error *er
     const char *sides[2] = { "mentors", "mentees" };
     int *idx[2] = { NULL, NULL }, n[2] = { 0, 0 };
     int rc = 0;
-    for (int k = 0; k < 2 && rc == 0; k++) {
-        const cJSON *list = cJSON_GetObjectItemCaseSensitive(c, sides[k]);
-        /* ctl gives "a;b"; rules and raw lines give a list */
-        cJSON *tmp = NULL;
-        if (cJSON_IsString(list)) {
-            tmp = cJSON_CreateArray();
-            char *copy = strdup(list->valuestring);
-            for (char *tok = strtok(copy, ";"); tok; tok = strtok(NULL, ";"))
-                cJSON_AddItemToArray(tmp, cJSON_CreateString(tok));
-            free(copy);
-            list = tmp;
-        }
-        idx[k] = calloc((size_t)cJSON_GetArraySize(list) + 1, sizeof *idx[k]);
-        const cJSON *it;
-        cJSON_ArrayForEach(it, list) {
-            int p = cJSON_IsString(it) ? state_person(s, it->valuestring) : -1;
-            if (p < 0) {
-                rc = cmd_refuse(err, "match.propose: no person \"%s\"", cJSON_IsString(it) ? it->valuestring : "?");
-                break;
-            }
-            idx[k][n[k]++] = p;
-        }
-        cJSON_Delete(tmp);
-    }
+    for (int k = 0; k < 2 && rc == 0; k++)
+        rc = cmd_people(s, c, sides[k], &idx[k], &n[k], err);
     g.mentors = idx[0];
     g.n_mentors = n[0];
     g.mentees = idx[1];
@@ -432,10 +444,16 @@ static int cmd_goal_set(struct cmd_ctx *x, const cJSON *c, struct error *err)
     struct engine *e = x->e;
     const struct match *m = cmd_match(e, c);
     const char *text = cmd_str(c, "text"), *due = cmd_str(c, "due"), *measure = cmd_str(c, "measure");
+    const char *priority = cmd_str(c, "priority");
     if (!m || !match_live(m))
         return cmd_refuse(err, "goal: no live match%s", "");
     if (!text || !*text)
         return cmd_refuse(err, "goal: text is required%s", "");
+    bool known = false;
+    for (int i = 0; priority && i < e->state.n_priorities; i++)
+        known |= strcmp(e->state.priorities[i], priority) == 0;
+    if (priority && !known)
+        return cmd_refuse(err, "goal: \"%s\" is not one of the organization's priorities", priority);
     tdm_time due_at = 0;
     if (due) {
         struct duration d;
@@ -455,6 +473,17 @@ static int cmd_goal_set(struct cmd_ctx *x, const cJSON *c, struct error *err)
         engine_add_time(f, "due", due_at);
     if (measure)
         cJSON_AddStringToObject(f, "measure", measure);
+    if (priority)
+        cJSON_AddStringToObject(f, "priority", priority);
+    /* The goal serves the mentee's career development plan: recorded with it as it stands. */
+    cJSON *plans = cJSON_CreateObject();
+    for (int i = 0; i < m->n_mentees; i++)
+        if (e->state.people[m->mentees[i]].p.plan)
+            cJSON_AddStringToObject(plans, e->state.people[m->mentees[i]].p.id, e->state.people[m->mentees[i]].p.plan);
+    if (plans->child)
+        cJSON_AddItemToObject(f, "plan", plans);
+    else
+        cJSON_Delete(plans);
     if (x->rule)
         cJSON_AddStringToObject(f, "rule", x->rule);
     return engine_commit(e, f, x->depth, err);
@@ -486,5 +515,8 @@ int commands_exec(struct engine *e, const cJSON *c, int depth, const char *rule,
     if (strcmp(name, "flag") == 0) return cmd_flag(&x, c, err);
     if (strcmp(name, "note") == 0) return cmd_note(&x, c, err);
     if (strcmp(name, "close") == 0) return cmd_close(&x, c, err);
+    int rc = commands_life_exec(&x, name, c, err);
+    if (rc != 1)
+        return rc;
     return cmd_refuse(err, "unknown command \"%s\"", name);
 }

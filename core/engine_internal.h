@@ -33,6 +33,12 @@ int cmd_refuse(struct error *err, const char *fmt, const char *arg);
 int commands_exec(struct engine *e, const cJSON *c, int depth, const char *rule, struct error *err);
 int commands_close_match(struct cmd_ctx *x, const struct match *m, const char *reason, const char *text,
                          struct error *err);
+/* The people a command names under key ("a;b" or a list of ids) as person indices (*out
+ * owned by the caller even on a refusal). */
+int cmd_people(const struct state *s, const cJSON *c, const char *key, int **out, int *n, struct error *err);
+/* commands_life.c: ack, prompt, meeting.reschedule, reup.renew, request, request.accept|decline|withdraw.
+ * Returns 1 when name is none of them. */
+int commands_life_exec(struct cmd_ctx *x, const char *name, const cJSON *c, struct error *err);
 
 /* ticks.c: what falls due (matching, meetings, reviews, re-ups, approvals). */
 int ticks_schedule_meeting(struct cmd_ctx *x, const struct match *m, struct error *err);

@@ -25,7 +25,8 @@
 #define ACTIONS_MAX 1000          /* actions one handler call may queue */
 
 static const char *const KNOWN_EVENTS[] = { "person", "enroll", "match", "meeting", "intro", "goal",
-                                            "feedback", "review", "reup", "close", "flag", "note", NULL };
+                                            "feedback", "review", "reup", "close", "flag", "note", "ack",
+                                            "prompt", "checkin", "request", NULL };
 static const char *const CORE_FIELDS[] = { "name", "model", "description", "term", "cadence",
                                            "review_every", "match_every", "mentor", "mentee", "score",
                                            "capacity", "prompts", "objective", "approve", "candidates",
@@ -1193,6 +1194,7 @@ static int api_goal(lua_State *L)
     const char *text = luaL_checkstring(L, 2);
     const char *due = opt_field(L, 3, "due");
     const char *measure = opt_field(L, 3, "measure");
+    const char *priority = opt_field(L, 3, "priority");
     cJSON *c = cJSON_CreateObject();
     add_target(c, t);
     cJSON_AddStringToObject(c, "text", text);
@@ -1200,12 +1202,35 @@ static int api_goal(lua_State *L)
         cJSON_AddStringToObject(c, "due", due);
     if (measure)
         cJSON_AddStringToObject(c, "measure", measure);
+    if (priority)
+        cJSON_AddStringToObject(c, "priority", priority);
     queue(L, c, "goal.set");
     return 0;
 }
 
 /* tandem.propose(program, {mentors = {...}, mentees = {...}, why = {...}}): a match made by
  * a rule (flash's follow-up), checked like any matching tick's. */
+/* The ids of a Lua list at idx (of ids, or of person tables) into a new JSON array under key. */
+static void add_ids(lua_State *L, int idx, cJSON *c, const char *key)
+{
+    cJSON *list = cJSON_AddArrayToObject(c, key);
+    if (!lua_istable(L, idx))
+        return;
+    int n = (int)lua_rawlen(L, idx);
+    for (int i = 1; i <= n && i <= 1000; i++) {
+        lua_rawgeti(L, idx, i);
+        const char *id = lua_tostring(L, -1);
+        if (lua_istable(L, -1)) {
+            lua_getfield(L, -1, "id");
+            id = lua_tostring(L, -1);
+            lua_pop(L, 1);
+        }
+        if (id)
+            cJSON_AddItemToArray(list, cJSON_CreateString(id));
+        lua_pop(L, 1);
+    }
+}
+
 static int api_propose(lua_State *L)
 {
     check_handler(L, "propose");
@@ -1216,22 +1241,8 @@ static int api_propose(lua_State *L)
     cJSON_AddStringToObject(c, "program", program);
     static const char *const sides[2] = { "mentors", "mentees" };
     for (int k = 0; k < 2; k++) {
-        cJSON *list = cJSON_AddArrayToObject(c, sides[k]);
-        if (lua_getfield(L, 2, sides[k]) == LUA_TTABLE) {
-            int n = (int)lua_rawlen(L, -1);
-            for (int i = 1; i <= n && i <= 1000; i++) {
-                lua_rawgeti(L, -1, i);
-                const char *id = lua_tostring(L, -1);
-                if (lua_istable(L, -1)) {
-                    lua_getfield(L, -1, "id");
-                    id = lua_tostring(L, -1);
-                    lua_pop(L, 1);
-                }
-                if (id)
-                    cJSON_AddItemToArray(list, cJSON_CreateString(id));
-                lua_pop(L, 1);
-            }
-        }
+        lua_getfield(L, 2, sides[k]);
+        add_ids(L, -1, c, sides[k]);
         lua_pop(L, 1);
     }
     if (lua_getfield(L, 2, "why") == LUA_TTABLE) {
@@ -1245,6 +1256,58 @@ static int api_propose(lua_State *L)
     }
     lua_pop(L, 1);
     queue(L, c, "match.propose");
+    return 0;
+}
+
+static int api_prompt(lua_State *L)
+{
+    check_handler(L, "prompt");
+    struct target t = target_arg(L, 1, false);
+    const char *text = luaL_checkstring(L, 2);
+    cJSON *c = cJSON_CreateObject();
+    add_target(c, t);
+    cJSON_AddStringToObject(c, "text", text);
+    queue(L, c, "prompt");
+    return 0;
+}
+
+static int api_renew(lua_State *L)
+{
+    check_handler(L, "renew");
+    struct target t = target_arg(L, 1, false);
+    cJSON *c = cJSON_CreateObject();
+    add_target(c, t);
+    queue(L, c, "reup.renew");
+    return 0;
+}
+
+/* tandem.schedule(match, when): when is a time ("2027-03-01T10:00:00Z") or a duration from now. */
+static int api_schedule(lua_State *L)
+{
+    check_handler(L, "schedule");
+    struct target t = target_arg(L, 1, false);
+    const char *at = luaL_checkstring(L, 2);
+    cJSON *c = cJSON_CreateObject();
+    add_target(c, t);
+    cJSON_AddStringToObject(c, "at", at);
+    queue(L, c, "meeting.reschedule");
+    return 0;
+}
+
+/* tandem.request(mentee, program, {mentor, ...}): the mentee asks the mentors in order. */
+static int api_request(lua_State *L)
+{
+    check_handler(L, "request");
+    struct target who = target_arg(L, 1, true);
+    const char *program = luaL_checkstring(L, 2);
+    luaL_checktype(L, 3, LUA_TTABLE);
+    if (!who.person)
+        return raise(L, "tandem.request: the first argument must be the mentee");
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddStringToObject(c, "person", who.person);
+    cJSON_AddStringToObject(c, "program", program);
+    add_ids(L, 3, c, "mentors");
+    queue(L, c, "request");
     return 0;
 }
 
@@ -1330,7 +1393,8 @@ void lua_api_open(struct rules *r)
         { "matches", api_matches },       { "people", api_people },     { "now", api_now },
         { "overlap", api_overlap },       { "met", api_met },           { "flag", api_flag },
         { "note", api_note },             { "close", api_close },       { "goal", api_goal },
-        { "introduce", api_introduce },   { "propose", api_propose },
+        { "introduce", api_introduce },   { "propose", api_propose },   { "prompt", api_prompt },
+        { "renew", api_renew },           { "schedule", api_schedule }, { "request", api_request },
         { NULL, NULL },
     };
     lua_newtable(L);

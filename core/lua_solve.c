@@ -11,6 +11,7 @@
 
 #include "index.h"
 #include "lua_api_internal.h"
+#include "tzone.h"
 #include "solve/assign.h"
 #include "solve/groups.h"
 #include "solve/pairs.h"
@@ -53,6 +54,23 @@ static bool call_score(lua_State *L, int score_f, int mt, int et, double *out)
 
 /* Scores the pair at stack indices at, bt with the score function at score_f: false for
  * nil/false (never this pair); raises on a value no solver can take. Leaves the stack as it was. */
+/* Whether a and b may be put together at all in the program being matched: not themselves,
+ * not in each other's reporting line, not met before (unless repeat_pairs), and their time
+ * zones no further apart than max_tz_gap. */
+static bool allowed(const struct rules *r, const struct state *s, int a, int b)
+{
+    if (a == b || state_reporting_line(s, a, b))
+        return false;
+    const struct rules_program *rp = r->matching >= 0 ? &r->programs[r->matching] : NULL;
+    if (rp && !rp->repeat_pairs && state_met(s, a, b, r->matching))
+        return false;
+    if (rp && rp->def.life.max_tz_gap >= 0) {
+        const char *zones[2] = { s->people[a].p.timezone, s->people[b].p.timezone };
+        return tz_gap(zones, 2, r->now) <= rp->def.life.max_tz_gap * 3600;
+    }
+    return true;
+}
+
 static bool pair_score(lua_State *L, int score_f, int at, int bt, double *score)
 {
     bool ok = call_score(L, score_f, at, bt, score);
@@ -346,11 +364,8 @@ static int api_solve_assign(lua_State *L)
         int n_try = indexed ? pf_candidates(L, sc, s, sc->ep[j], pf, j + 1, false) : nm;
         for (int t = 0; t < n_try; t++) {
             int i = indexed ? sc->list[t] : t;
-            if (sc->cap[i] == 0 || sc->mp[i] == sc->ep[j] || state_reporting_line(s, sc->mp[i], sc->ep[j]))
-                continue;
-            if (pf && !pf_pass(pf, s, sc->mp[i], sc->ep[j]))
-                continue;
-            if (rp && !rp->repeat_pairs && state_met(s, sc->mp[i], sc->ep[j], r->matching))
+            if (sc->cap[i] == 0 || (pf && !pf_pass(pf, s, sc->mp[i], sc->ep[j])) ||
+                !allowed(r, s, sc->mp[i], sc->ep[j]))
                 continue;
             lua_rawgeti(L, 1, i + 1);
             double score;
@@ -428,15 +443,6 @@ static int api_solve_assign(lua_State *L)
     return 1;
 }
 
-
-/* Whether a and b may be put together at all in the program being matched. */
-static bool allowed(const struct rules *r, const struct state *s, int a, int b)
-{
-    if (a == b || state_reporting_line(s, a, b))
-        return false;
-    const struct rules_program *rp = r->matching >= 0 ? &r->programs[r->matching] : NULL;
-    return !(rp && !rp->repeat_pairs && state_met(s, a, b, r->matching));
-}
 
 /* Reads a list of person tables into indices (raises on an unknown one). */
 static int *people_of(lua_State *L, struct scratch *sc, int slot, int t, int *n, const char *what)

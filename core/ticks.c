@@ -245,6 +245,14 @@ static int cmp_waiter(const void *a, const void *b)
     return x->person - y->person;
 }
 
+/* Whether a and b live further apart than the program's max_tz_gap allows. */
+static bool tz_too_far(struct engine *e, int sp, int a, int b)
+{
+    int cap = e->state.programs[sp].life.max_tz_gap;
+    const char *zones[2] = { e->state.people[a].p.timezone, e->state.people[b].p.timezone };
+    return cap >= 0 && tz_gap(zones, 2, clock_now(&e->clock)) > cap * 3600;
+}
+
 /* Checks a group the model proposed against what holds whatever the model says. */
 const char *ticks_group_invalid(struct engine *e, int sp, const struct rules_program *rp,
                                  const struct rules_group *g, const bool *taken)
@@ -271,6 +279,8 @@ const char *ticks_group_invalid(struct engine *e, int sp, const struct rules_pro
                 return "a mentor is in the mentee's reporting line";
             if (!rp->repeat_pairs && state_met(s, g->mentors[i], p, sp))
                 return "this pair was matched before in this program";
+            if (tz_too_far(e, sp, g->mentors[i], p))
+                return "the pair's time zones are further apart than max_tz_gap";
         }
         /* Peers are each other's mentor: the same exclusions hold between them. */
         for (int k = 0; one_pool && k < j; k++) {
@@ -280,6 +290,8 @@ const char *ticks_group_invalid(struct engine *e, int sp, const struct rules_pro
                 return "one peer is in the other's reporting line";
             if (!rp->repeat_pairs && state_met(s, g->mentees[k], p, sp))
                 return "these peers were matched before in this program";
+            if (tz_too_far(e, sp, g->mentees[k], p))
+                return "the peers' time zones are further apart than max_tz_gap";
         }
     }
     return NULL;

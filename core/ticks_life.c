@@ -176,6 +176,7 @@ int ticks_request_move(struct cmd_ctx *x, struct request *r, const char *why, st
     cJSON *f = engine_fact(e, "request");
     cJSON_AddNumberToObject(f, "request", (double)r->id);
     cJSON_AddStringToObject(f, "phase", last ? "expired" : "moved");
+    cJSON_AddStringToObject(f, "program", e->state.programs[r->program].name);
     cJSON_AddStringToObject(f, "from", e->state.people[r->choices[r->at]].p.id);
     if (!last) {
         cJSON_AddStringToObject(f, "to", e->state.people[r->choices[r->at + 1]].p.id);
@@ -207,6 +208,7 @@ int ticks_request_accept(struct cmd_ctx *x, struct request *r, struct error *err
     cJSON *f = engine_fact(e, "request");
     cJSON_AddNumberToObject(f, "request", (double)rid);
     cJSON_AddStringToObject(f, "phase", "accepted");
+    cJSON_AddStringToObject(f, "program", e->state.programs[r->program].name);
     cJSON_AddStringToObject(f, "by", e->state.people[mentor].p.id);
     cJSON_AddNumberToObject(f, "match", (double)match);
     return engine_commit(e, f, x->depth, err);
