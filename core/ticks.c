@@ -18,14 +18,14 @@ static int match_zones(const struct state *s, const struct match *m, const char 
 }
 
 /* The cadence gives the day; the meeting is placed at the first half hour from then that lies
- * inside every party's working hours on a weekday in their own time zone. */
+ * inside every party's working hours on a weekday in their own time zone. 0: no such time
+ * within two weeks (clocks changed since the match, or no common hour at all). */
 static tdm_time place_meeting(struct engine *e, const struct match *m, tdm_time nominal)
 {
     const struct lifecycle *l = &engine_program_of(e, m)->life;
     const char *zones[64];
     int n = match_zones(&e->state, m, zones, 64);
-    tdm_time at = tz_place(zones, n, nominal, l->hours_from, l->hours_to, (int)l->meeting_length.seconds);
-    return at ? at : nominal;   /* no common hours: flagged no_overlap when matched */
+    return tz_place(zones, n, nominal, l->hours_from, l->hours_to, (int)l->meeting_length.seconds);
 }
 
 int ticks_schedule_meeting(struct cmd_ctx *x, const struct match *m, struct error *err)
@@ -35,7 +35,10 @@ int ticks_schedule_meeting(struct cmd_ctx *x, const struct match *m, struct erro
     cJSON *f = engine_fact(e, "meeting");
     cJSON_AddNumberToObject(f, "match", (double)m->id);
     cJSON_AddStringToObject(f, "phase", "scheduled");
-    engine_add_time(f, "at", place_meeting(e, m, clock_add(m->started, p->cadence, m->meeting_n + 1)));
+    tdm_time nominal = clock_add(m->started, p->cadence, m->meeting_n + 1), at = place_meeting(e, m, nominal);
+    engine_add_time(f, "at", at ? at : nominal);
+    if (!at)
+        cJSON_AddTrueToObject(f, "outside_hours");   /* kept on the cadence, said plainly */
     if (p->n_prompts > 0)   /* the program's prompts in turn; a rule may choose another (tandem.prompt) */
         cJSON_AddStringToObject(f, "prompt", p->prompts[m->meeting_n % p->n_prompts]);
     return engine_commit(e, f, x->depth, err);
