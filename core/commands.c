@@ -401,6 +401,8 @@ static int cmd_note(struct cmd_ctx *x, const cJSON *c, struct error *err)
 }
 
 /* Cancels the scheduled meeting, then closes the match. */
+static int sim_program_feedback(struct cmd_ctx *x, long long id, struct error *err);
+
 int commands_close_match(struct cmd_ctx *x, const struct match *m, const char *reason, const char *text,
                        struct error *err)
 {
@@ -422,7 +424,26 @@ int commands_close_match(struct cmd_ctx *x, const struct match *m, const char *r
         cJSON_AddStringToObject(f, "text", text);
     if (x->rule)
         cJSON_AddStringToObject(f, "rule", x->rule);
-    return engine_commit(e, f, x->depth, err);
+    int rc = engine_commit(e, f, x->depth, err);
+    return rc < 0 || !e->simulating ? rc : sim_program_feedback(x, id, err);
+}
+
+/* In simulate, the mentees of a match that ends rate the program itself. */
+static int sim_program_feedback(struct cmd_ctx *x, long long id, struct error *err)
+{
+    struct engine *e = x->e;
+    const struct match *m = state_match(&e->state, id);
+    for (int i = 0; i < m->n_mentees; i++) {
+        m = state_match(&e->state, id);
+        cJSON *f = engine_fact(e, "feedback");
+        cJSON_AddStringToObject(f, "program", e->state.programs[m->program].name);
+        cJSON_AddStringToObject(f, "from", e->state.people[m->mentees[i]].p.id);
+        cJSON_AddNumberToObject(f, "rating", sim_rating(&e->sim, id, m->mentees[i], 1000));
+        int rc = engine_commit(e, f, x->depth, err);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
 }
 
 static int cmd_close(struct cmd_ctx *x, const cJSON *c, struct error *err)

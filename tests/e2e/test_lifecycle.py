@@ -88,6 +88,20 @@ class SimulatedYear(TandemCase):
         flags = {(f["match"], f["seq"] - 1) for f in self.of("flag", reason="goals_stalled")}
         self.assertTrue(stalled_goals <= flags)
 
+    def test_feedback_both_ways_and_on_the_program(self):
+        fb = self.of("feedback")
+        self.assertTrue(all(1 <= f["rating"] <= 5 for f in fb))
+        on_match = [f for f in fb if "match" in f]
+        by_mentor = [f for f in on_match if f["from"] in self.matches[f["match"]]["mentors"]]
+        by_mentee = [f for f in on_match if f["from"] in self.matches[f["match"]]["mentees"]]
+        self.assertTrue(by_mentor and by_mentee, "feedback flows both ways")
+        closed = {c["match"]: c for c in self.of("close")}
+        on_program = [f for f in fb if "program" in f]
+        self.assertTrue(on_program, "those whose match ends rate the program")
+        for f in on_program:
+            self.assertTrue(any(f["from"] in self.matches[m]["mentees"] and c["ts"] == f["ts"]
+                                for m, c in closed.items()))
+
     def test_stalled_matches_close_and_idle_ones_are_flagged(self):
         held = {}
         for e in self.of("meeting", phase="held"):
