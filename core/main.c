@@ -12,6 +12,7 @@
 #include "daemon.h"
 #include "engine.h"
 #include "report.h"
+#include "report_html.h"
 
 #include "tandem/version.h"
 
@@ -276,9 +277,17 @@ static int cmd_simulate(int argc, char **argv)
         engine_close(&e);
         return print_error(&err);
     }
-    if (!quiet)
-        report_text(&e.state, stdout);
     engine_close(&e);
+    if (!quiet) {
+        /* The same report as `tandem report` on this log, by the same road. */
+        char path[4200];
+        snprintf(path, sizeof path, "%s/events.jsonl", state_dir);
+        cJSON *j;
+        if (report_from_log(path, NULL, stderr, &j, &err) < 0)
+            return print_error(&err);
+        report_text(j, stdout);
+        cJSON_Delete(j);
+    }
     return EXIT_OK;
 }
 
@@ -386,21 +395,10 @@ static int cmd_ctl(int argc, char **argv)
 
 /* ---- report ---- */
 
-static int load_state(const char *state_dir, struct state *s)
+/* A --since/--until value: a date or an RFC 3339 time. */
+static bool parse_when(const char *arg, tdm_time *out)
 {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/events.jsonl", state_dir);
-    if (access(path, R_OK) != 0) {
-        fprintf(stderr, "tandem: no event log at %s (use --state DIR)\n", path);
-        return EXIT_INPUT;
-    }
-    struct error err = { 0 };
-    state_init(s);
-    if (engine_replay(path, s, stderr, &err) < 0) {
-        state_free(s);
-        return print_error(&err);
-    }
-    return EXIT_OK;
+    return time_parse(arg, out) == 0;
 }
 
 static int cmd_report(int argc, char **argv)
@@ -410,35 +408,51 @@ static int cmd_report(int argc, char **argv)
         return EXIT_OK;
     }
     static const struct option opts[] = {
-        { "state", required_argument, 0, 'D' }, { "format", required_argument, 0, 'f' }, { 0, 0, 0, 0 },
+        { "state", required_argument, 0, 'D' }, { "format", required_argument, 0, 'f' },
+        { "since", required_argument, 0, 's' }, { "until", required_argument, 0, 'u' },
+        { "program", required_argument, 0, 'p' }, { 0, 0, 0, 0 },
     };
     const char *state_dir = "./state", *format = "text";
+    struct report_options ro = { 0 };
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (c == 'D') state_dir = optarg;
         else if (c == 'f') format = optarg;
-        else return usage_error(USAGE_REPORT, "bad option%s", "");
+        else if (c == 'p') ro.program = optarg;
+        else if (c == 's' && !parse_when(optarg, &ro.since))
+            return usage_error(USAGE_REPORT, "--since takes a date like 2027-01-01, not \"%s\"", optarg);
+        else if (c == 'u' && !parse_when(optarg, &ro.until))
+            return usage_error(USAGE_REPORT, "--until takes a date like 2027-07-01, not \"%s\"", optarg);
+        else if (c != 's' && c != 'u') return usage_error(USAGE_REPORT, "bad option%s", "");
     }
     if (optind != argc)
         return usage_error(USAGE_REPORT, "unexpected argument \"%s\"", argv[optind]);
-    if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0)
-        return usage_error(USAGE_REPORT, "--format must be text or json, not \"%s\"", format);
-    struct state s;
-    int rc = load_state(state_dir, &s);
-    if (rc != EXIT_OK)
-        return rc;
+    if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0 && strcmp(format, "html") != 0)
+        return usage_error(USAGE_REPORT, "--format must be text, json or html, not \"%s\"", format);
+    if (ro.until && ro.until <= ro.since)
+        return usage_error(USAGE_REPORT, "--until must be after --since%s", "");
+    char path[4200];
+    snprintf(path, sizeof path, "%s/events.jsonl", state_dir);
+    if (access(path, R_OK) != 0) {
+        fprintf(stderr, "tandem: no event log at %s (use --state DIR)\n", path);
+        return EXIT_INPUT;
+    }
+    struct error err = { 0 };
+    cJSON *j;
+    if (report_from_log(path, &ro, stderr, &j, &err) < 0)
+        return print_error(&err);
     if (strcmp(format, "json") == 0) {
-        cJSON *j = report_json(&s);
         char *text = cJSON_Print(j);
         puts(text);
         free(text);
-        cJSON_Delete(j);
+    } else if (strcmp(format, "html") == 0) {
+        report_html(j, stdout);
     } else {
-        report_text(&s, stdout);
+        report_text(j, stdout);
     }
-    state_free(&s);
-    return EXIT_OK;
+    cJSON_Delete(j);
+    return fflush(stdout) == 0 ? EXIT_OK : EXIT_ENGINE;
 }
 
 /* ---- tail ---- */
