@@ -181,7 +181,7 @@ static void hbars(FILE *out, const char *const *labels, const double *values, in
 
 static void chart_funnel(FILE *out, const cJSON *funnel)
 {
-    const char *labels[] = { "terms ended (re-up opened)", "decided", "renewed" };
+    const char *labels[] = { "re-up opened", "decided", "renewed" };
     double values[] = { num(funnel, "opened"), num(funnel, "decided"), num(funnel, "renewed") };
     chart_open(out, "chart-funnel", "Re-up funnel");
     hbars(out, labels, values, 3);
@@ -335,7 +335,8 @@ void report_html(const cJSON *r, FILE *out)
           "body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#222;max-width:1200px}\n"
           "h1{font-size:22px}h2{font-size:17px;margin-top:28px}\n"
           "table{border-collapse:collapse;font-size:13px}td,th{border-bottom:1px solid #ddd;padding:3px 7px;"
-          "text-align:right}th:first-child,td:nth-child(2){text-align:left}.prio td:last-child{text-align:left}\n"
+          "text-align:right}th:first-child,.programs td:nth-child(2),.prio td:last-child,.prio th{text-align:left}\n"
+          ".wide{overflow-x:auto}\n"
           "figure{margin:18px 0}figcaption{font-weight:600;margin-bottom:4px}.chart{background:#fafafa;"
           "border:1px solid #eee}\n.legend span{margin-right:14px}.legend i{display:inline-block;width:11px;"
           "height:11px;margin-right:4px}\n.meta{color:#555}\n</style></head><body>\n",
@@ -361,7 +362,7 @@ void report_html(const cJSON *r, FILE *out)
     fprintf(out, " &middot; %.0f people</p>\n", num(r, "people"));
     priorities(out, item(r, "by_priority"));
 
-    fputs("<h2>Programs</h2>\n<table class=\"programs\"><tr><th>program</th>", out);
+    fputs("<h2>Programs</h2>\n<div class=\"wide\"><table class=\"programs\"><tr><th>program</th>", out);
     for (int i = 0; COLUMNS[i].key; i++)
         fprintf(out, "<th>%s</th>", COLUMNS[i].head);
     fputs("</tr>\n", out);
@@ -369,7 +370,7 @@ void report_html(const cJSON *r, FILE *out)
     cJSON_ArrayForEach(p, item(r, "programs"))
         row(out, p, text(p, "name"));
     row(out, item(r, "totals"), "all");
-    fputs("</table>\n", out);
+    fputs("</table></div>\n", out);
 
     const cJSON *weeks = item(r, "weeks");
     fputs("<h2>Charts</h2>\n", out);
