@@ -682,6 +682,15 @@ cJSON *report_json(struct report *r, const struct state *s)
     return j;
 }
 
+cJSON *report_state_json(const struct state *s)
+{
+    struct report r;
+    report_init(&r, NULL);
+    cJSON *j = report_json(&r, s);
+    report_free(&r);
+    return j;
+}
+
 /* ---- from a log ------------------------------------------------------------------------ */
 
 struct from_log {

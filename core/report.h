@@ -70,6 +70,10 @@ int report_feed(struct report *r, struct state *s, const cJSON *ev, struct error
  * the accumulator is finished: feed it no more. Never fails but for memory (NULL). */
 cJSON *report_json(struct report *r, const struct state *s);
 
+/* The stocks a state alone shows (people, enrolment, live matches), with every flow zero:
+ * for a caller that has a state and no log (comparing two states). Caller owns it. */
+cJSON *report_state_json(const struct state *s);
+
 /* The same, laid out for a terminal, at most 100 columns wide. */
 void report_text(const cJSON *report, FILE *out);
 
