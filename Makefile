@@ -74,6 +74,9 @@ install: $(BUILD)/tandem
 	install -m 0755 $(BUILD)/tandem $(DESTDIR)$(PREFIX)/bin/tandem
 	install -m 0644 include/tandem/*.h $(DESTDIR)$(PREFIX)/include/tandem/
 	cp -R rules $(DESTDIR)$(PREFIX)/share/tandem/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 0644 man/tandem.1 $(DESTDIR)$(PREFIX)/share/man/man1/tandem.1
+	install -m 0644 man/tandem-rules.5 $(DESTDIR)$(PREFIX)/share/man/man5/tandem-rules.5
 
 clean:
 	rm -rf $(BUILD) build-asan

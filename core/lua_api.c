@@ -8,11 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <lauxlib.h>
 
 #include "lua_api_internal.h"
+#include "suggest.h"
 
 #define R(L) lua_api_rules(L)
 #define S(L) lua_api_state(L)
@@ -498,6 +500,9 @@ static int api_on(lua_State *L)
     bool known = false;
     for (int i = 0; KNOWN_EVENTS[i]; i++)
         known |= strcmp(KNOWN_EVENTS[i], ev) == 0;
+    const char *near = known ? NULL : suggest_nearest(ev, KNOWN_EVENTS, (int)(sizeof KNOWN_EVENTS / sizeof *KNOWN_EVENTS) - 1);
+    if (near)
+        return raise(L, "unknown event \"%s\" (did you mean \"%s\"?)", ev, near);
     if (!known)
         return raise(L, "unknown event \"%s\" (events: person, enroll, match, meeting, intro, goal, "
                         "feedback, review, reup, close, flag, note)", ev);
@@ -733,6 +738,59 @@ static int parse_lifecycle(lua_State *L, int prog_t, const char *prog, struct li
     return -1;
 }
 
+/* Did you mean: the nearest model file name (models/NAME.lua beside the rules or shipped). */
+static bool nearest_model(struct rules *r, const char *model, char *out, size_t len)
+{
+    enum { MAX_MODELS = 256 };
+    char names[MAX_MODELS][64];
+    const char *list[MAX_MODELS];
+    int n = 0;
+    const char *dirs[] = { r->dir, r->shipped_dir };
+    for (int i = 0; i < 2; i++) {
+        char dir[1024];
+        if (!dirs[i])
+            continue;
+        snprintf(dir, sizeof dir, "%s/models", dirs[i]);
+        DIR *d = opendir(dir);
+        for (struct dirent *de; d && n < MAX_MODELS && (de = readdir(d));) {
+            size_t l = strlen(de->d_name);
+            if (l > 4 && l - 4 < sizeof names[n] && strcmp(de->d_name + l - 4, ".lua") == 0) {
+                snprintf(names[n], sizeof names[n], "%.*s", (int)(l - 4), de->d_name);
+                list[n] = names[n];
+                n++;
+            }
+        }
+        if (d)
+            closedir(d);
+    }
+    const char *near = suggest_nearest(model, list, n);
+    if (near)
+        snprintf(out, len, "%s", near);
+    return near != NULL;
+}
+
+/* Did you mean: the nearest program field the core or the model (its fields table at fields_t)
+ * knows. The name returned lives in CORE_FIELDS or in that table. */
+static const char *nearest_field(lua_State *L, int fields_t, const char *k)
+{
+    enum { MAX_FIELDS = 128 };
+    const char *list[MAX_FIELDS];
+    int n = 0;
+    for (int i = 0; CORE_FIELDS[i] && n < MAX_FIELDS; i++)
+        list[n++] = CORE_FIELDS[i];
+    for (int i = 0; lifecycle_fields[i] && n < MAX_FIELDS; i++)
+        list[n++] = lifecycle_fields[i];
+    if (lua_istable(L, fields_t)) {
+        lua_pushnil(L);
+        while (lua_next(L, fields_t)) {
+            lua_pop(L, 1);
+            if (lua_type(L, -1) == LUA_TSTRING && n < MAX_FIELDS)
+                list[n++] = lua_tostring(L, -1);   /* the key stays alive in the table */
+        }
+    }
+    return suggest_nearest(k, list, n);
+}
+
 static int api_program(lua_State *L)
 {
     struct rules *r = R(L);
@@ -749,9 +807,14 @@ static int api_program(lua_State *L)
     const char *model = lua_tostring(L, -1);
     char modname[128], path[1024];
     snprintf(modname, sizeof modname, "models.%s", model);
-    if (!module_path(r, modname, path, sizeof path))
-        return raise(L, "program \"%s\": unknown model \"%s\" (no models/%s.lua in %s or %s)", name, model,
-                     model, r->dir, r->shipped_dir ? r->shipped_dir : "(no shipped rules)");
+    if (!module_path(r, modname, path, sizeof path)) {
+        char near[128];
+        if (nearest_model(r, model, near, sizeof near))
+            return raise_field(L, "model", "program \"%s\": unknown model \"%s\" (did you mean \"%s\"?)", name,
+                               model, near);
+        return raise_field(L, "model", "program \"%s\": unknown model \"%s\" (no models/%s.lua in %s or %s)", name,
+                           model, model, r->dir, r->shipped_dir ? r->shipped_dir : "(no shipped rules)");
+    }
     lua_api_require(L, r, modname);
     int model_t = lua_gettop(L);
     if (!lua_istable(L, model_t) || lua_getfield(L, model_t, "match") != LUA_TFUNCTION)
@@ -771,8 +834,13 @@ static int api_program(lua_State *L)
             model_field = lua_getfield(L, fields_t, k) != LUA_TNIL;
             lua_pop(L, 1);
         }
-        if (!in_list(CORE_FIELDS, k) && !in_list(lifecycle_fields, k) && !model_field)
+        if (!in_list(CORE_FIELDS, k) && !in_list(lifecycle_fields, k) && !model_field) {
+            const char *near = nearest_field(L, fields_t, k);
+            if (near)
+                return raise_field(L, k, "program \"%s\": unknown field \"%s\" for model %s (did you mean \"%s\"?)",
+                                   name, k, model, near);
             return raise_field(L, k, "program \"%s\": unknown field \"%s\" for model %s", name, k, model);
+        }
         lua_pop(L, 1);
     }
 

@@ -12,6 +12,9 @@
 #include "daemon.h"
 #include "engine.h"
 #include "report.h"
+#include "report_html.h"
+#include "suggest.h"
+#include "tail.h"
 
 #include "tandem/version.h"
 
@@ -24,8 +27,8 @@ static const char USAGE[] =
     "  simulate RULES.lua --people F.csv    run the program in virtual time and report\n"
     "  run RULES.lua [--people F.csv]       the daemon, on a real clock\n"
     "  ctl [--state DIR] COMMAND ...        talk to a running daemon\n"
-    "  tail [--state DIR] [-f] [filters]    show the event log\n"
-    "  report [--state DIR] [--format F]    program health from the event log\n"
+    "  tail [--state DIR] [-f] [filters]    show (and follow) the event log\n"
+    "  report [--state DIR] [--format F]    program health from the event log (text, json, html)\n"
     "\n"
     "tandem VERB --help shows a verb's options. tandem --version prints the version.\n";
 
@@ -80,20 +83,36 @@ static const char USAGE_CTL[] =
     "cannot be reached. Commands and their fields:\n\n";
 
 static const char USAGE_TAIL[] =
-    "usage: tandem tail [--state DIR] [-f] [--type T,..] [--match ID] [--person ID] [--json]\n"
+    "usage: tandem tail [--state DIR] [-f] [--type T,..] [--program NAME] [--match ID]\n"
+    "                   [--person ID] [--since DATE] [--json] [--color auto|always|never]\n"
     "\n"
-    "Prints the event log, one event a line. -f keeps following new events.\n"
-    "  --type T,..    only these event types (e.g. match,close)\n"
-    "  --match ID     only events about this match\n"
-    "  --person ID    only events that name this person\n"
-    "  --json         each verified event as one JSON line (crc left out), for jq\n";
+    "Prints the event log, one event a line: seq, time, type, then its fields (control\n"
+    "characters escaped). Coloured on a terminal unless NO_COLOR is set.\n"
+    "  -f, --follow     keep following new events until interrupted\n"
+    "  --type T,..      only these event types (e.g. match,close)\n"
+    "  --program NAME   only events about this program (its enrolments, matches, feedback)\n"
+    "  --match ID       only events about this match\n"
+    "  --person ID      only events that name this person\n"
+    "  --since DATE     only events at or after DATE (2027-03-01 or 2027-03-01T09:00:00Z)\n"
+    "  --json           each verified event as one JSON line (crc left out), for jq\n"
+    "  --color WHEN     auto (default: on a terminal), always or never\n"
+    "  --state DIR      the state directory (default ./state)\n";
 
 static const char USAGE_REPORT[] =
-    "usage: tandem report [--state DIR] [--format text|json]\n"
+    "usage: tandem report [--state DIR] [--format text|json|html] [--since DATE] [--until DATE]\n"
+    "                     [--program NAME]\n"
     "\n"
-    "Program health computed from STATE/events.jsonl: per program enrolment, matches,\n"
-    "meetings held and missed, reviews, re-ups renewed and closed, goals, feedback,\n"
-    "flags; overall rule errors and closes by reason.\n";
+    "Program health computed from STATE/events.jsonl alone (no rule runs): per program and\n"
+    "per priority, people enrolled, matched share and time to match, meetings held and\n"
+    "missed per match, goals set and achieved, feedback both ways and on the program, re-up\n"
+    "renew rate, stalled and flagged matches, cross-department and diversity share of\n"
+    "pairings, rule errors; weekly series, the re-up funnel and the model mix.\n"
+    "  --format F       text (default, 100 columns), json (schema in the README) or html\n"
+    "                   (one self-contained page with SVG charts)\n"
+    "  --since DATE     count events at or after DATE (2027-01-01 or an RFC 3339 time)\n"
+    "  --until DATE     ... and before DATE; the state is read as it was then\n"
+    "  --program NAME   only this program\n"
+    "  --state DIR      the state directory (default ./state)\n";
 
 static int print_error(const struct error *err)
 {
@@ -276,9 +295,17 @@ static int cmd_simulate(int argc, char **argv)
         engine_close(&e);
         return print_error(&err);
     }
-    if (!quiet)
-        report_text(&e.state, stdout);
     engine_close(&e);
+    if (!quiet) {
+        /* The same report as `tandem report` on this log, by the same road. */
+        char path[4200];
+        snprintf(path, sizeof path, "%s/events.jsonl", state_dir);
+        cJSON *j;
+        if (report_from_log(path, NULL, stderr, &j, &err) < 0)
+            return print_error(&err);
+        report_text(j, stdout);
+        cJSON_Delete(j);
+    }
     return EXIT_OK;
 }
 
@@ -386,21 +413,10 @@ static int cmd_ctl(int argc, char **argv)
 
 /* ---- report ---- */
 
-static int load_state(const char *state_dir, struct state *s)
+/* A --since/--until value: a date or an RFC 3339 time. */
+static bool parse_when(const char *arg, tdm_time *out)
 {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/events.jsonl", state_dir);
-    if (access(path, R_OK) != 0) {
-        fprintf(stderr, "tandem: no event log at %s (use --state DIR)\n", path);
-        return EXIT_INPUT;
-    }
-    struct error err = { 0 };
-    state_init(s);
-    if (engine_replay(path, s, stderr, &err) < 0) {
-        state_free(s);
-        return print_error(&err);
-    }
-    return EXIT_OK;
+    return time_parse(arg, out) == 0;
 }
 
 static int cmd_report(int argc, char **argv)
@@ -410,128 +426,54 @@ static int cmd_report(int argc, char **argv)
         return EXIT_OK;
     }
     static const struct option opts[] = {
-        { "state", required_argument, 0, 'D' }, { "format", required_argument, 0, 'f' }, { 0, 0, 0, 0 },
+        { "state", required_argument, 0, 'D' }, { "format", required_argument, 0, 'f' },
+        { "since", required_argument, 0, 's' }, { "until", required_argument, 0, 'u' },
+        { "program", required_argument, 0, 'p' }, { 0, 0, 0, 0 },
     };
     const char *state_dir = "./state", *format = "text";
+    struct report_options ro = { 0 };
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (c == 'D') state_dir = optarg;
         else if (c == 'f') format = optarg;
-        else return usage_error(USAGE_REPORT, "bad option%s", "");
+        else if (c == 'p') ro.program = optarg;
+        else if (c == 's' && !parse_when(optarg, &ro.since))
+            return usage_error(USAGE_REPORT, "--since takes a date like 2027-01-01, not \"%s\"", optarg);
+        else if (c == 'u' && !parse_when(optarg, &ro.until))
+            return usage_error(USAGE_REPORT, "--until takes a date like 2027-07-01, not \"%s\"", optarg);
+        else if (c != 's' && c != 'u') return usage_error(USAGE_REPORT, "bad option%s", "");
     }
     if (optind != argc)
         return usage_error(USAGE_REPORT, "unexpected argument \"%s\"", argv[optind]);
-    if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0)
-        return usage_error(USAGE_REPORT, "--format must be text or json, not \"%s\"", format);
-    struct state s;
-    int rc = load_state(state_dir, &s);
-    if (rc != EXIT_OK)
-        return rc;
+    if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0 && strcmp(format, "html") != 0)
+        return usage_error(USAGE_REPORT, "--format must be text, json or html, not \"%s\"", format);
+    if (ro.until && ro.until <= ro.since)
+        return usage_error(USAGE_REPORT, "--until must be after --since%s", "");
+    char path[4200];
+    snprintf(path, sizeof path, "%s/events.jsonl", state_dir);
+    if (access(path, R_OK) != 0) {
+        fprintf(stderr, "tandem: no event log at %s (use --state DIR)\n", path);
+        return EXIT_INPUT;
+    }
+    struct error err = { 0 };
+    cJSON *j;
+    if (report_from_log(path, &ro, stderr, &j, &err) < 0)
+        return print_error(&err);
     if (strcmp(format, "json") == 0) {
-        cJSON *j = report_json(&s);
         char *text = cJSON_Print(j);
         puts(text);
         free(text);
-        cJSON_Delete(j);
+    } else if (strcmp(format, "html") == 0) {
+        report_html(j, stdout);
     } else {
-        report_text(&s, stdout);
+        report_text(j, stdout);
     }
-    state_free(&s);
-    return EXIT_OK;
+    cJSON_Delete(j);
+    return fflush(stdout) == 0 ? EXIT_OK : EXIT_ENGINE;
 }
 
 /* ---- tail ---- */
-
-struct tail_filter {
-    char **types;
-    int n_types;
-    long long match;
-    const char *person;
-    bool json;
-};
-
-static bool names_person(const cJSON *v, const char *id, int depth)
-{
-    if (depth > 4 || !v)
-        return false;
-    if (cJSON_IsString(v))
-        return strcmp(v->valuestring, id) == 0;
-    const cJSON *it;
-    cJSON_ArrayForEach(it, v) {
-        if (it->string && strcmp(it->string, "decisions") == 0 && cJSON_GetObjectItemCaseSensitive(it, id))
-            return true;
-        if (it->string && strcmp(it->string, "text") == 0)
-            continue;
-        if (names_person(it, id, depth + 1))
-            return true;
-    }
-    return false;
-}
-
-/* Control characters are shown escaped so a log line cannot drive the terminal. */
-static void print_safe(const char *s)
-{
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch < 0x20 || ch == 0x7f)
-            printf("\\x%02x", ch);
-        else
-            putchar(ch);
-    }
-}
-
-static int tail_event(void *ctx, const cJSON *ev, long long line)
-{
-    struct tail_filter *f = ctx;
-    (void)line;
-    const char *type = cJSON_GetObjectItemCaseSensitive(ev, "type")->valuestring;
-    if (f->n_types) {
-        bool ok = false;
-        for (int i = 0; i < f->n_types; i++)
-            ok |= strcmp(f->types[i], type) == 0;
-        if (!ok)
-            return 0;
-    }
-    if (f->match) {
-        const cJSON *m = cJSON_GetObjectItemCaseSensitive(ev, "match");
-        if (!cJSON_IsNumber(m) || (long long)m->valuedouble != f->match)
-            return 0;
-    }
-    if (f->person) {
-        bool ok = false;
-        const cJSON *it;
-        cJSON_ArrayForEach(it, ev)
-            if (strcmp(it->string, "type") != 0 && strcmp(it->string, "ts") != 0 && names_person(it, f->person, 0))
-                ok = true;
-        if (!ok)
-            return 0;
-    }
-    if (f->json) {
-        char *t = cJSON_PrintUnformatted(ev);
-        puts(t);
-        free(t);
-        return 0;
-    }
-    printf("%6.0f %s %-10s", cJSON_GetObjectItemCaseSensitive(ev, "seq")->valuedouble,
-           cJSON_GetObjectItemCaseSensitive(ev, "ts")->valuestring, type);
-    const cJSON *it;
-    cJSON_ArrayForEach(it, ev) {
-        if (!strcmp(it->string, "seq") || !strcmp(it->string, "ts") || !strcmp(it->string, "type") ||
-            !strcmp(it->string, "crc"))
-            continue;
-        printf(" %s=", it->string);
-        if (cJSON_IsString(it)) {
-            print_safe(it->valuestring);
-        } else {
-            char *t = cJSON_PrintUnformatted(it);
-            print_safe(t);
-            free(t);
-        }
-    }
-    putchar('\n');
-    return 0;
-}
 
 static int cmd_tail(int argc, char **argv)
 {
@@ -540,13 +482,14 @@ static int cmd_tail(int argc, char **argv)
         return EXIT_OK;
     }
     static const struct option opts[] = {
-        { "state", required_argument, 0, 'D' }, { "follow", no_argument, 0, 'f' },
-        { "type", required_argument, 0, 't' },  { "match", required_argument, 0, 'm' },
-        { "person", required_argument, 0, 'p' }, { "json", no_argument, 0, 'j' }, { 0, 0, 0, 0 },
+        { "state", required_argument, 0, 'D' },   { "follow", no_argument, 0, 'f' },
+        { "type", required_argument, 0, 't' },    { "match", required_argument, 0, 'm' },
+        { "person", required_argument, 0, 'p' },  { "json", no_argument, 0, 'j' },
+        { "program", required_argument, 0, 'P' }, { "since", required_argument, 0, 's' },
+        { "color", required_argument, 0, 'c' },   { 0, 0, 0, 0 },
     };
-    const char *state_dir = "./state";
-    struct tail_filter f = { 0 };
-    bool follow = false;
+    const char *state_dir = "./state", *color = "auto";
+    struct tail_options o = { 0 };
     char *types = NULL;
     int c;
     optind = 1;
@@ -554,13 +497,19 @@ static int cmd_tail(int argc, char **argv)
         char *end;
         switch (c) {
         case 'D': state_dir = optarg; break;
-        case 'f': follow = true; break;
-        case 'j': f.json = true; break;
-        case 'p': f.person = optarg; break;
+        case 'f': o.follow = true; break;
+        case 'j': o.json = true; break;
+        case 'p': o.person = optarg; break;
+        case 'P': o.program = optarg; break;
         case 't': types = optarg; break;
+        case 'c': color = optarg; break;
+        case 's':
+            if (!parse_when(optarg, &o.since))
+                return usage_error(USAGE_TAIL, "--since takes a date like 2027-01-01, not \"%s\"", optarg);
+            break;
         case 'm':
-            f.match = strtoll(optarg, &end, 10);
-            if (*end || f.match < 1)
+            o.match = strtoll(optarg, &end, 10);
+            if (*end || o.match < 1)
                 return usage_error(USAGE_TAIL, "--match takes a match id, not \"%s\"", optarg);
             break;
         default: return usage_error(USAGE_TAIL, "bad option%s", "");
@@ -568,35 +517,34 @@ static int cmd_tail(int argc, char **argv)
     }
     if (optind != argc)
         return usage_error(USAGE_TAIL, "unexpected argument \"%s\"", argv[optind]);
+    if (strcmp(color, "auto") != 0 && strcmp(color, "always") != 0 && strcmp(color, "never") != 0)
+        return usage_error(USAGE_TAIL, "--color must be auto, always or never, not \"%s\"", color);
+    /* NO_COLOR (no-color.org): any non-empty value turns colour off unless asked for. */
+    const char *no_color = getenv("NO_COLOR");
+    o.color = !o.json && (strcmp(color, "always") == 0 ||
+                          (strcmp(color, "auto") == 0 && isatty(1) && !(no_color && *no_color)));
     char *copy = types ? strdup(types) : NULL;
-    char *tokens[32];
-    for (char *tok = copy ? strtok(copy, ",") : NULL; tok && f.n_types < 32; tok = strtok(NULL, ","))
-        tokens[f.n_types++] = tok;
-    f.types = tokens;
+    for (char *tok = copy ? strtok(copy, ",") : NULL; tok && o.n_types < TAIL_MAX_TYPES; tok = strtok(NULL, ",")) {
+        o.types[o.n_types++] = tok;
+        int k = 0;
+        while (tail_known_types[k] && strcmp(tail_known_types[k], tok) != 0)
+            k++;
+        const char *near = tail_known_types[k] ? NULL : suggest_nearest(tok, tail_known_types, k);
+        if (near)   /* a newer engine's type is still followed: only a note */
+            fprintf(stderr, "tandem: note: no event type \"%s\" is known (did you mean \"%s\"?)\n", tok, near);
+    }
     char path[4200];
     snprintf(path, sizeof path, "%s/events.jsonl", state_dir);
+    o.path = path;
     if (access(path, R_OK) != 0) {
         free(copy);
         fprintf(stderr, "tandem: no event log at %s (use --state DIR)\n", path);
         return EXIT_INPUT;
     }
-    long long offset = 0;
     struct error err = { 0 };
-    for (;;) {
-        long long end = offset;
-        if (journal_replay(path, offset, tail_event, &f, follow ? NULL : stderr, &end, &err) < 0) {
-            free(copy);
-            return print_error(&err);
-        }
-        fflush(stdout);
-        if (!follow)
-            break;
-        offset = end;
-        struct timespec ts = { 0, 200 * 1000 * 1000 };
-        nanosleep(&ts, NULL);
-    }
+    int rc = tail_run(&o, &err);
     free(copy);
-    return EXIT_OK;
+    return rc < 0 ? print_error(&err) : EXIT_OK;
 }
 
 int main(int argc, char **argv)

@@ -137,7 +137,8 @@ Test(rules, unknown_field)
 
 Test(rules, unknown_model)
 {
-    assert_load_error("unknown_model.lua", 3, "unknown model \"no_such_model\"");
+    /* The model field's own line (5), as for any field the error is about. */
+    assert_load_error("unknown_model.lua", 5, "unknown model \"no_such_model\"");
 }
 
 Test(rules, bad_duration)

@@ -264,7 +264,7 @@ static char *state_text(const struct state *s)
 
 static char *report_of(const struct state *s)
 {
-    cJSON *j = report_json(s);
+    cJSON *j = report_state_json(s);
     char *t = cJSON_PrintUnformatted(j);
     cJSON_Delete(j);
     return t;

@@ -33,7 +33,7 @@ class CheckRules(TandemCase):
                          5, 'unknown field "cadance"')
 
     def test_unknown_model(self):
-        self.check_error(GOOD.replace("one_to_one", "one_to_oen"), 2, 'unknown model "one_to_oen"')
+        self.check_error(GOOD.replace("one_to_one", "one_to_oen"), 4, 'unknown model "one_to_oen"')
 
     def test_bad_duration(self):
         self.check_error(GOOD.replace('model = "one_to_one",', 'model = "one_to_one", cadence = "2 weeks",'),
