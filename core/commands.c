@@ -425,10 +425,12 @@ int commands_close_match(struct cmd_ctx *x, const struct match *m, const char *r
     if (x->rule)
         cJSON_AddStringToObject(f, "rule", x->rule);
     int rc = engine_commit(e, f, x->depth, err);
-    return rc < 0 || !e->simulating ? rc : sim_program_feedback(x, id, err);
+    bool natural_end = strcmp(reason, "completed") == 0 || strcmp(reason, "exited") == 0 ||
+                       strcmp(reason, "rotated") == 0 || strcmp(reason, "stalled") == 0;
+    return rc < 0 || !e->simulating || !natural_end ? rc : sim_program_feedback(x, id, err);
 }
 
-/* In simulate, the mentees of a match that ends rate the program itself. */
+/* In simulate, the mentees of a match that runs its course rate the program itself. */
 static int sim_program_feedback(struct cmd_ctx *x, long long id, struct error *err)
 {
     struct engine *e = x->e;

@@ -536,7 +536,7 @@ Test(report, time_to_match_stalled_flagged_and_weeks)
     ok(&s, "2027-07-12T00:00:00Z", "flag", "'match':4,'reason':'quiet','rule':'acme.lua:40'");
     ok(&s, "2027-07-13T00:00:00Z", "flag", "'match':4,'reason':'quieter','rule':'acme.lua:40'");
     ok(&s, "2027-07-14T00:00:00Z", "close", "'match':4,'reason':'stalled'");
-    ok(&s, "2027-07-14T00:00:00Z", "checkin", "'match':4");
+    ok(&s, "2027-07-14T00:00:00Z", "survey", "'match':4");
     cJSON *r = report_json(&R, &s);
     const cJSON *core = program(r, "core");
     const cJSON *w = obj(core, "time_to_match_days");
@@ -547,7 +547,7 @@ Test(report, time_to_match_stalled_flagged_and_weeks)
     cr_assert_eq(num(core, "flagged_matches"), 2, "matches 1 and 4, each once");
     cr_assert_eq(num(core, "flags"), 3);
     cr_assert_eq(num(obj(r, "totals"), "matches"), 4);
-    cr_assert_eq(num(r, "events_unknown"), 1, "a newer engine's checkin is skipped, not fatal");
+    cr_assert_eq(num(r, "events_unknown"), 1, "a newer engine's survey event is skipped, not fatal");
     /* Weeks from 1 January: the 15 January meetings are in the third. */
     const cJSON *weeks = obj(r, "weeks");
     cr_assert_str_eq(obj(cJSON_GetArrayItem(weeks, 2), "week")->valuestring, "2027-01-15");
