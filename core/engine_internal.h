@@ -51,4 +51,11 @@ int ticks_make_match(struct cmd_ctx *x, int sp, const struct rules_group *g, str
 bool ticks_current(struct engine *e, const struct due *d);
 int ticks_fire(struct engine *e, const struct due *d, struct error *err);
 
+/* engine_plugins.c: the outbox of facts for plugins (kept at engine_commit), the log commit that
+ * hands them over once on disk, tandem.x functions into new rules, and freeing it all. */
+void engine_plugins_keep(struct engine *e, const cJSON *f);
+int engine_log_commit(struct engine *e, enum journal_sync sync, struct error *err);
+void engine_plugins_lua(struct engine *e, struct rules *r);
+void engine_plugins_free(struct engine *e);
+
 #endif

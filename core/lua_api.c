@@ -13,6 +13,7 @@
 #include <lauxlib.h>
 
 #include "lua_api_internal.h"
+#include "lua_x.h"
 
 #define R(L) lua_api_rules(L)
 #define S(L) lua_api_state(L)
@@ -1286,6 +1287,7 @@ void lua_api_open(struct rules *r)
     lua_newtable(L);
     lua_pushlightuserdata(L, r);
     luaL_setfuncs(L, fns, 1);
+    lua_x_open(L, r);   /* tandem.plugin and tandem.x */
     lua_solve_push(L, r);
     sandbox_protect(&r->sb);
     lua_setfield(L, -2, "solve");
