@@ -341,6 +341,9 @@ static int check(struct plugins *ps, const struct tandem_plugin *def, const char
     return 0;
 }
 
+static int start(struct plugins *ps, struct plugin *p, const struct tandem_plugin *def, const char *path,
+                 const cJSON *config, struct error *err);
+
 int plugins_load(struct plugins *ps, const char *what, const cJSON *config, struct error *err)
 {
     struct plugin *p = calloc(1, sizeof *p);
@@ -392,6 +395,28 @@ int plugins_load(struct plugins *ps, const char *what, const cJSON *config, stru
         memcpy(&entry, &sym, sizeof entry);   /* ISO C has no object-to-function pointer cast */
         def = entry();
     }
+    return start(ps, p, def, path, config, err);
+refused:
+    plugin_free(p);
+    return rc;
+}
+
+int plugins_add(struct plugins *ps, const struct tandem_plugin *def, const char *file, const cJSON *config,
+                struct error *err)
+{
+    struct plugin *p = calloc(1, sizeof *p);
+    if (!p)
+        return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
+    p->set = ps;
+    p->request = strdup(file);
+    return start(ps, p, def, file, config, err);
+}
+
+/* The checks, then open; p (and its dlopen handle) is freed when the plugin is refused. */
+static int start(struct plugins *ps, struct plugin *p, const struct tandem_plugin *def, const char *path,
+                 const cJSON *config, struct error *err)
+{
+    int rc;
     p->file = strdup(path);
     if ((rc = check(ps, def, path, err)) < 0)
         goto refused;

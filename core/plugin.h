@@ -48,6 +48,11 @@ struct plugins *plugins_new(const struct plugin_backend *be);
  * open failed (its message). Nothing of a refused plugin stays loaded. */
 int plugins_load(struct plugins *ps, const char *what, const cJSON *config, struct error *err);
 
+/* Checks and opens a plugin from its description, as plugins_load does once it has found it
+ * (file names it in messages). For plugins compiled into a program, and for tests. */
+int plugins_add(struct plugins *ps, const struct tandem_plugin *def, const char *file, const cJSON *config,
+                struct error *err);
+
 /* The loaded plugin with this name, or the one loaded from this request (name or path). */
 bool plugins_has(const struct plugins *ps, const char *what);
 int plugins_count(const struct plugins *ps);
