@@ -3,15 +3,16 @@
 
 PREFIX  ?= /usr/local
 CC      ?= gcc
-PKGS    := lua5.4 libuv libcjson nettle
+PKGS    := lua5.4 libuv libcjson nettle libical sqlite3
 BUILD   := build
 
 # CFLAGS is yours to set (make CFLAGS="-O1 -g -fsanitize=address,undefined"); the rest is always on.
 CFLAGS  ?= -O2 -g
 TFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Iinclude -Icore
-LDLIBS  += -lcsv -lm
+LDLIBS  += -lcsv -ldl -lm
 
-CORE_SRC  := $(filter-out core/main.c,$(wildcard core/*.c core/solve/*.c plugins/*/*.c))
+# plugins/example/ is an out-of-tree plugin with its own Makefile: not part of libtandem.a.
+CORE_SRC  := $(filter-out core/main.c plugins/example/%,$(wildcard core/*.c core/solve/*.c plugins/*/*.c))
 CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC  := $(wildcard tests/*_test.c)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
@@ -34,6 +35,9 @@ PKG_LIBS   = $(shell cat $(BUILD)/.libs 2>/dev/null)
 $(BUILD)/%.o: %.c | $(BUILD)/.deps
 	@mkdir -p $(dir $@)
 	$(CC) $(TFLAGS) $(CFLAGS) $(PKG_CFLAGS) -MMD -MP -c $< -o $@
+
+# Shipped plugins are linked in: each gets an entry of its own name (see tandem/plugin.h).
+$(BUILD)/plugins/%.o: TFLAGS += -DTANDEM_PLUGIN_BUILTIN
 
 $(BUILD)/libtandem.a: $(CORE_OBJ)
 	@rm -f $@
@@ -69,10 +73,16 @@ demo: $(BUILD)/tandem
 	$(BUILD)/tandem simulate rules/examples/acme.lua --people rules/examples/people.csv \
 	    --days 365 --start 2027-01-01 --seed 1 --state $(BUILD)/demo-state
 
+# The plugin header and tandem-plugin.pc, so that
+#   cc -shared -fPIC x.c -o x.so $(pkg-config --cflags --libs tandem-plugin)
+# builds a plugin; PREFIX/lib/tandem/plugins is where `tandem.plugin("x")` looks last.
 install: $(BUILD)/tandem
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/tandem $(DESTDIR)$(PREFIX)/share/tandem
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/include/tandem $(DESTDIR)$(PREFIX)/share/tandem \
+	    $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/lib/tandem/plugins
 	install -m 0755 $(BUILD)/tandem $(DESTDIR)$(PREFIX)/bin/tandem
 	install -m 0644 include/tandem/*.h $(DESTDIR)$(PREFIX)/include/tandem/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|'"$$(sed -n 's/.*TANDEM_VERSION "\(.*\)"/\1/p' include/tandem/version.h)"'|' \
+	    scripts/tandem-plugin.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/tandem-plugin.pc
 	cp -R rules $(DESTDIR)$(PREFIX)/share/tandem/
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1 $(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 0644 man/tandem.1 $(DESTDIR)$(PREFIX)/share/man/man1/tandem.1

@@ -175,7 +175,15 @@ static cJSON *reload(struct daemon *d)
 {
     struct rules *r;
     struct error err = { 0 };
-    if (rules_load(d->o->rules, NULL, &r, &err) < 0) {
+    int lrc = rules_load(d->o->rules, NULL, &r, &err);
+    if (lrc == 0 && (lrc = engine_load_rule_plugins(&d->e, r, &err)) < 0) {
+        rules_free(r);   /* a plugin the new rules need cannot load: the old rules go on */
+        if (lrc != ERR_INPUT) {
+            fail(d, &err);
+            return error_reply(err.msg);
+        }
+    }
+    if (lrc < 0) {
         char buf[1200];
         error_text(&err, buf, sizeof buf);
         fprintf(stderr, "tandem: reload rejected: %s\n", buf);
@@ -264,8 +272,9 @@ static void stop(struct daemon *d, int code)
         return;
     d->stopping = true;
     d->exit_code = code;
-    if (code == 0 && d->n_waiting > 0)
+    if (code == 0 && (d->n_waiting > 0 || journal_pending(d->e.journal)))
         flush_batch(d);
+    engine_close_plugins(&d->e);   /* their handles close as the loop runs on */
     uv_timer_stop(&d->due_timer);
     uv_check_stop(&d->group_commit);
     control_close(d->ctl);
@@ -283,12 +292,14 @@ int daemon_run(const struct daemon_options *o, struct error *err)
     d->o = o;
     d->started = time(NULL);
     signal(SIGPIPE, SIG_IGN);
+    uv_loop_init(&d->loop);   /* before the plugins, which may start timers and children on it */
     struct engine_options eo = { .state_dir = o->state_dir, .sync = o->sync, .diag = stderr };
     int code = 3;
     if (engine_open(&d->e, &eo, err) < 0) {
         code = err->code == ERR_INPUT ? 1 : 3;
         goto out;
     }
+    engine_set_loop(&d->e, &d->loop);
     if (d->e.state.simulated) {
         error_set(err, ERR_INPUT, d->e.path, 0, "holds a simulation; run a daemon on a state of its own");
         code = 1;
@@ -299,6 +310,16 @@ int daemon_run(const struct daemon_options *o, struct error *err)
     struct rules *r;
     if (rules_load(o->rules, NULL, &r, err) < 0) {
         code = 1;
+        goto out;
+    }
+    int prc = 0;
+    for (int i = 0; prc == 0 && i < o->n_plugins; i++)
+        prc = engine_load_plugin(&d->e, o->plugins[i], o->plugin_configs[i], err);
+    if (prc == 0)
+        prc = engine_load_rule_plugins(&d->e, r, err);
+    if (prc < 0) {
+        rules_free(r);
+        code = prc == ERR_INPUT ? 1 : 3;
         goto out;
     }
     if (engine_use_rules(&d->e, r, err) < 0)
@@ -322,13 +343,10 @@ int daemon_run(const struct daemon_options *o, struct error *err)
     if (engine_sync(&d->e, err) < 0)
         goto out;
 
-    uv_loop_init(&d->loop);
     snprintf(d->sock, sizeof d->sock, "%s/tandem.sock", o->state_dir);
     char why[512];
     if (control_listen(&d->loop, d->sock, o->socket_mode, on_command, d, &d->ctl, why, sizeof why) < 0) {
         error_set(err, ERR_SYSTEM, NULL, 0, "%s", why);
-        uv_run(&d->loop, UV_RUN_DEFAULT);
-        uv_loop_close(&d->loop);
         goto out;
     }
     d->e.hold_commit = o->sync == JOURNAL_SYNC_BATCH;
@@ -352,11 +370,13 @@ int daemon_run(const struct daemon_options *o, struct error *err)
         code = 3;
     else if (code != 0)
         *err = d->fatal;
-    if (uv_loop_close(&d->loop) != 0)
-        fprintf(stderr, "tandem: a handle was left open at exit\n");
     if (code == 0)
         fprintf(stderr, "tandem: stopped cleanly at seq %lld\n", d->e.state.seq);
 out:
+    engine_close_plugins(&d->e);
+    uv_run(&d->loop, UV_RUN_DEFAULT);   /* what is still closing (plugins' handles) finishes */
+    if (uv_loop_close(&d->loop) != 0)
+        fprintf(stderr, "tandem: a handle was left open at exit\n");
     engine_close(&d->e);
     free(d->waiting);
     free(d);

@@ -17,6 +17,9 @@ struct daemon_options {
     int socket_mode;          /* 0600 unless widened */
     bool lenient;
     long long snapshot_every; /* write a snapshot after this many events (0: only on `ctl snapshot`) */
+    const char *const *plugins;          /* --plugin: names or paths, loaded before the rules' own */
+    cJSON *const *plugin_configs;        /* each one's --plugin-config, or NULL */
+    int n_plugins;
 };
 
 /* Runs until SIGTERM or SIGINT. Returns the process exit code (0 on a clean stop, 1 for

@@ -79,6 +79,7 @@ int engine_commit(struct engine *e, cJSON *f, int depth, struct error *err)
             e->q_cap = ncap;
         }
     }
+    engine_plugins_keep(e, f);
     e->queue[e->q_head + e->q_len++] = (struct pending_event){ f, depth };
     return 0;
 }
@@ -316,7 +317,7 @@ static int finish(struct engine *e, long long seq_before, int rc, cJSON *facts, 
         return rc;
     if (e->hold_commit)
         return rc;
-    int crc = journal_commit(e->journal, e->sync, err);
+    int crc = engine_log_commit(e, e->sync, err);
     return rc < 0 ? rc : crc;
 }
 
@@ -328,7 +329,7 @@ int engine_submit(struct engine *e, const cJSON *cmd, cJSON *facts, struct error
 
 int engine_commit_pending(struct engine *e, struct error *err)
 {
-    return journal_commit(e->journal, e->sync, err);
+    return engine_log_commit(e, e->sync, err);
 }
 
 /* Pops stale items until the head is current. */
@@ -399,7 +400,7 @@ int engine_advance(struct engine *e, tdm_time until, engine_progress_fn progress
 
 int engine_sync(struct engine *e, struct error *err)
 {
-    return journal_commit(e->journal, e->sync == JOURNAL_SYNC_OFF ? JOURNAL_SYNC_ALWAYS : e->sync, err);
+    return engine_log_commit(e, e->sync == JOURNAL_SYNC_OFF ? JOURNAL_SYNC_ALWAYS : e->sync, err);
 }
 
 /* ---- rules and people ---- */
@@ -407,6 +408,7 @@ int engine_sync(struct engine *e, struct error *err)
 int engine_use_rules(struct engine *e, struct rules *r, struct error *err)
 {
     long long before = e->state.seq;
+    engine_plugins_lua(e, r);   /* tandem.x, before any handler of r runs */
     if (!e->rules && e->state.rules_sha256 && strcmp(e->state.rules_sha256, r->sha256) == 0 &&
         e->state.rules_file && strcmp(e->state.rules_file, r->path) == 0) {
         /* A restart with the rules already recorded: nothing new to say. */
@@ -558,7 +560,7 @@ int engine_open(struct engine *e, const struct engine_options *o, struct error *
 
 int engine_snapshot(struct engine *e, struct error *err)
 {
-    int rc = journal_commit(e->journal, e->sync, err);
+    int rc = engine_log_commit(e, e->sync, err);
     if (rc == 0)
         rc = snapshot_write(e->dir, &e->state, journal_end_offset(e->journal), err);
     if (rc == 0)
@@ -568,6 +570,7 @@ int engine_snapshot(struct engine *e, struct error *err)
 
 void engine_close(struct engine *e)
 {
+    engine_plugins_free(e);   /* first: a closing plugin may still query the state */
     while (e->q_len > 0) {
         cJSON_Delete(e->queue[e->q_head++].event);
         e->q_len--;

@@ -34,6 +34,10 @@ struct engine_options {
     FILE *diag;                 /* where repairs and warnings are reported (stderr) */
 };
 
+struct plugins;
+struct engine_plugin_io;
+struct uv_loop_s;
+
 struct pending_event {
     cJSON *event;
     int depth;
@@ -60,6 +64,9 @@ struct engine {
     char dir[4096];             /* STATE */
     char path[4200];            /* STATE/events.jsonl */
     long long snapshot_seq;     /* seq of the newest snapshot written or loaded */
+    struct plugins *plugins;    /* NULL until a plugin is loaded (engine_plugins.c) */
+    struct engine_plugin_io *pio;
+    struct uv_loop_s *loop;     /* the daemon's loop for plugins; NULL: simulate makes its own */
 };
 
 /* Opens the state directory and its log (replaying what is there into the state), or, when
@@ -100,6 +107,18 @@ int engine_snapshot(struct engine *e, struct error *err);
 
 /* Commits anything pending and syncs the log to disk. */
 int engine_sync(struct engine *e, struct error *err);
+
+/* Plugins (engine_plugins.c). A plugin sees each event after the commit that put it on disk.
+ * engine_set_loop gives the daemon's loop to plugins loaded later (without it, as in simulate,
+ * the engine runs a loop of its own between batches). engine_load_plugin loads one (see
+ * plugins_load); engine_load_rule_plugins the ones r asks for with tandem.plugin that are not
+ * loaded yet (an optional one that fails is reported on diag and skipped; another fails with
+ * the rule's FILE:LINE and the plugin's reason). engine_close_plugins closes them (the loop must
+ * run afterwards for their handles to close; simulate's own loop is run here). */
+void engine_set_loop(struct engine *e, struct uv_loop_s *loop);
+int engine_load_plugin(struct engine *e, const char *what, const cJSON *config, struct error *err);
+int engine_load_rule_plugins(struct engine *e, const struct rules *r, struct error *err);
+void engine_close_plugins(struct engine *e);
 
 /* Rebuilds a state from a log without locking it or running any rule (report, tail). */
 int engine_replay(const char *path, struct state *s, FILE *diag, struct error *err);

@@ -70,4 +70,11 @@ int ticks_request_move(struct cmd_ctx *x, struct request *r, const char *why, st
 int ticks_request_accept(struct cmd_ctx *x, struct request *r, struct error *err);
 int ticks_fire(struct engine *e, const struct due *d, struct error *err);
 
+/* engine_plugins.c: the outbox of facts for plugins (kept at engine_commit), the log commit that
+ * hands them over once on disk, tandem.x functions into new rules, and freeing it all. */
+void engine_plugins_keep(struct engine *e, const cJSON *f);
+int engine_log_commit(struct engine *e, enum journal_sync sync, struct error *err);
+void engine_plugins_lua(struct engine *e, struct rules *r);
+void engine_plugins_free(struct engine *e);
+
 #endif

@@ -15,6 +15,7 @@
 
 #include "lua_api_internal.h"
 #include "suggest.h"
+#include "lua_x.h"
 
 #define R(L) lua_api_rules(L)
 #define S(L) lua_api_state(L)
@@ -1468,6 +1469,7 @@ void lua_api_open(struct rules *r)
     lua_newtable(L);
     lua_pushlightuserdata(L, r);
     luaL_setfuncs(L, fns, 1);
+    lua_x_open(L, r);   /* tandem.plugin and tandem.x */
     lua_solve_push(L, r);
     sandbox_protect(&r->sb);
     lua_setfield(L, -2, "solve");

@@ -55,11 +55,15 @@ static const char USAGE_SIMULATE[] =
     "  --state DIR      where the log goes (default ./sim-state); a previous\n"
     "                   simulation there is replaced, a live daemon's log never is\n"
     "  --lenient        import the good rows of a CSV with bad rows\n"
-    "  --quiet          no progress and no report\n";
+    "  --quiet          no progress and no report\n"
+    "  --plugin P       load a plugin: a built-in (ics, exec, sqlite), a NAME.so on\n"
+    "                   TANDEM_PLUGIN_PATH, or a path to a .so (repeatable)\n"
+    "  --plugin-config JSON  the config object of the --plugin before it\n";
 
 static const char USAGE_RUN[] =
     "usage: tandem run RULES.lua [--people F.csv] [--state DIR] [--fsync always|batch|off]\n"
     "                 [--socket-mode MODE] [--snapshot-every N] [--lenient]\n"
+    "                 [--plugin P [--plugin-config JSON]]...\n"
     "\n"
     "Runs the programs on a real clock: replays STATE/events.jsonl (a torn last line is\n"
     "cut and kept aside), fires what fell due while it was down, then serves the control\n"
@@ -72,7 +76,10 @@ static const char USAGE_RUN[] =
     "every --snapshot-every events (default 100000; 0: only on `tandem ctl snapshot`);\n"
     "a start loads the newest valid one and replays only the log after it.\n"
     "SIGHUP or `tandem ctl reload` reloads the rules (a failing file is rejected and the\n"
-    "old rules go on); SIGTERM or SIGINT syncs the log and exits 0.\n";
+    "old rules go on); SIGTERM or SIGINT syncs the log and exits 0.\n"
+    "--plugin loads a plugin (a built-in: ics, exec, sqlite; NAME.so on TANDEM_PLUGIN_PATH;\n"
+    "or a path to a .so), --plugin-config JSON gives it its config; it sees every event it\n"
+    "subscribed to once the event is on disk. Rules load plugins with tandem.plugin(...).\n";
 
 static const char USAGE_CTL[] =
     "usage: tandem ctl [--state DIR] COMMAND [--FIELD VALUE ...]\n"
@@ -113,6 +120,65 @@ static const char USAGE_REPORT[] =
     "  --until DATE     ... and before DATE; the state is read as it was then\n"
     "  --program NAME   only this program\n"
     "  --state DIR      the state directory (default ./state)\n";
+
+/* ---- --plugin and --plugin-config (run and simulate) ---- */
+
+#define PLUGINS_MAX 32
+
+struct plugin_opts {
+    const char *what[PLUGINS_MAX];
+    const char *text[PLUGINS_MAX];   /* --plugin-config as given */
+    cJSON *config[PLUGINS_MAX];      /* parsed by plugin_opts_parse */
+    int n;
+};
+
+static void plugin_opts_free(struct plugin_opts *po)
+{
+    for (int i = 0; i < po->n; i++)
+        cJSON_Delete(po->config[i]);
+    po->n = 0;
+}
+
+/* --plugin NAME|PATH adds one; --plugin-config JSON gives the last one its config. Returns 0, or
+ * a message for a usage error in why. */
+static int plugin_opt(struct plugin_opts *po, bool config, const char *arg, char *why, size_t why_len)
+{
+    if (!config) {
+        if (po->n == PLUGINS_MAX) {
+            snprintf(why, why_len, "at most %d --plugin options", PLUGINS_MAX);
+            return -1;
+        }
+        po->what[po->n] = arg;
+        po->text[po->n] = NULL;
+        po->config[po->n++] = NULL;
+        return 0;
+    }
+    if (po->n == 0 || po->text[po->n - 1]) {
+        snprintf(why, why_len, "--plugin-config follows the --plugin it configures (once)");
+        return -1;
+    }
+    po->text[po->n - 1] = arg;
+    return 0;
+}
+
+/* Parses every --plugin-config once the command line is known to be right. */
+static int plugin_opts_parse(struct plugin_opts *po)
+{
+    for (int i = 0; i < po->n; i++) {
+        if (!po->text[i])
+            continue;
+        cJSON *c = cJSON_ParseWithOpts(po->text[i], NULL, 1);
+        if (!cJSON_IsObject(c)) {
+            cJSON_Delete(c);
+            fprintf(stderr, "tandem: --plugin-config for %s must be a JSON object, like '{\"key\":\"value\"}'\n",
+                    po->what[i]);
+            plugin_opts_free(po);
+            return -1;
+        }
+        po->config[i] = c;
+    }
+    return 0;
+}
 
 static int print_error(const struct error *err)
 {
@@ -210,8 +276,11 @@ static int cmd_simulate(int argc, char **argv)
         { "people", required_argument, 0, 'p' }, { "days", required_argument, 0, 'd' },
         { "start", required_argument, 0, 's' },  { "seed", required_argument, 0, 'S' },
         { "state", required_argument, 0, 'D' },  { "quiet", no_argument, 0, 'q' },
-        { "lenient", no_argument, 0, 'l' },      { 0, 0, 0, 0 },
+        { "lenient", no_argument, 0, 'l' },      { "plugin", required_argument, 0, 'P' },
+        { "plugin-config", required_argument, 0, 'C' }, { 0, 0, 0, 0 },
     };
+    struct plugin_opts po = { .n = 0 };
+    char why[300];
     const char *people = NULL, *state_dir = "./sim-state";
     long days = 365;
     unsigned long long seed = 1;
@@ -230,6 +299,11 @@ static int cmd_simulate(int argc, char **argv)
         case 'D': state_dir = optarg; break;
         case 'q': quiet = true; break;
         case 'l': lenient = true; break;
+        case 'P':
+        case 'C':
+            if (plugin_opt(&po, c == 'C', optarg, why, sizeof why) < 0)
+                return usage_error(USAGE_SIMULATE, "%s", why);
+            break;
         case 'd':
             days = strtol(optarg, &end, 10);
             if (*end || days < 1 || days > 36500)
@@ -255,11 +329,16 @@ static int cmd_simulate(int argc, char **argv)
         return usage_error(USAGE_SIMULATE, "simulate needs --people F.csv%s", "");
     const char *rules_path = argv[optind];
 
+    if (plugin_opts_parse(&po) < 0)
+        return EXIT_USAGE;
     struct error err = { 0 };
     struct rules *r;
-    if (rules_load(rules_path, NULL, &r, &err) < 0)
+    if (rules_load(rules_path, NULL, &r, &err) < 0) {
+        plugin_opts_free(&po);
         return print_error(&err);
+    }
     if (log_is_live(state_dir)) {
+        plugin_opts_free(&po);
         rules_free(r);
         fprintf(stderr, "tandem: %s holds a live daemon's log; simulate into another --state\n", state_dir);
         return EXIT_INPUT;
@@ -268,11 +347,23 @@ static int cmd_simulate(int argc, char **argv)
     struct engine_options o = { .state_dir = state_dir, .sync = JOURNAL_SYNC_OFF, .simulate = true,
                                 .seed = seed, .start = start, .diag = stderr };
     if (engine_open(&e, &o, &err) < 0) {
+        plugin_opts_free(&po);
         rules_free(r);
         engine_close(&e);
         return print_error(&err);
     }
-    int rc = engine_use_rules(&e, r, &err);
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < po.n; i++)
+        rc = engine_load_plugin(&e, po.what[i], po.config[i], &err);
+    plugin_opts_free(&po);
+    if (rc == 0)
+        rc = engine_load_rule_plugins(&e, r, &err);
+    if (rc < 0) {
+        rules_free(r);
+        engine_close(&e);
+        return print_error(&err);
+    }
+    rc = engine_use_rules(&e, r, &err);
     struct people_csv_result res = { 0 };
     if (rc == 0)
         rc = engine_import_people(&e, people, stderr, &res, &err);
@@ -321,8 +412,11 @@ static int cmd_run(int argc, char **argv)
         { "people", required_argument, 0, 'p' }, { "state", required_argument, 0, 'D' },
         { "fsync", required_argument, 0, 'f' },  { "socket-mode", required_argument, 0, 'm' },
         { "lenient", no_argument, 0, 'l' },      { "snapshot-every", required_argument, 0, 'n' },
+        { "plugin", required_argument, 0, 'P' }, { "plugin-config", required_argument, 0, 'C' },
         { 0, 0, 0, 0 },
     };
+    struct plugin_opts po = { .n = 0 };
+    char why[300];
     struct daemon_options o = { .state_dir = "./state", .sync = JOURNAL_SYNC_BATCH, .socket_mode = 0600,
                                 .snapshot_every = 100000 };
     int c;
@@ -333,6 +427,11 @@ static int cmd_run(int argc, char **argv)
         case 'p': o.people = optarg; break;
         case 'D': o.state_dir = optarg; break;
         case 'l': o.lenient = true; break;
+        case 'P':
+        case 'C':
+            if (plugin_opt(&po, c == 'C', optarg, why, sizeof why) < 0)
+                return usage_error(USAGE_RUN, "%s", why);
+            break;
         case 'n':
             o.snapshot_every = strtoll(optarg, &end, 10);
             if (*end || o.snapshot_every < 0)
@@ -357,8 +456,14 @@ static int cmd_run(int argc, char **argv)
     if (optind != argc - 1)
         return usage_error(USAGE_RUN, "run takes one rule file%s", "");
     o.rules = argv[optind];
+    if (plugin_opts_parse(&po) < 0)
+        return EXIT_USAGE;
+    o.plugins = po.what;
+    o.plugin_configs = po.config;
+    o.n_plugins = po.n;
     struct error err = { 0 };
     int code = daemon_run(&o, &err);
+    plugin_opts_free(&po);
     if (code != 0 && err.msg[0]) {
         char buf[1200];
         fprintf(stderr, "tandem: %s\n", error_text(&err, buf, sizeof buf));

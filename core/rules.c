@@ -93,6 +93,11 @@ void rules_free(struct rules *r)
     for (int i = 0; i < r->n_priorities; i++)
         free(r->priorities[i]);
     free(r->handlers);
+    for (int i = 0; i < r->n_plugins; i++) {
+        free(r->plugins[i].name);
+        cJSON_Delete(r->plugins[i].config);
+    }
+    free(r->plugins);
     free(r->path);
     free(r->dir);
     free(r->shipped_dir);

@@ -50,6 +50,14 @@ struct sim_params {
     double accept;            /* chance a requested mentor accepts */
 };
 
+/* A plugin the rule file asks for with tandem.plugin (loaded by the engine, not by rules). */
+struct rules_plugin {
+    char *name;               /* a built-in's name, a NAME looked up on TANDEM_PLUGIN_PATH, or a path */
+    cJSON *config;            /* the table given, as an object, without `optional` */
+    bool optional;            /* the engine goes on without it when it cannot be loaded */
+    char where[320];          /* FILE:LINE of the call */
+};
+
 struct rules_handler {
     char event[16];
     int ref;
@@ -70,6 +78,8 @@ struct rules {
     struct rules_handler *handlers;
     int n_handlers;
     struct sim_params sim;
+    struct rules_plugin *plugins;   /* tandem.plugin requests, in order */
+    int n_plugins;
     long long budget;         /* instructions per handler call */
 
     int roles_ref, roles_person;   /* the person table the predicates share (see call_predicate) */

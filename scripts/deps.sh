@@ -3,8 +3,8 @@
 # Run by `make` before anything is compiled; quiet when all are present.
 set -eu
 # chromium renders the HTML report in its e2e test; man-db and groff-base render the man pages.
-PKGS="pkg-config gcc make liblua5.4-dev libuv1-dev libcjson-dev libcsv-dev nettle-dev libcriterion-dev python3
-      chromium man-db groff-base"
+PKGS="pkg-config gcc make liblua5.4-dev libuv1-dev libcjson-dev libcsv-dev nettle-dev libical-dev libsqlite3-dev
+      libcriterion-dev python3 chromium man-db groff-base"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
