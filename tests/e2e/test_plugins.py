@@ -297,12 +297,14 @@ class Sqlite(PluginCase):
                                      n),
                 "reviews": q("SELECT count(*) " + per_match.format("reviews"), n),
                 "reups_renewed": q("SELECT coalesce(sum(terms - 1), 0) FROM matches WHERE program = ?", n),
-                "reups_closed": q("SELECT count(*) FROM matches WHERE program = ? AND close_reason IN "
-                                  "('completed','exited')", n),
+                "reups_closed": q("SELECT count(*) " + per_match.format("reups") +
+                                  " AND x.phase = 'decided' AND x.outcome = 'close'", n),
                 "goals_set": q("SELECT count(*) " + per_match.format("goals"), n),
                 "goals_achieved": q("SELECT count(*) " + per_match.format("goals") + " AND x.phase = 'achieved'", n),
                 "flags": q("SELECT count(*) " + per_match.format("flags"), n),
-                "feedback_avg": q("SELECT round(avg(rating), 2) " + per_match.format("feedback"), n),
+                # on the program's matches, and on the program itself
+                "feedback_avg": q("SELECT round(avg(rating), 2) FROM feedback x LEFT JOIN matches m ON m.id = x.match"
+                                  " WHERE coalesce(m.program, x.program) = ?", n),
             }
             self.assertEqual(got, {k: p[k] for k in got}, n)
         self.assertGreater(report["totals"]["meetings_held"], 1000)
