@@ -44,6 +44,7 @@
  * solve_assign refuses B > INT64_MAX / 64, so no sum here can overflow.
  */
 #include "solve/assign.h"
+#include "solve/ssp.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -338,16 +339,10 @@ static int order_cmp(const void *pa, const void *pb)
     return a->j < b->j ? -1 : (a->j > b->j);
 }
 
-int solve_assign(const struct solve_assign_input *in, int *mentor_of)
+/* The lexicographic solver: any input solve_assign accepts (checked by the caller). */
+static int solve_lex(const struct solve_assign_input *in, int *mentor_of)
 {
-    int rc = check_input(in);
-    if (rc != 0)
-        return rc;
-    if (in->n_mentees > 0 && mentor_of == NULL)
-        return -EINVAL;
-    if (in->n_mentees == 0)
-        return 0;
-
+    int rc;
     const int n = in->n_mentees, m = in->n_mentors;
     struct pair *pairs;
     int n_pairs;
@@ -477,6 +472,321 @@ out:
     free(g.first); free(g.fill); free(g.to); free(g.rev); free(g.cap); free(g.cost);
     free(sr.pot); free(sr.dist); free(sr.parent); free(sr.touched); free(sr.state);
     free(sr.heap);
+    return rc;
+}
+
+/* ---- The scalar path: the same objective as one 64-bit integer per pair ----
+ *
+ * A gain triple (x0, x1, x2) is mapped to s = r0 W0 + r1 W1 + r2 with r_k = x_k / g_k,
+ * g_k the gcd of component k over all pairs (exact division; all-zero components give
+ * r_k = 0). Let B_k = sum over mentees with a pair of their largest |r_k|: two
+ * assignments' totals differ by at most 2 B_k in component k. With W1 = 2 B2 + 1 and
+ * W0 = W1 (2 B1 + 1), |d1 W1 + d2| <= 2 B1 W1 + 2 B2 < W0 and |d2| < W1, so comparing the
+ * scalar totals of two assignments is comparing their triples lexicographically: a
+ * scalar optimum is a lexicographic one. The map is linear, so a single pair's scalar
+ * sign is its triple's too. It is used only when Bs = B0 W0 + B1 W1 + B2 (which bounds
+ * the sum over mentees of their largest |s|) is <= INT64_MAX / 64, the bound the
+ * scalar solvers need; otherwise the lexicographic solver runs (same answer, slower).
+ * A pair with a negative gain is in no optimum (dropping it from an assignment keeps it
+ * valid and raises the total), so the scalar solvers never see one. */
+
+#define NOT_SCALAR 1
+
+static long long gcd_ll(long long a, long long b)
+{
+    while (b != 0) {
+        long long t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+/* Mentee rows in compressed form: row j's pairs are first[j] .. first[j+1]-1, mentors
+ * ascending, one per mentor (the highest score of its copies). */
+struct rows {
+    int *first, *mentor;
+    long long *val;        /* score_micro, then the scalar gain */
+};
+
+static void rows_free(struct rows *r)
+{
+    free(r->first);
+    free(r->mentor);
+    free(r->val);
+}
+
+/* Builds the rows from the edges in O(n_edges + n + m): two stable counting sorts (by
+ * mentor, then by mentee), so the result does not depend on the edges' order. Edges to
+ * mentors with no capacity are left out. */
+static int rows_build(const struct solve_assign_input *in, struct rows *r)
+{
+    const int n = in->n_mentees, m = in->n_mentors;
+    struct ent { int mentee, mentor; long long micro; };
+    memset(r, 0, sizeof *r);
+    size_t *start_m = calloc((size_t)m + 2, sizeof *start_m);
+    r->first = calloc((size_t)n + 2, sizeof *r->first);
+    struct ent *by_m = NULL, *by_j = NULL;
+    int rc = -ENOMEM;
+    if (start_m == NULL || r->first == NULL)
+        goto out;
+    size_t e_use = 0;
+    for (int e = 0; e < in->n_edges; e++)
+        if (in->capacity[in->edges[e].mentor] > 0) {
+            start_m[in->edges[e].mentor + 1]++;
+            r->first[in->edges[e].mentee + 1]++;
+            e_use++;
+        }
+    by_m = malloc((e_use + 1) * sizeof *by_m);
+    by_j = malloc((e_use + 1) * sizeof *by_j);
+    if (by_m == NULL || by_j == NULL)
+        goto out;
+    for (int i = 0; i < m; i++)
+        start_m[i + 1] += start_m[i];
+    for (int e = 0; e < in->n_edges; e++) {
+        const struct solve_edge *ed = &in->edges[e];
+        if (in->capacity[ed->mentor] > 0)
+            by_m[start_m[ed->mentor]++] = (struct ent){ed->mentee, ed->mentor, score_micro(ed->score)};
+    }
+    for (int j = 0; j < n; j++)
+        r->first[j + 1] += r->first[j];
+    for (size_t k = 0; k < e_use; k++)
+        by_j[r->first[by_m[k].mentee]++] = by_m[k];
+    free(by_m);
+    by_m = NULL;
+    r->mentor = malloc((e_use + 1) * sizeof *r->mentor);
+    r->val = malloc((e_use + 1) * sizeof *r->val);
+    if (r->mentor == NULL || r->val == NULL)
+        goto out;
+    /* first[j] now holds the end of row j; merge copies of a pair while compacting. */
+    size_t w = 0, k = 0;
+    for (int j = 0; j < n; j++) {
+        size_t end = (size_t)r->first[j];
+        r->first[j] = (int)w;
+        for (; k < end; k++) {
+            if (w > (size_t)r->first[j] && r->mentor[w - 1] == by_j[k].mentor) {
+                if (by_j[k].micro > r->val[w - 1])
+                    r->val[w - 1] = by_j[k].micro;
+            } else {
+                r->mentor[w] = by_j[k].mentor;
+                r->val[w] = by_j[k].micro;
+                w++;
+            }
+        }
+    }
+    r->first[n] = (int)w;
+    rc = 0;
+out:
+    free(start_m);
+    free(by_m);
+    free(by_j);
+    if (rc != 0)
+        rows_free(r);
+    return rc;
+}
+
+/* The -EOVERFLOW rule of solve_assign, on merged pairs (as check_range). */
+static int rows_check_range(const struct solve_assign_input *in, const struct rows *r)
+{
+    long long b_score = 0, b_prio = 0;
+    for (int j = 0; j < in->n_mentees; j++) {
+        if (r->first[j] == r->first[j + 1])
+            continue;
+        long long most = 0;
+        for (int a = r->first[j]; a < r->first[j + 1]; a++) {
+            long long x = r->val[a] < 0 ? -r->val[a] : r->val[a];
+            if (x > most)
+                most = x;
+        }
+        long long pr = prio_of(in, j);
+        if (most > SUM_LIMIT - b_score || pr > SUM_LIMIT - b_prio)
+            return -EOVERFLOW;
+        b_score += most;
+        b_prio += pr;
+    }
+    return 0;
+}
+
+/* Replaces score_micro by the scalar gain in r->val (see above). Returns NOT_SCALAR
+ * when Bs is too large, leaving r->val as it was. */
+static int rows_scalarize(const struct solve_assign_input *in, struct rows *r)
+{
+    const int n = in->n_mentees;
+    long long g[LEX] = {0, 0, 0}, b[LEX] = {0, 0, 0};
+    for (int j = 0; j < n; j++)
+        for (int a = r->first[j]; a < r->first[j + 1]; a++) {
+            struct lex x = pair_gain(in, j, r->val[a]);
+            for (int k = 0; k < LEX; k++)
+                g[k] = gcd_ll(g[k], x.v[k] < 0 ? -x.v[k] : x.v[k]);
+        }
+    for (int k = 0; k < LEX; k++)
+        if (g[k] == 0)
+            g[k] = 1;
+    /* Each B_k is at most its unreduced sum, which rows_check_range bounded. */
+    for (int j = 0; j < n; j++) {
+        long long most[LEX] = {0, 0, 0};
+        for (int a = r->first[j]; a < r->first[j + 1]; a++) {
+            struct lex x = pair_gain(in, j, r->val[a]);
+            for (int k = 0; k < LEX; k++) {
+                long long y = (x.v[k] < 0 ? -x.v[k] : x.v[k]) / g[k];
+                if (y > most[k])
+                    most[k] = y;
+            }
+        }
+        for (int k = 0; k < LEX; k++)
+            b[k] += most[k];
+    }
+    long long w1, w0, t0, t1, bs;
+    if (__builtin_mul_overflow(b[2], 2LL, &w1) || __builtin_add_overflow(w1, 1LL, &w1) ||
+        __builtin_mul_overflow(b[1], 2LL, &w0) || __builtin_add_overflow(w0, 1LL, &w0) ||
+        __builtin_mul_overflow(w0, w1, &w0) ||
+        __builtin_mul_overflow(b[0], w0, &t0) || __builtin_mul_overflow(b[1], w1, &t1) ||
+        __builtin_add_overflow(t0, t1, &bs) || __builtin_add_overflow(bs, b[2], &bs) ||
+        bs > SUM_LIMIT)
+        return NOT_SCALAR;
+    for (int j = 0; j < n; j++)
+        for (int a = r->first[j]; a < r->first[j + 1]; a++) {
+            struct lex x = pair_gain(in, j, r->val[a]);
+            r->val[a] = x.v[0] / g[0] * w0 + x.v[1] / g[1] * w1 + x.v[2] / g[2];
+        }
+    return 0;
+}
+
+/* Insertion order of the mentees: best gain first, then index (see struct order). */
+struct sorder { long long best; int j; };
+
+static int sorder_cmp(const void *pa, const void *pb)
+{
+    const struct sorder *a = pa, *b = pb;
+    if (a->best != b->best)
+        return a->best > b->best ? -1 : 1;
+    return a->j < b->j ? -1 : (a->j > b->j);
+}
+
+struct garc { long long gain; int mentor; };
+
+static int garc_cmp(const void *pa, const void *pb)
+{
+    const struct garc *a = pa, *b = pb;
+    if (a->gain != b->gain)
+        return a->gain > b->gain ? -1 : 1;
+    return a->mentor < b->mentor ? -1 : (a->mentor > b->mentor);
+}
+
+/* Sorts row j's pairs by gain, highest first, then by mentor (solve/ssp prunes on it). */
+static void row_sort(struct rows *r, int j, struct garc *tmp)
+{
+    int a0 = r->first[j], len = r->first[j + 1] - a0;
+    for (int k = 0; k < len; k++)
+        tmp[k] = (struct garc){r->val[a0 + k], r->mentor[a0 + k]};
+    if (len > 32) {
+        qsort(tmp, (size_t)len, sizeof *tmp, garc_cmp);
+    } else {
+        for (int k = 1; k < len; k++) {
+            struct garc x = tmp[k];
+            int q = k;
+            for (; q > 0 && garc_cmp(&tmp[q - 1], &x) > 0; q--)
+                tmp[q] = tmp[q - 1];
+            tmp[q] = x;
+        }
+    }
+    for (int k = 0; k < len; k++) {
+        r->val[a0 + k] = tmp[k].gain;
+        r->mentor[a0 + k] = tmp[k].mentor;
+    }
+}
+
+/* The sparse scalar solver on rows already scalarized. */
+static int solve_rows_sparse(const struct solve_assign_input *in, struct rows *r, int *mentor_of)
+{
+    const int n = in->n_mentees;
+    /* Drop the pairs with a negative gain (never in an optimum), compacting in place. */
+    int w = 0;
+    for (int j = 0; j < n; j++) {
+        int a = r->first[j], end = r->first[j + 1];
+        r->first[j] = w;
+        for (; a < end; a++)
+            if (r->val[a] > 0) {
+                r->mentor[w] = r->mentor[a];
+                r->val[w] = r->val[a];
+                w++;
+            }
+    }
+    r->first[n] = w;
+    int longest = 0;
+    for (int j = 0; j < n; j++)
+        if (r->first[j + 1] - r->first[j] > longest)
+            longest = r->first[j + 1] - r->first[j];
+    struct sorder *so = malloc(((size_t)n + 1) * sizeof *so);
+    int *order = malloc(((size_t)n + 1) * sizeof *order);
+    int *arc_of = malloc(((size_t)n + 1) * sizeof *arc_of);
+    struct garc *tmp = malloc(((size_t)longest + 1) * sizeof *tmp);
+    int rc = -ENOMEM;
+    if (so == NULL || order == NULL || arc_of == NULL || tmp == NULL)
+        goto out;
+    int n_order = 0;
+    for (int j = 0; j < n; j++) {
+        if (r->first[j] == r->first[j + 1])
+            continue;
+        row_sort(r, j, tmp);
+        so[n_order++] = (struct sorder){r->val[r->first[j]], j};
+    }
+    qsort(so, (size_t)n_order, sizeof *so, sorder_cmp);
+    for (int k = 0; k < n_order; k++)
+        order[k] = so[k].j;
+    struct ssp_problem p = {
+        .n_rows = n, .n_cols = in->n_mentors, .cap = in->capacity, .first = r->first,
+        .col = r->mentor, .gain = r->val, .order = order, .n_order = n_order,
+    };
+    rc = ssp_solve(&p, arc_of);
+    if (rc == 0)
+        for (int j = 0; j < n; j++)
+            mentor_of[j] = arc_of[j] >= 0 ? r->mentor[arc_of[j]] : -1;
+out:
+    free(so);
+    free(order);
+    free(arc_of);
+    free(tmp);
+    return rc;
+}
+
+/* Returns 0 when solved, NOT_SCALAR when the lexicographic solver must run, or an error. */
+static int solve_scalar(const struct solve_assign_input *in, int *mentor_of)
+{
+    struct rows r;
+    int rc = rows_build(in, &r);
+    if (rc != 0)
+        return rc;
+    /* The lexicographic solver refuses what its int node and arc numbers cannot index;
+     * refuse the same here, so the answer does not depend on the path. */
+    long long n_open = 0;
+    for (int i = 0; i < in->n_mentors; i++)
+        n_open += in->capacity[i] > 0;
+    if ((long long)in->n_mentees + in->n_mentors + 1 > INT_MAX - 1 ||
+        2 * ((long long)in->n_mentees + r.first[in->n_mentees] + n_open) > INT_MAX - 1)
+        rc = -ENOMEM;
+    if (rc == 0)
+        rc = rows_check_range(in, &r);
+    if (rc == 0)
+        rc = rows_scalarize(in, &r);
+    if (rc == 0)
+        rc = solve_rows_sparse(in, &r, mentor_of);
+    rows_free(&r);
+    return rc;
+}
+
+int solve_assign(const struct solve_assign_input *in, int *mentor_of)
+{
+    int rc = check_input(in);
+    if (rc != 0)
+        return rc;
+    if (in->n_mentees > 0 && mentor_of == NULL)
+        return -EINVAL;
+    if (in->n_mentees == 0)
+        return 0;
+    rc = solve_scalar(in, mentor_of);
+    if (rc == NOT_SCALAR)
+        rc = solve_lex(in, mentor_of);
     return rc;
 }
 
