@@ -44,6 +44,7 @@
  * solve_assign refuses B > INT64_MAX / 64, so no sum here can overflow.
  */
 #include "solve/assign.h"
+#include "solve/lsap.h"
 #include "solve/ssp.h"
 
 #include <errno.h>
@@ -585,56 +586,42 @@ out:
     return rc;
 }
 
-/* The -EOVERFLOW rule of solve_assign, on merged pairs (as check_range). */
-static int rows_check_range(const struct solve_assign_input *in, const struct rows *r)
-{
-    long long b_score = 0, b_prio = 0;
-    for (int j = 0; j < in->n_mentees; j++) {
-        if (r->first[j] == r->first[j + 1])
-            continue;
-        long long most = 0;
-        for (int a = r->first[j]; a < r->first[j + 1]; a++) {
-            long long x = r->val[a] < 0 ? -r->val[a] : r->val[a];
-            if (x > most)
-                most = x;
-        }
-        long long pr = prio_of(in, j);
-        if (most > SUM_LIMIT - b_score || pr > SUM_LIMIT - b_prio)
-            return -EOVERFLOW;
-        b_score += most;
-        b_prio += pr;
-    }
-    return 0;
-}
+/* The scalar map: s = (micro / g_micro) W[km] + (priority / g_prio) W[kp] + W[kc], where
+ * km, kp, kc are the places of score, priority and count in the objective's order and
+ * W = {W0, W1, 1} (see above). */
+struct scal {
+    long long g_micro, g_prio;
+    long long w_micro, w_prio, w_count;
+};
 
-/* Replaces score_micro by the scalar gain in r->val (see above). Returns NOT_SCALAR
- * when Bs is too large, leaving r->val as it was. */
-static int rows_scalarize(const struct solve_assign_input *in, struct rows *r)
+/* most[j]: mentee j's largest |score_micro| over its merged pairs, or -1 when it has no
+ * pair; g_micro: the gcd of |score_micro| over all merged pairs (0 if all are 0).
+ * Applies solve_assign's -EOVERFLOW rule (as check_range does) and then makes the map.
+ * Returns 0, -EOVERFLOW, or NOT_SCALAR when Bs is too large for the scalar solvers. */
+static int scal_make(const struct solve_assign_input *in, const long long *most,
+                     long long g_micro, struct scal *sc)
 {
-    const int n = in->n_mentees;
-    long long g[LEX] = {0, 0, 0}, b[LEX] = {0, 0, 0};
-    for (int j = 0; j < n; j++)
-        for (int a = r->first[j]; a < r->first[j + 1]; a++) {
-            struct lex x = pair_gain(in, j, r->val[a]);
-            for (int k = 0; k < LEX; k++)
-                g[k] = gcd_ll(g[k], x.v[k] < 0 ? -x.v[k] : x.v[k]);
-        }
-    for (int k = 0; k < LEX; k++)
-        if (g[k] == 0)
-            g[k] = 1;
-    /* Each B_k is at most its unreduced sum, which rows_check_range bounded. */
-    for (int j = 0; j < n; j++) {
-        long long most[LEX] = {0, 0, 0};
-        for (int a = r->first[j]; a < r->first[j + 1]; a++) {
-            struct lex x = pair_gain(in, j, r->val[a]);
-            for (int k = 0; k < LEX; k++) {
-                long long y = (x.v[k] < 0 ? -x.v[k] : x.v[k]) / g[k];
-                if (y > most[k])
-                    most[k] = y;
-            }
-        }
-        for (int k = 0; k < LEX; k++)
-            b[k] += most[k];
+    long long b_score = 0, b_prio = 0, n_act = 0, g_prio = 0;
+    for (int j = 0; j < in->n_mentees; j++) {
+        if (most[j] < 0)
+            continue;
+        long long pr = prio_of(in, j);
+        if (most[j] > SUM_LIMIT - b_score || pr > SUM_LIMIT - b_prio)
+            return -EOVERFLOW;
+        b_score += most[j];
+        b_prio += pr;
+        n_act++;
+        g_prio = gcd_ll(g_prio, pr);
+    }
+    sc->g_micro = g_micro > 0 ? g_micro : 1;
+    sc->g_prio = g_prio > 0 ? g_prio : 1;
+    /* B per component: every most[j] and priority is a multiple of its gcd. */
+    long long b_micro = b_score / sc->g_micro, b_pr = b_prio / sc->g_prio;
+    long long b[LEX];
+    if (in->objective == SOLVE_COVERAGE) {
+        b[0] = n_act; b[1] = b_pr; b[2] = b_micro;
+    } else {
+        b[0] = b_micro; b[1] = n_act; b[2] = b_pr;
     }
     long long w1, w0, t0, t1, bs;
     if (__builtin_mul_overflow(b[2], 2LL, &w1) || __builtin_add_overflow(w1, 1LL, &w1) ||
@@ -644,11 +631,53 @@ static int rows_scalarize(const struct solve_assign_input *in, struct rows *r)
         __builtin_add_overflow(t0, t1, &bs) || __builtin_add_overflow(bs, b[2], &bs) ||
         bs > SUM_LIMIT)
         return NOT_SCALAR;
-    for (int j = 0; j < n; j++)
+    if (in->objective == SOLVE_COVERAGE) {
+        sc->w_count = w0; sc->w_prio = w1; sc->w_micro = 1;
+    } else {
+        sc->w_micro = w0; sc->w_count = w1; sc->w_prio = 1;
+    }
+    return 0;
+}
+
+/* The part of mentee j's scalar gain that does not depend on the pair. */
+static long long scal_base(const struct scal *sc, const struct solve_assign_input *in, int j)
+{
+    return prio_of(in, j) / sc->g_prio * sc->w_prio + sc->w_count;
+}
+
+static long long scal_gain(const struct scal *sc, long long base, long long micro)
+{
+    return micro / sc->g_micro * sc->w_micro + base;
+}
+
+/* Replaces score_micro by the scalar gain in r->val. Returns 0, -EOVERFLOW, NOT_SCALAR
+ * (r->val then unchanged) or -ENOMEM. */
+static int rows_scalarize(const struct solve_assign_input *in, struct rows *r)
+{
+    const int n = in->n_mentees;
+    long long *most = calloc((size_t)n + 1, sizeof *most), g_micro = 0;
+    if (most == NULL)
+        return -ENOMEM;
+    for (int j = 0; j < n; j++) {
+        most[j] = r->first[j] < r->first[j + 1] ? 0 : -1;
         for (int a = r->first[j]; a < r->first[j + 1]; a++) {
-            struct lex x = pair_gain(in, j, r->val[a]);
-            r->val[a] = x.v[0] / g[0] * w0 + x.v[1] / g[1] * w1 + x.v[2] / g[2];
+            long long x = r->val[a] < 0 ? -r->val[a] : r->val[a];
+            if (x > most[j])
+                most[j] = x;
+            if (g_micro != 1)
+                g_micro = gcd_ll(g_micro, x);
         }
+    }
+    struct scal sc;
+    int rc = scal_make(in, most, g_micro, &sc);
+    free(most);
+    if (rc != 0)
+        return rc;
+    for (int j = 0; j < n; j++) {
+        long long base = scal_base(&sc, in, j);
+        for (int a = r->first[j]; a < r->first[j + 1]; a++)
+            r->val[a] = scal_gain(&sc, base, r->val[a]);
+    }
     return 0;
 }
 
@@ -750,23 +779,175 @@ out:
     return rc;
 }
 
+/* ---- The dense path ----
+ * When nearly every (mentee, mentor) pair is listed and every usable mentor takes one
+ * mentee, the problem is a rectangular assignment on the full matrix of gains, which
+ * solve/lsap solves with contiguous rows and no heap. A cell whose pair is missing or
+ * has a negative gain is given gain 0, the same as leaving that mentee (or mentor)
+ * alone: an optimum of the full matrix, with its zero cells dropped, is an optimum of
+ * the original problem and the other way round. The matrix side that is smaller becomes
+ * the rows (lsap needs rows <= columns). */
+
+#define DENSE_MAX_CELLS (1LL << 26)     /* 512 MiB of 64-bit costs */
+#define TRY_SPARSE 2
+
+static int solve_dense(const struct solve_assign_input *in, const int *deg_j, const int *deg_i,
+                       int n_rows_act, int n_cols_act, int *mentor_of)
+{
+    const int n = in->n_mentees, m = in->n_mentors;
+    const int na = n_rows_act, ma = n_cols_act;
+    const size_t cells = (size_t)na * (size_t)ma;
+    int *idx_j = malloc(((size_t)n + 1) * sizeof *idx_j), *idx_i = malloc(((size_t)m + 1) * sizeof *idx_i);
+    int *act_j = malloc(((size_t)na + 1) * sizeof *act_j), *act_i = malloc(((size_t)ma + 1) * sizeof *act_i);
+    long long *mat = malloc(cells * sizeof *mat), *most = malloc(((size_t)n + 1) * sizeof *most);
+    long long *cost = NULL;
+    int *col_of = NULL;
+    int rc = -ENOMEM;
+    if (!idx_j || !idx_i || !act_j || !act_i || !mat || !most)
+        goto out;
+    for (int j = 0, k = 0; j < n; j++) {
+        idx_j[j] = deg_j[j] > 0 ? k : -1;
+        if (deg_j[j] > 0)
+            act_j[k++] = j;
+    }
+    for (int i = 0, k = 0; i < m; i++) {
+        idx_i[i] = deg_i[i] > 0 ? k : -1;
+        if (deg_i[i] > 0)
+            act_i[k++] = i;
+    }
+    /* score_micro of each listed pair (the highest of its copies); LLONG_MIN: not listed. */
+    for (size_t c = 0; c < cells; c++)
+        mat[c] = LLONG_MIN;
+    for (int e = 0; e < in->n_edges; e++) {
+        const struct solve_edge *ed = &in->edges[e];
+        if (in->capacity[ed->mentor] == 0)
+            continue;
+        long long *cell = &mat[(size_t)idx_j[ed->mentee] * (size_t)ma + (size_t)idx_i[ed->mentor]];
+        long long micro = score_micro(ed->score);
+        if (micro > *cell)
+            *cell = micro;
+    }
+    long long g_micro = 0, n_pairs = 0;
+    for (int j = 0; j < n; j++)
+        most[j] = -1;
+    for (int r = 0; r < na; r++) {
+        const long long *row = mat + (size_t)r * (size_t)ma;
+        long long mo = 0;
+        for (int c = 0; c < ma; c++) {
+            if (row[c] == LLONG_MIN)
+                continue;
+            long long x = row[c] < 0 ? -row[c] : row[c];
+            if (x > mo)
+                mo = x;
+            if (g_micro != 1)
+                g_micro = gcd_ll(g_micro, x);
+            n_pairs++;
+        }
+        most[act_j[r]] = mo;
+    }
+    /* The lexicographic solver's int-index limit, on the merged pairs. */
+    if ((long long)n + m + 1 > INT_MAX - 1 || 2 * ((long long)n + n_pairs + ma) > INT_MAX - 1) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    struct scal sc;
+    rc = scal_make(in, most, g_micro, &sc);
+    if (rc != 0)
+        goto out;
+    /* Costs = -max(gain, 0), in place, then transposed when there are more mentees. */
+    for (int r = 0; r < na; r++) {
+        long long base = scal_base(&sc, in, act_j[r]), *row = mat + (size_t)r * (size_t)ma;
+        for (int c = 0; c < ma; c++) {
+            long long g = row[c] == LLONG_MIN ? 0 : scal_gain(&sc, base, row[c]);
+            row[c] = g > 0 ? -g : 0;
+        }
+    }
+    int n_r = na, n_c = ma;
+    if (na > ma) {
+        cost = malloc(cells * sizeof *cost);
+        if (cost == NULL) {
+            rc = -ENOMEM;
+            goto out;
+        }
+        for (int r = 0; r < na; r++)
+            for (int c = 0; c < ma; c++)
+                cost[(size_t)c * (size_t)na + (size_t)r] = mat[(size_t)r * (size_t)ma + (size_t)c];
+        n_r = ma;
+        n_c = na;
+    }
+    col_of = malloc(((size_t)n_r + 1) * sizeof *col_of);
+    if (col_of == NULL) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    rc = lsap_solve(n_r, n_c, cost ? cost : mat, col_of);
+    if (rc == -EOVERFLOW) {
+        rc = TRY_SPARSE;
+        goto out;
+    }
+    if (rc != 0)
+        goto out;
+    for (int j = 0; j < n; j++)
+        mentor_of[j] = -1;
+    for (int r = 0; r < n_r; r++) {
+        int c = col_of[r];
+        int mr = na > ma ? c : r, mc = na > ma ? r : c;   /* matrix row (mentee), column */
+        if (mat[(size_t)mr * (size_t)ma + (size_t)mc] < 0)
+            mentor_of[act_j[mr]] = act_i[mc];
+    }
+    rc = 0;
+out:
+    free(idx_j); free(idx_i); free(act_j); free(act_i); free(mat); free(most);
+    free(cost); free(col_of);
+    return rc;
+}
+
 /* Returns 0 when solved, NOT_SCALAR when the lexicographic solver must run, or an error. */
 static int solve_scalar(const struct solve_assign_input *in, int *mentor_of)
 {
+    const int n = in->n_mentees, m = in->n_mentors;
+    int *deg_j = calloc((size_t)n + 1, sizeof *deg_j), *deg_i = calloc((size_t)m + 1, sizeof *deg_i);
+    if (deg_j == NULL || deg_i == NULL) {
+        free(deg_j);
+        free(deg_i);
+        return -ENOMEM;
+    }
+    long long e_use = 0;
+    for (int e = 0; e < in->n_edges; e++)
+        if (in->capacity[in->edges[e].mentor] > 0) {
+            deg_j[in->edges[e].mentee]++;
+            deg_i[in->edges[e].mentor]++;
+            e_use++;
+        }
+    int na = 0, ma = 0, cap1 = 1;
+    for (int j = 0; j < n; j++)
+        na += deg_j[j] > 0;
+    for (int i = 0; i < m; i++)
+        if (deg_i[i] > 0) {
+            ma++;
+            cap1 &= in->capacity[i] == 1;
+        }
+    long long cells = (long long)na * ma;
+    int rc = TRY_SPARSE;
+    if (cap1 && na > 0 && cells <= DENSE_MAX_CELLS && 2 * e_use >= cells)
+        rc = solve_dense(in, deg_j, deg_i, na, ma, mentor_of);
+    free(deg_j);
+    free(deg_i);
+    if (rc != TRY_SPARSE)
+        return rc;
+
     struct rows r;
-    int rc = rows_build(in, &r);
+    rc = rows_build(in, &r);
     if (rc != 0)
         return rc;
     /* The lexicographic solver refuses what its int node and arc numbers cannot index;
      * refuse the same here, so the answer does not depend on the path. */
     long long n_open = 0;
-    for (int i = 0; i < in->n_mentors; i++)
+    for (int i = 0; i < m; i++)
         n_open += in->capacity[i] > 0;
-    if ((long long)in->n_mentees + in->n_mentors + 1 > INT_MAX - 1 ||
-        2 * ((long long)in->n_mentees + r.first[in->n_mentees] + n_open) > INT_MAX - 1)
+    if ((long long)n + m + 1 > INT_MAX - 1 ||
+        2 * ((long long)n + r.first[n] + n_open) > INT_MAX - 1)
         rc = -ENOMEM;
-    if (rc == 0)
-        rc = rows_check_range(in, &r);
     if (rc == 0)
         rc = rows_scalarize(in, &r);
     if (rc == 0)
