@@ -95,6 +95,7 @@ struct ssp {
     unsigned *mark_r, *mark_c;
     int *par_arc, *par_row;    /* per column: the arc and row it was reached by */
     int *settled;              /* nodes settled in this search, as heap ids */
+    int *left;                 /* rows the opening leaves to the searches */
     struct heap heap;
 };
 
@@ -224,6 +225,153 @@ static int insert_row(struct ssp *S, int s, unsigned search)
     }
 }
 
+/* ---- The opening: an exact auction (augmenting row reduction) ----
+ * Before any search, rows bid for columns as in Jonker-Volgenant's augmenting row
+ * reduction, extended to capacities, with epsilon = 0 so that the duals stay exact:
+ * price[c] = -pot_c[c] >= 0, and a matched row's surplus pi = gain - price of its column.
+ * Kept throughout (and these are what the searches need, see insert_row):
+ *   (a) a matched row's column is one of its best: pi >= gain - price on all its arcs,
+ *       and pi >= 0;
+ *   (b) a row left out for good has gain - price <= 0 on all its arcs;
+ *   (c) a column with a positive price is full; prices only rise.
+ * A free row j finds its best value v1 (column c1) and second best v2 (or 0: staying
+ * out). v1 <= 0: j stays out, (b). c1 has room: j takes it (its price is 0 by (c)). c1 is
+ * full: each candidate x (its holders and j) has a margin gain_x - (x's best value
+ * elsewhere, or 0), the most c1's price can reach before x prefers to leave, and every
+ * margin is >= the current price by (a). The c1 largest margins keep the slots and the
+ * price rises to the smallest one, whose row leaves (it is then indifferent) and bids at
+ * once. So (a)-(c) hold after every step, and with them the assignment is optimal for
+ * the rows handled: it is the state insert_row expects after inserting them. Rows whose
+ * bid ends in a tie with no free column, and all rows once a step budget is spent (an
+ * epsilon-free auction can trade back and forth), are left to the searches.
+ * On k candidates per row and a few slots per column a bid costs O(k cap). */
+
+enum { BID_PLACED, BID_OUT, BID_LEFT };
+
+/* Row j's best value over its arcs other than skip, or 0 (staying out). */
+static long long best_elsewhere(const struct ssp *S, int j, int skip)
+{
+    const int *first = S->p->first, *col = S->p->col;
+    const long long *gain = S->p->gain;
+    long long best = 0;
+    /* Gains come highest first and a value is at most its gain (prices are >= 0). */
+    for (int a = first[j]; a < first[j + 1] && gain[a] > best; a++)
+        if (a != skip && gain[a] + S->pot_c[col[a]] > best)
+            best = gain[a] + S->pot_c[col[a]];
+    return best;
+}
+
+static void place(struct ssp *S, int j, int a, int slot)
+{
+    S->arc_of[j] = a;
+    S->slot_of[j] = slot;
+    S->holder[slot] = j;
+}
+
+/* The slot of column c whose row has the least margin (the first such slot on ties),
+ * and that margin. */
+static int least_margin(const struct ssp *S, int c, long long *least)
+{
+    const long long *gain = S->p->gain;
+    int out_slot = -1;
+    for (int k = S->slot0[c]; k < S->slot0[c] + S->load[c]; k++) {
+        int h = S->holder[k];
+        long long mh = gain[S->arc_of[h]] - best_elsewhere(S, h, S->arc_of[h]);
+        if (out_slot < 0 || mh < *least) {
+            *least = mh;
+            out_slot = k;
+        }
+    }
+    return out_slot;
+}
+
+/* Row j takes the slot of the row there, which leaves; returns that row. */
+static int take_slot(struct ssp *S, int j, int a, int slot)
+{
+    int h = S->holder[slot];
+    S->arc_of[h] = -1;
+    S->slot_of[h] = -1;
+    place(S, j, a, slot);
+    return h;
+}
+
+/* One bid of free row j (see above). *evicted: the row it pushed out, or -1. */
+static int bid(struct ssp *S, int j, int *evicted)
+{
+    const int *first = S->p->first, *col = S->p->col;
+    const long long *gain = S->p->gain;
+    *evicted = -1;
+    long long v1 = 0, v2 = 0;
+    int a1 = -1, a2 = -1;
+    for (int a = first[j]; a < first[j + 1] && gain[a] > v2; a++) {
+        long long v = gain[a] + S->pot_c[col[a]];
+        if (v > v1) {
+            v2 = v1;
+            a2 = a1;
+            v1 = v;
+            a1 = a;
+        } else if (v > v2) {
+            v2 = v;
+            a2 = a;
+        }
+    }
+    if (a1 < 0)
+        return BID_OUT;
+    int c = col[a1];
+    if (S->load[c] < S->room[c]) {
+        place(S, j, a1, S->slot0[c] + S->load[c]++);
+        return BID_PLACED;
+    }
+    long long mj = gain[a1] - v2, least = 0;
+    int out_slot = least_margin(S, c, &least);
+    if (mj > least) {
+        *evicted = take_slot(S, j, a1, out_slot);
+        S->pot_c[c] = -least;
+        return BID_PLACED;
+    }
+    /* j has the least margin: the price rises to it, and j now values c1 at v2, the same
+     * as its second best, c2. */
+    S->pot_c[c] = -mj;
+    if (v2 <= 0)
+        return BID_OUT;
+    int c2 = col[a2];
+    if (S->load[c2] < S->room[c2]) {
+        place(S, j, a2, S->slot0[c2] + S->load[c2]++);
+        return BID_PLACED;
+    }
+    /* c2 is full and j's margin there is exactly its price (v2 = gain - price), the
+     * least of all. Taking a slot anyway at that price would be valid (JV's row reduction
+     * does it on ties), but here it trades slots back and forth without raising any
+     * price; the searches settle j instead. */
+    return BID_LEFT;
+}
+
+/* Runs the opening over the rows in order; the rows left for the searches go to left,
+ * in the order they were left. Returns their count. */
+static int opening(struct ssp *S, int *left)
+{
+    const struct ssp_problem *p = S->p;
+    long long budget = 8 * (long long)p->n_order + 1024;
+    int n_left = 0;
+    for (int k = 0; k < p->n_order; k++) {
+        int j = p->order[k];
+        while (j >= 0) {            /* a row evicted bids at once */
+            if (--budget < 0) {
+                left[n_left++] = j;
+                break;
+            }
+            int ev;
+            if (bid(S, j, &ev) == BID_LEFT)
+                left[n_left++] = j;
+            j = ev;
+        }
+    }
+    for (int j = 0; j < p->n_rows; j++)
+        if (S->arc_of[j] >= 0)
+            S->pot_r[j] = p->gain[S->arc_of[j]] + S->pot_c[p->col[S->arc_of[j]]];
+    return n_left;
+}
+
 int ssp_solve(const struct ssp_problem *p, int *arc_of)
 {
     const int nr = p->n_rows, nc = p->n_cols;
@@ -243,9 +391,10 @@ int ssp_solve(const struct ssp_problem *p, int *arc_of)
     S.par_arc = malloc(c1 * sizeof *S.par_arc);
     S.par_row = malloc(c1 * sizeof *S.par_row);
     S.settled = malloc((r1 + c1) * sizeof *S.settled);
+    S.left = malloc(r1 * sizeof *S.left);
     int rc = -ENOMEM;
     if (!S.room || !S.slot0 || !S.load || !S.slot_of || !S.pot_r || !S.pot_c || !S.dist_r ||
-        !S.dist_c || !S.mark_r || !S.mark_c || !S.par_arc || !S.par_row || !S.settled)
+        !S.dist_c || !S.mark_r || !S.mark_c || !S.par_arc || !S.par_row || !S.settled || !S.left)
         goto out;
     /* A column never needs more slots than it has listed pairs. */
     for (size_t a = 0; a < n_arcs; a++)
@@ -264,14 +413,15 @@ int ssp_solve(const struct ssp_problem *p, int *arc_of)
         arc_of[r] = -1;
         S.slot_of[r] = -1;
     }
+    int n_left = opening(&S, S.left);
     rc = 0;
     /* Stamps 2k+1 and 2k+2 must not wrap: ample for any int number of rows. */
-    for (int k = 0; k < p->n_order && rc == 0; k++)
-        rc = insert_row(&S, p->order[k], (unsigned)k);
+    for (int k = 0; k < n_left && rc == 0; k++)
+        rc = insert_row(&S, S.left[k], (unsigned)k);
 out:
     free(S.room); free(S.slot0); free(S.load); free(S.holder); free(S.slot_of);
     free(S.pot_r); free(S.pot_c); free(S.dist_r); free(S.dist_c);
-    free(S.mark_r); free(S.mark_c); free(S.par_arc); free(S.par_row); free(S.settled);
+    free(S.mark_r); free(S.mark_c); free(S.par_arc); free(S.par_row); free(S.settled); free(S.left);
     free(S.heap.h);
     return rc;
 }
