@@ -142,10 +142,6 @@ static int insert_row(struct ssp *S, int s, unsigned search)
             S->mark_r[j] = done;
             S->settled[n_settled++] = j;
             long long base = e.d + S->pot_r[j];
-            if (S->arc_of[j] >= 0 && base < bound) {  /* back to H: j gives up its column */
-                dH = bound = base;
-                h_from = j;
-            }
             /* Column potentials only fall (by d - dH < 0), so pot_c <= 0 and
              * nd >= base - gain[a]: with gains sorted, the rest of the row is no better. */
             for (int a = first[j]; a < first[j + 1] && base - gain[a] < bound; a++) {
@@ -159,6 +155,11 @@ static int insert_row(struct ssp *S, int s, unsigned search)
                 S->dist_c[i] = nd;
                 S->par_arc[i] = a;
                 S->par_row[i] = j;
+                if (S->load[i] < S->room[i]) {   /* a free slot: H at nd + pot_c = nd */
+                    dH = bound = nd + S->pot_c[i];
+                    h_from = nr + i;
+                    continue;
+                }
                 if (heap_push(&S->heap, nd, nr + i) != 0)
                     return -ENOMEM;
             }
@@ -169,10 +170,6 @@ static int insert_row(struct ssp *S, int s, unsigned search)
             S->mark_c[i] = done;
             S->settled[n_settled++] = e.v;
             long long base = e.d + S->pot_c[i];
-            if (S->load[i] < S->room[i] && base < bound) {   /* a free slot */
-                dH = bound = base;
-                h_from = e.v;
-            }
             for (int k = S->slot0[i]; k < S->slot0[i] + S->load[i]; k++) {
                 int j = S->holder[k];
                 if (S->mark_r[j] == done)
@@ -182,7 +179,11 @@ static int insert_row(struct ssp *S, int s, unsigned search)
                     continue;
                 S->mark_r[j] = queued;
                 S->dist_r[j] = nd;
-                if (heap_push(&S->heap, nd, j) != 0)
+                if (nd + S->pot_r[j] < bound) {  /* back to H: j gives up its column */
+                    dH = bound = nd + S->pot_r[j];
+                    h_from = j;
+                }
+                if (nd < bound && heap_push(&S->heap, nd, j) != 0)
                     return -ENOMEM;
             }
         }
@@ -348,13 +349,13 @@ static int bid(struct ssp *S, int j, int *evicted)
 
 /* Runs the opening over the rows in order; the rows left for the searches go to left,
  * in the order they were left. Returns their count. */
-static int opening(struct ssp *S, int *left)
+static int opening(struct ssp *S, const int *order, int n_order, int *left)
 {
     const struct ssp_problem *p = S->p;
-    long long budget = 8 * (long long)p->n_order + 1024;
+    long long budget = 8 * (long long)n_order + 1024;
     int n_left = 0;
-    for (int k = 0; k < p->n_order; k++) {
-        int j = p->order[k];
+    for (int k = 0; k < n_order; k++) {
+        int j = order[k];
         while (j >= 0) {            /* a row evicted bids at once */
             if (--budget < 0) {
                 left[n_left++] = j;
@@ -413,7 +414,14 @@ int ssp_solve(const struct ssp_problem *p, int *arc_of)
         arc_of[r] = -1;
         S.slot_of[r] = -1;
     }
-    int n_left = opening(&S, S.left);
+    /* The rows left bid again a few times: few more find a place, but their bids raise
+     * prices toward their final values, which makes the searches much smaller
+     * (measured: 100,000 x 20,000, k = 50: 2.2 million rows settled instead of 6.7).
+     * opening may write left over its own order: it reads order[k] before writing
+     * left[n] with n <= k. */
+    int n_left = opening(&S, p->order, p->n_order, S.left);
+    for (int round = 0; round < 3; round++)
+        n_left = opening(&S, S.left, n_left, S.left);
     rc = 0;
     /* Stamps 2k+1 and 2k+2 must not wrap: ample for any int number of rows. */
     for (int k = 0; k < n_left && rc == 0; k++)
