@@ -107,6 +107,8 @@ static int check_input(const struct solve_assign_input *in)
         return -EINVAL;
     if (in->objective != SOLVE_COVERAGE && in->objective != SOLVE_QUALITY)
         return -EINVAL;
+    if ((int)in->method < (int)SOLVE_AUTO || (int)in->method > (int)SOLVE_METHOD_DENSE)
+        return -EINVAL;
     if ((in->n_mentors > 0 && in->capacity == NULL) || (in->n_edges > 0 && in->edges == NULL))
         return -EINVAL;
     for (int i = 0; i < in->n_mentors; i++)
@@ -846,7 +848,10 @@ static int solve_dense(const struct solve_assign_input *in, const int *deg_j, co
         most[act_j[r]] = mo;
     }
     /* The lexicographic solver's int-index limit, on the merged pairs. */
-    if ((long long)n + m + 1 > INT_MAX - 1 || 2 * ((long long)n + n_pairs + ma) > INT_MAX - 1) {
+    long long n_open = 0;
+    for (int i = 0; i < m; i++)
+        n_open += in->capacity[i] > 0;
+    if ((long long)n + m + 1 > INT_MAX - 1 || 2 * ((long long)n + n_pairs + n_open) > INT_MAX - 1) {
         rc = -ENOMEM;
         goto out;
     }
@@ -902,8 +907,9 @@ out:
     return rc;
 }
 
-/* Returns 0 when solved, NOT_SCALAR when the lexicographic solver must run, or an error. */
-static int solve_scalar(const struct solve_assign_input *in, int *mentor_of)
+/* Returns 0 when solved (*used: the method), NOT_SCALAR when the lexicographic solver
+ * must run, or an error. */
+static int solve_scalar(const struct solve_assign_input *in, int *mentor_of, enum solve_method *used)
 {
     const int n = in->n_mentees, m = in->n_mentors;
     int *deg_j = calloc((size_t)n + 1, sizeof *deg_j), *deg_i = calloc((size_t)m + 1, sizeof *deg_i);
@@ -929,12 +935,17 @@ static int solve_scalar(const struct solve_assign_input *in, int *mentor_of)
         }
     long long cells = (long long)na * ma;
     int rc = TRY_SPARSE;
-    if (cap1 && na > 0 && cells <= DENSE_MAX_CELLS && 2 * e_use >= cells)
+    int dense_ok = cap1 && na > 0 && cells <= DENSE_MAX_CELLS;
+    /* At least half the cells listed: a sparser matrix costs more than its pairs. */
+    if (dense_ok && (in->method == SOLVE_METHOD_DENSE ||
+                     (in->method == SOLVE_AUTO && 2 * e_use >= cells)))
         rc = solve_dense(in, deg_j, deg_i, na, ma, mentor_of);
     free(deg_j);
     free(deg_i);
+    *used = SOLVE_METHOD_DENSE;
     if (rc != TRY_SPARSE)
         return rc;
+    *used = SOLVE_METHOD_SPARSE;
 
     struct rows r;
     rc = rows_build(in, &r);
@@ -958,16 +969,26 @@ static int solve_scalar(const struct solve_assign_input *in, int *mentor_of)
 
 int solve_assign(const struct solve_assign_input *in, int *mentor_of)
 {
+    return solve_assign_used(in, mentor_of, NULL);
+}
+
+int solve_assign_used(const struct solve_assign_input *in, int *mentor_of, enum solve_method *used)
+{
+    enum solve_method how = SOLVE_AUTO;
     int rc = check_input(in);
     if (rc != 0)
         return rc;
     if (in->n_mentees > 0 && mentor_of == NULL)
         return -EINVAL;
-    if (in->n_mentees == 0)
-        return 0;
-    rc = solve_scalar(in, mentor_of);
-    if (rc == NOT_SCALAR)
-        rc = solve_lex(in, mentor_of);
+    if (in->n_mentees > 0) {
+        rc = in->method == SOLVE_METHOD_LEX ? NOT_SCALAR : solve_scalar(in, mentor_of, &how);
+        if (rc == NOT_SCALAR) {
+            how = SOLVE_METHOD_LEX;
+            rc = solve_lex(in, mentor_of);
+        }
+    }
+    if (rc == 0 && used != NULL)
+        *used = how;
     return rc;
 }
 
