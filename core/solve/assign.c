@@ -710,7 +710,7 @@ static void row_sort(struct rows *r, int j, struct garc *tmp)
     int a0 = r->first[j], len = r->first[j + 1] - a0;
     for (int k = 0; k < len; k++)
         tmp[k] = (struct garc){r->val[a0 + k], r->mentor[a0 + k]};
-    if (len > 32) {
+    if (len > 64) {
         qsort(tmp, (size_t)len, sizeof *tmp, garc_cmp);
     } else {
         for (int k = 1; k < len; k++) {

@@ -85,15 +85,41 @@ static struct hent heap_pop(struct heap *hp)
     return top;
 }
 
+/* Per-node state, packed so that touching a node costs one cache miss, not five. */
+struct chot {                  /* a column, what every arc scan reads */
+    long long pot;
+    unsigned mark;             /* search stamp (see insert_row) */
+    int open;                  /* free slots: room - load */
+};
+
+struct cnode {                 /* a column, the rest */
+    long long dist;
+    int par_arc, par_row;      /* the arc and row it was reached by */
+    int room;                  /* min(cap, listed pairs): the slots it has */
+    int slot0, load;           /* first slot, slots in use */
+};
+
+struct rnode {                 /* a row */
+    long long pot, dist;
+    unsigned mark;
+    int slot_of;               /* the slot it holds, or -1 */
+};
+
 struct ssp {
     const struct ssp_problem *p;
-    int *room;                 /* per column: min(cap, listed pairs), the slots it has */
-    int *slot0, *load;         /* per column: first slot, slots in use */
+    /* The arcs as searched: col and gain are the problem's until the opening ends, then
+     * the solver's own copies, each row sorted by ub (see reorder). ub[a] >= the arc's
+     * value gain + pot_c for as long as the solve lasts, since pot_c only falls. */
+    const int *col;
+    const long long *gain, *ub;
+    int *own_col;
+    long long *own_gain, *own_ub;
+    struct chot *ch;
+    struct cnode *cn;
+    struct rnode *rn;
     int *holder;               /* per slot: the row in it */
-    int *arc_of, *slot_of;     /* per row: arc used (or -1), slot held */
-    long long *pot_r, *pot_c, *dist_r, *dist_c;
-    unsigned *mark_r, *mark_c;
-    int *par_arc, *par_row;    /* per column: the arc and row it was reached by */
+    long long *hgain;          /* per slot: the gain of that row's arc (saves a miss) */
+    int *arc_of;               /* per row: arc used (or -1); the caller's array */
     int *settled;              /* nodes settled in this search, as heap ids */
     int *left;                 /* rows the opening leaves to the searches */
     struct heap heap;
@@ -107,18 +133,19 @@ static int insert_row(struct ssp *S, int s, unsigned search)
 {
     const struct ssp_problem *p = S->p;
     const int nr = p->n_rows;
-    const int *first = p->first, *col = p->col;
-    const long long *gain = p->gain;
+    const int *first = p->first, *col = S->col;
+    const long long *gain = S->gain, *ub = S->ub;
     const unsigned queued = 2 * search + 1, done = 2 * search + 2;
 
     if (first[s] == first[s + 1])
         return 0;
-    /* Arcs come by gain, highest first: once gain[a] <= ps no later arc raises it. */
+    /* Arcs come by ub, highest first, and a value gain + pot_c is at most ub: once
+     * ub[a] <= ps no later arc raises it. */
     long long ps = LLONG_MIN;
-    for (int a = first[s]; a < first[s + 1] && gain[a] > ps; a++)
-        if (S->pot_c[col[a]] + gain[a] > ps)
-            ps = S->pot_c[col[a]] + gain[a];
-    S->pot_r[s] = ps;
+    for (int a = first[s]; a < first[s + 1] && ub[a] > ps; a++)
+        if (S->ch[col[a]].pot + gain[a] > ps)
+            ps = S->ch[col[a]].pot + gain[a];
+    S->rn[s].pot = ps;
     /* Reduced distances are >= 0 and the cycle costs dH - ps, so it can only be negative
      * when ps > 0, and only a path shorter than ps matters: `bound` = min(dH, ps) prunes
      * the search, which fails (changing nothing) when no path beats ps. */
@@ -129,35 +156,43 @@ static int insert_row(struct ssp *S, int s, unsigned search)
     int h_from = -1;            /* heap id of the node H was reached from */
     int n_settled = 0;
     S->heap.n = 0;
-    S->dist_r[s] = 0;
-    S->mark_r[s] = queued;
+    S->rn[s].dist = 0;
+    S->rn[s].mark = queued;
     if (heap_push(&S->heap, 0, s) != 0)
         return -ENOMEM;
     while (S->heap.n > 0 && S->heap.h[0].d < bound) {
         struct hent e = heap_pop(&S->heap);
         if (e.v < nr) {
             int j = e.v;
-            if (S->mark_r[j] == done)
+            if (S->rn[j].mark == done)
                 continue;
-            S->mark_r[j] = done;
+            S->rn[j].mark = done;
             S->settled[n_settled++] = j;
-            long long base = e.d + S->pot_r[j];
-            /* Column potentials only fall (by d - dH < 0), so pot_c <= 0 and
-             * nd >= base - gain[a]: with gains sorted, the rest of the row is no better. */
-            for (int a = first[j]; a < first[j + 1] && base - gain[a] < bound; a++) {
+            long long base = e.d + S->rn[j].pot;
+            /* nd = base - v with v = gain + pot_c <= ub[a]: nd < bound needs v > lim,
+             * and with ub sorted the first ub[a] <= lim ends the useful part of the row. */
+            long long lim = base - bound;
+            const int end = first[j + 1], used = S->arc_of[j];
+            struct chot *ch = S->ch;
+            struct cnode *cn = S->cn;
+            for (int a = first[j]; a < end && ub[a] > lim; a++) {
+                if (a + 8 < end)
+                    __builtin_prefetch(&ch[col[a + 8]]);
                 int i = col[a];
-                if (S->mark_c[i] == done || a == S->arc_of[j])
+                long long v = gain[a] + ch[i].pot;
+                if (v <= lim || ch[i].mark == done || a == used)
                     continue;
-                long long nd = base - gain[a] - S->pot_c[i];
-                if (nd >= bound || (S->mark_c[i] == queued && nd >= S->dist_c[i]))
+                long long nd = base - v;
+                if (ch[i].mark == queued && nd >= cn[i].dist)
                     continue;
-                S->mark_c[i] = queued;
-                S->dist_c[i] = nd;
-                S->par_arc[i] = a;
-                S->par_row[i] = j;
-                if (S->load[i] < S->room[i]) {   /* a free slot: H at nd + pot_c = nd */
-                    dH = bound = nd + S->pot_c[i];
+                ch[i].mark = queued;
+                cn[i].dist = nd;
+                cn[i].par_arc = a;
+                cn[i].par_row = j;
+                if (ch[i].open > 0) {   /* a free slot: H at nd + pot_c = nd */
+                    dH = bound = nd + ch[i].pot;
                     h_from = nr + i;
+                    lim = base - bound;
                     continue;
                 }
                 if (heap_push(&S->heap, nd, nr + i) != 0)
@@ -165,26 +200,32 @@ static int insert_row(struct ssp *S, int s, unsigned search)
             }
         } else {
             int i = e.v - nr;
-            if (S->mark_c[i] == done || e.d > S->dist_c[i])
+            if (S->ch[i].mark == done || e.d > S->cn[i].dist)
                 continue;
-            S->mark_c[i] = done;
+            S->ch[i].mark = done;
             S->settled[n_settled++] = e.v;
-            long long base = e.d + S->pot_c[i];
-            for (int k = S->slot0[i]; k < S->slot0[i] + S->load[i]; k++) {
+            long long base = e.d + S->ch[i].pot;
+            for (int k = S->cn[i].slot0; k < S->cn[i].slot0 + S->cn[i].load; k++) {
                 int j = S->holder[k];
-                if (S->mark_r[j] == done)
+                if (S->rn[j].mark == done)
                     continue;   /* a held row is reached only from here, so once */
-                long long nd = base + gain[S->arc_of[j]] - S->pot_r[j];
+                long long nd = base + S->hgain[k] - S->rn[j].pot;
                 if (nd >= bound)
                     continue;
-                S->mark_r[j] = queued;
-                S->dist_r[j] = nd;
-                if (nd + S->pot_r[j] < bound) {  /* back to H: j gives up its column */
-                    dH = bound = nd + S->pot_r[j];
+                S->rn[j].mark = queued;
+                S->rn[j].dist = nd;
+                if (nd + S->rn[j].pot < bound) {  /* back to H: j gives up its column */
+                    dH = bound = nd + S->rn[j].pot;
                     h_from = j;
                 }
-                if (nd < bound && heap_push(&S->heap, nd, j) != 0)
-                    return -ENOMEM;
+                if (nd < bound) {
+                    /* Its arcs are read when it is settled: start fetching them. */
+                    __builtin_prefetch(&ub[first[j]]);
+                    __builtin_prefetch(&col[first[j]]);
+                    __builtin_prefetch(&gain[first[j]]);
+                    if (heap_push(&S->heap, nd, j) != 0)
+                        return -ENOMEM;
+                }
             }
         }
     }
@@ -195,9 +236,9 @@ static int insert_row(struct ssp *S, int s, unsigned search)
     for (int k = 0; k < n_settled; k++) {
         int v = S->settled[k];
         if (v < nr)
-            S->pot_r[v] += S->dist_r[v] - dH;
+            S->rn[v].pot += S->rn[v].dist - dH;
         else
-            S->pot_c[v - nr] += S->dist_c[v - nr] - dH;
+            S->ch[v - nr].pot += S->cn[v - nr].dist - dH;
     }
     /* dH < ps here: the cycle H -> s -> ... -> H is negative; take it. */
     /* Walk the path back from its end: each column on it takes the row it was reached
@@ -206,19 +247,21 @@ static int insert_row(struct ssp *S, int s, unsigned search)
     if (h_from < nr) {
         int j = h_from;         /* j leaves; its slot goes to its predecessor */
         i = col[S->arc_of[j]];
-        slot = S->slot_of[j];
+        slot = S->rn[j].slot_of;
         S->arc_of[j] = -1;
-        S->slot_of[j] = -1;
+        S->rn[j].slot_of = -1;
     } else {
         i = h_from - nr;
-        slot = S->slot0[i] + S->load[i]++;
+        slot = S->cn[i].slot0 + S->cn[i].load++;
+        S->ch[i].open--;
     }
     for (;;) {
-        int j = S->par_row[i], a = S->par_arc[i];
-        int old_arc = S->arc_of[j], old_slot = S->slot_of[j];
+        int j = S->cn[i].par_row, a = S->cn[i].par_arc;
+        int old_arc = S->arc_of[j], old_slot = S->rn[j].slot_of;
         S->arc_of[j] = a;
-        S->slot_of[j] = slot;
+        S->rn[j].slot_of = slot;
         S->holder[slot] = j;
+        S->hgain[slot] = gain[a];
         if (j == s)
             return 0;
         i = col[old_arc];       /* j was held by the column it was reached from */
@@ -252,30 +295,31 @@ enum { BID_PLACED, BID_OUT, BID_LEFT };
 /* Row j's best value over its arcs other than skip, or 0 (staying out). */
 static long long best_elsewhere(const struct ssp *S, int j, int skip)
 {
-    const int *first = S->p->first, *col = S->p->col;
-    const long long *gain = S->p->gain;
+    const int *first = S->p->first, *col = S->col;
+    const long long *gain = S->gain;
     long long best = 0;
     /* Gains come highest first and a value is at most its gain (prices are >= 0). */
     for (int a = first[j]; a < first[j + 1] && gain[a] > best; a++)
-        if (a != skip && gain[a] + S->pot_c[col[a]] > best)
-            best = gain[a] + S->pot_c[col[a]];
+        if (a != skip && gain[a] + S->ch[col[a]].pot > best)
+            best = gain[a] + S->ch[col[a]].pot;
     return best;
 }
 
 static void place(struct ssp *S, int j, int a, int slot)
 {
     S->arc_of[j] = a;
-    S->slot_of[j] = slot;
+    S->rn[j].slot_of = slot;
     S->holder[slot] = j;
+    S->hgain[slot] = S->gain[a];
 }
 
 /* The slot of column c whose row has the least margin (the first such slot on ties),
  * and that margin. */
 static int least_margin(const struct ssp *S, int c, long long *least)
 {
-    const long long *gain = S->p->gain;
+    const long long *gain = S->gain;
     int out_slot = -1;
-    for (int k = S->slot0[c]; k < S->slot0[c] + S->load[c]; k++) {
+    for (int k = S->cn[c].slot0; k < S->cn[c].slot0 + S->cn[c].load; k++) {
         int h = S->holder[k];
         long long mh = gain[S->arc_of[h]] - best_elsewhere(S, h, S->arc_of[h]);
         if (out_slot < 0 || mh < *least) {
@@ -291,7 +335,7 @@ static int take_slot(struct ssp *S, int j, int a, int slot)
 {
     int h = S->holder[slot];
     S->arc_of[h] = -1;
-    S->slot_of[h] = -1;
+    S->rn[h].slot_of = -1;
     place(S, j, a, slot);
     return h;
 }
@@ -299,13 +343,13 @@ static int take_slot(struct ssp *S, int j, int a, int slot)
 /* One bid of free row j (see above). *evicted: the row it pushed out, or -1. */
 static int bid(struct ssp *S, int j, int *evicted)
 {
-    const int *first = S->p->first, *col = S->p->col;
-    const long long *gain = S->p->gain;
+    const int *first = S->p->first, *col = S->col;
+    const long long *gain = S->gain;
     *evicted = -1;
     long long v1 = 0, v2 = 0;
     int a1 = -1, a2 = -1;
     for (int a = first[j]; a < first[j + 1] && gain[a] > v2; a++) {
-        long long v = gain[a] + S->pot_c[col[a]];
+        long long v = gain[a] + S->ch[col[a]].pot;
         if (v > v1) {
             v2 = v1;
             a2 = a1;
@@ -319,25 +363,27 @@ static int bid(struct ssp *S, int j, int *evicted)
     if (a1 < 0)
         return BID_OUT;
     int c = col[a1];
-    if (S->load[c] < S->room[c]) {
-        place(S, j, a1, S->slot0[c] + S->load[c]++);
+    if (S->ch[c].open > 0) {
+        S->ch[c].open--;
+        place(S, j, a1, S->cn[c].slot0 + S->cn[c].load++);
         return BID_PLACED;
     }
     long long mj = gain[a1] - v2, least = 0;
     int out_slot = least_margin(S, c, &least);
     if (mj > least) {
         *evicted = take_slot(S, j, a1, out_slot);
-        S->pot_c[c] = -least;
+        S->ch[c].pot = -least;
         return BID_PLACED;
     }
     /* j has the least margin: the price rises to it, and j now values c1 at v2, the same
      * as its second best, c2. */
-    S->pot_c[c] = -mj;
+    S->ch[c].pot = -mj;
     if (v2 <= 0)
         return BID_OUT;
     int c2 = col[a2];
-    if (S->load[c2] < S->room[c2]) {
-        place(S, j, a2, S->slot0[c2] + S->load[c2]++);
+    if (S->ch[c2].open > 0) {
+        S->ch[c2].open--;
+        place(S, j, a2, S->cn[c2].slot0 + S->cn[c2].load++);
         return BID_PLACED;
     }
     /* c2 is full and j's margin there is exactly its price (v2 = gain - price), the
@@ -369,50 +415,107 @@ static int opening(struct ssp *S, const int *order, int n_order, int *left)
     }
     for (int j = 0; j < p->n_rows; j++)
         if (S->arc_of[j] >= 0)
-            S->pot_r[j] = p->gain[S->arc_of[j]] + S->pot_c[p->col[S->arc_of[j]]];
+            S->rn[j].pot = S->gain[S->arc_of[j]] + S->ch[S->col[S->arc_of[j]]].pot;
     return n_left;
+}
+
+/* After the opening, prices are near their final values: sorts each row's arcs by their
+ * value now (ub, which stays an upper bound as prices only rise), highest first, then by
+ * column, into the solver's own arrays, and renumbers arc_of. The searches then stop
+ * scanning a row at the first arc that cannot beat the bound, which on k candidates per
+ * row is usually after a few. Returns 0 or -ENOMEM. */
+struct uarc { long long ub, gain; int col; };
+
+static int uarc_cmp(const void *pa, const void *pb)
+{
+    const struct uarc *a = pa, *b = pb;
+    if (a->ub != b->ub)
+        return a->ub > b->ub ? -1 : 1;
+    return a->col < b->col ? -1 : (a->col > b->col);
+}
+
+static int reorder(struct ssp *S)
+{
+    const struct ssp_problem *p = S->p;
+    const int nr = p->n_rows;
+    const size_t n_arcs = (size_t)p->first[nr];
+    int longest = 0;
+    for (int j = 0; j < nr; j++)
+        if (p->first[j + 1] - p->first[j] > longest)
+            longest = p->first[j + 1] - p->first[j];
+    S->own_col = malloc((n_arcs + 1) * sizeof *S->own_col);
+    S->own_gain = malloc((n_arcs + 1) * sizeof *S->own_gain);
+    S->own_ub = malloc((n_arcs + 1) * sizeof *S->own_ub);
+    struct uarc *tmp = malloc(((size_t)longest + 1) * sizeof *tmp);
+    if (!S->own_col || !S->own_gain || !S->own_ub || !tmp) {
+        free(tmp);
+        return -ENOMEM;
+    }
+    for (int j = 0; j < nr; j++) {
+        int a0 = p->first[j], len = p->first[j + 1] - a0;
+        int used = S->arc_of[j] >= 0 ? p->col[S->arc_of[j]] : -1;
+        for (int k = 0; k < len; k++) {
+            int c = p->col[a0 + k];
+            tmp[k] = (struct uarc){p->gain[a0 + k] + S->ch[c].pot, p->gain[a0 + k], c};
+        }
+        if (len > 64) {
+            qsort(tmp, (size_t)len, sizeof *tmp, uarc_cmp);
+        } else {
+            for (int k = 1; k < len; k++) {
+                struct uarc x = tmp[k];
+                int q = k;
+                for (; q > 0 && uarc_cmp(&tmp[q - 1], &x) > 0; q--)
+                    tmp[q] = tmp[q - 1];
+                tmp[q] = x;
+            }
+        }
+        for (int k = 0; k < len; k++) {
+            S->own_ub[a0 + k] = tmp[k].ub;
+            S->own_gain[a0 + k] = tmp[k].gain;
+            S->own_col[a0 + k] = tmp[k].col;
+            if (tmp[k].col == used)
+                S->arc_of[j] = a0 + k;
+        }
+    }
+    free(tmp);
+    S->col = S->own_col;
+    S->gain = S->own_gain;
+    S->ub = S->own_ub;
+    return 0;
 }
 
 int ssp_solve(const struct ssp_problem *p, int *arc_of)
 {
     const int nr = p->n_rows, nc = p->n_cols;
     const size_t n_arcs = (size_t)p->first[nr];
-    struct ssp S = {.p = p, .arc_of = arc_of};
+    struct ssp S = {.p = p, .arc_of = arc_of, .col = p->col, .gain = p->gain, .ub = p->gain};
     size_t r1 = (size_t)nr + 1, c1 = (size_t)nc + 1;
-    S.room = calloc(c1, sizeof *S.room);
-    S.slot0 = malloc(c1 * sizeof *S.slot0);
-    S.load = calloc(c1, sizeof *S.load);
-    S.slot_of = malloc(r1 * sizeof *S.slot_of);
-    S.pot_r = calloc(r1, sizeof *S.pot_r);
-    S.pot_c = calloc(c1, sizeof *S.pot_c);
-    S.dist_r = malloc(r1 * sizeof *S.dist_r);
-    S.dist_c = malloc(c1 * sizeof *S.dist_c);
-    S.mark_r = calloc(r1, sizeof *S.mark_r);
-    S.mark_c = calloc(c1, sizeof *S.mark_c);
-    S.par_arc = malloc(c1 * sizeof *S.par_arc);
-    S.par_row = malloc(c1 * sizeof *S.par_row);
+    S.ch = calloc(c1, sizeof *S.ch);
+    S.cn = calloc(c1, sizeof *S.cn);
+    S.rn = calloc(r1, sizeof *S.rn);
     S.settled = malloc((r1 + c1) * sizeof *S.settled);
     S.left = malloc(r1 * sizeof *S.left);
     int rc = -ENOMEM;
-    if (!S.room || !S.slot0 || !S.load || !S.slot_of || !S.pot_r || !S.pot_c || !S.dist_r ||
-        !S.dist_c || !S.mark_r || !S.mark_c || !S.par_arc || !S.par_row || !S.settled || !S.left)
+    if (!S.ch || !S.cn || !S.rn || !S.settled || !S.left)
         goto out;
     /* A column never needs more slots than it has listed pairs. */
     for (size_t a = 0; a < n_arcs; a++)
-        S.room[p->col[a]]++;
+        S.cn[p->col[a]].room++;
     size_t n_slots = 0;
     for (int i = 0; i < nc; i++) {
-        if (S.room[i] > p->cap[i])
-            S.room[i] = p->cap[i];
-        S.slot0[i] = (int)n_slots;
-        n_slots += (size_t)S.room[i];
+        if (S.cn[i].room > p->cap[i])
+            S.cn[i].room = p->cap[i];
+        S.cn[i].slot0 = (int)n_slots;
+        S.ch[i].open = S.cn[i].room;
+        n_slots += (size_t)S.cn[i].room;
     }
     S.holder = malloc((n_slots + 1) * sizeof *S.holder);
-    if (S.holder == NULL)
+    S.hgain = malloc((n_slots + 1) * sizeof *S.hgain);
+    if (S.holder == NULL || S.hgain == NULL)
         goto out;
     for (int r = 0; r < nr; r++) {
         arc_of[r] = -1;
-        S.slot_of[r] = -1;
+        S.rn[r].slot_of = -1;
     }
     /* The rows left bid again a few times: few more find a place, but their bids raise
      * prices toward their final values, which makes the searches much smaller
@@ -422,14 +525,23 @@ int ssp_solve(const struct ssp_problem *p, int *arc_of)
     int n_left = opening(&S, p->order, p->n_order, S.left);
     for (int round = 0; round < 3; round++)
         n_left = opening(&S, S.left, n_left, S.left);
-    rc = 0;
+    rc = n_left > 0 ? reorder(&S) : 0;
     /* Stamps 2k+1 and 2k+2 must not wrap: ample for any int number of rows. */
     for (int k = 0; k < n_left && rc == 0; k++)
         rc = insert_row(&S, S.left[k], (unsigned)k);
+    /* Back to the problem's arc numbers. */
+    if (rc == 0 && S.col != p->col)
+        for (int j = 0; j < nr; j++) {
+            if (arc_of[j] < 0)
+                continue;
+            int c = S.col[arc_of[j]], a = p->first[j];
+            while (p->col[a] != c)
+                a++;
+            arc_of[j] = a;
+        }
 out:
-    free(S.room); free(S.slot0); free(S.load); free(S.holder); free(S.slot_of);
-    free(S.pot_r); free(S.pot_c); free(S.dist_r); free(S.dist_c);
-    free(S.mark_r); free(S.mark_c); free(S.par_arc); free(S.par_row); free(S.settled); free(S.left);
+    free(S.ch); free(S.cn); free(S.rn); free(S.holder); free(S.hgain); free(S.settled); free(S.left);
+    free(S.own_col); free(S.own_gain); free(S.own_ub);
     free(S.heap.h);
     return rc;
 }
