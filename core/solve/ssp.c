@@ -107,13 +107,11 @@ struct rnode {                 /* a row */
 
 struct ssp {
     const struct ssp_problem *p;
-    /* The arcs as searched: col and gain are the problem's until the opening ends, then
-     * the solver's own copies, each row sorted by ub (see reorder). ub[a] >= the arc's
-     * value gain + pot_c for as long as the solve lasts, since pot_c only falls. */
+    /* The problem's arcs, and from the end of the opening ub[a] >= the arc's value
+     * gain + pot_c (values only fall, as pot_c does; a search tightens the ub it reads). */
     const int *col;
-    const long long *gain, *ub;
-    int *own_col;
-    long long *own_gain, *own_ub;
+    const long long *gain;
+    long long *ub;
     struct chot *ch;
     struct cnode *cn;
     struct rnode *rn;
@@ -134,16 +132,16 @@ static int insert_row(struct ssp *S, int s, unsigned search)
     const struct ssp_problem *p = S->p;
     const int nr = p->n_rows;
     const int *first = p->first, *col = S->col;
-    const long long *gain = S->gain, *ub = S->ub;
+    const long long *gain = S->gain;
+    long long *ub = S->ub;
     const unsigned queued = 2 * search + 1, done = 2 * search + 2;
 
     if (first[s] == first[s + 1])
         return 0;
-    /* Arcs come by ub, highest first, and a value gain + pot_c is at most ub: once
-     * ub[a] <= ps no later arc raises it. */
+    /* A value gain + pot_c is at most ub[a]: only arcs with ub[a] > ps can raise it. */
     long long ps = LLONG_MIN;
-    for (int a = first[s]; a < first[s + 1] && ub[a] > ps; a++)
-        if (S->ch[col[a]].pot + gain[a] > ps)
+    for (int a = first[s]; a < first[s + 1]; a++)
+        if (ub[a] > ps && S->ch[col[a]].pot + gain[a] > ps)
             ps = S->ch[col[a]].pot + gain[a];
     S->rn[s].pot = ps;
     /* Reduced distances are >= 0 and the cycle costs dH - ps, so it can only be negative
@@ -169,17 +167,19 @@ static int insert_row(struct ssp *S, int s, unsigned search)
             S->rn[j].mark = done;
             S->settled[n_settled++] = j;
             long long base = e.d + S->rn[j].pot;
-            /* nd = base - v with v = gain + pot_c <= ub[a]: nd < bound needs v > lim,
-             * and with ub sorted the first ub[a] <= lim ends the useful part of the row. */
+            /* nd = base - v with v = gain + pot_c <= ub[a]: nd < bound needs v > lim.
+             * ub is read in order and only arcs that pass it touch their column, whose
+             * value then tightens ub (it stays an upper bound: values only fall). */
             long long lim = base - bound;
             const int end = first[j + 1], used = S->arc_of[j];
             struct chot *ch = S->ch;
             struct cnode *cn = S->cn;
-            for (int a = first[j]; a < end && ub[a] > lim; a++) {
-                if (a + 8 < end)
-                    __builtin_prefetch(&ch[col[a + 8]]);
+            for (int a = first[j]; a < end; a++) {
+                if (ub[a] <= lim)
+                    continue;
                 int i = col[a];
                 long long v = gain[a] + ch[i].pot;
+                ub[a] = v;
                 if (v <= lim || ch[i].mark == done || a == used)
                     continue;
                 long long nd = base - v;
@@ -419,68 +419,15 @@ static int opening(struct ssp *S, const int *order, int n_order, int *left)
     return n_left;
 }
 
-/* After the opening, prices are near their final values: sorts each row's arcs by their
- * value now (ub, which stays an upper bound as prices only rise), highest first, then by
- * column, into the solver's own arrays, and renumbers arc_of. The searches then stop
- * scanning a row at the first arc that cannot beat the bound, which on k candidates per
- * row is usually after a few. Returns 0 or -ENOMEM. */
-struct uarc { long long ub, gain; int col; };
-
-static int uarc_cmp(const void *pa, const void *pb)
+/* After the opening: ub[a] = the arc's value now, an upper bound from then on. */
+static int init_ub(struct ssp *S)
 {
-    const struct uarc *a = pa, *b = pb;
-    if (a->ub != b->ub)
-        return a->ub > b->ub ? -1 : 1;
-    return a->col < b->col ? -1 : (a->col > b->col);
-}
-
-static int reorder(struct ssp *S)
-{
-    const struct ssp_problem *p = S->p;
-    const int nr = p->n_rows;
-    const size_t n_arcs = (size_t)p->first[nr];
-    int longest = 0;
-    for (int j = 0; j < nr; j++)
-        if (p->first[j + 1] - p->first[j] > longest)
-            longest = p->first[j + 1] - p->first[j];
-    S->own_col = malloc((n_arcs + 1) * sizeof *S->own_col);
-    S->own_gain = malloc((n_arcs + 1) * sizeof *S->own_gain);
-    S->own_ub = malloc((n_arcs + 1) * sizeof *S->own_ub);
-    struct uarc *tmp = malloc(((size_t)longest + 1) * sizeof *tmp);
-    if (!S->own_col || !S->own_gain || !S->own_ub || !tmp) {
-        free(tmp);
+    const size_t n_arcs = (size_t)S->p->first[S->p->n_rows];
+    S->ub = malloc((n_arcs + 1) * sizeof *S->ub);
+    if (S->ub == NULL)
         return -ENOMEM;
-    }
-    for (int j = 0; j < nr; j++) {
-        int a0 = p->first[j], len = p->first[j + 1] - a0;
-        int used = S->arc_of[j] >= 0 ? p->col[S->arc_of[j]] : -1;
-        for (int k = 0; k < len; k++) {
-            int c = p->col[a0 + k];
-            tmp[k] = (struct uarc){p->gain[a0 + k] + S->ch[c].pot, p->gain[a0 + k], c};
-        }
-        if (len > 64) {
-            qsort(tmp, (size_t)len, sizeof *tmp, uarc_cmp);
-        } else {
-            for (int k = 1; k < len; k++) {
-                struct uarc x = tmp[k];
-                int q = k;
-                for (; q > 0 && uarc_cmp(&tmp[q - 1], &x) > 0; q--)
-                    tmp[q] = tmp[q - 1];
-                tmp[q] = x;
-            }
-        }
-        for (int k = 0; k < len; k++) {
-            S->own_ub[a0 + k] = tmp[k].ub;
-            S->own_gain[a0 + k] = tmp[k].gain;
-            S->own_col[a0 + k] = tmp[k].col;
-            if (tmp[k].col == used)
-                S->arc_of[j] = a0 + k;
-        }
-    }
-    free(tmp);
-    S->col = S->own_col;
-    S->gain = S->own_gain;
-    S->ub = S->own_ub;
+    for (size_t a = 0; a < n_arcs; a++)
+        S->ub[a] = S->gain[a] + S->ch[S->col[a]].pot;
     return 0;
 }
 
@@ -488,7 +435,7 @@ int ssp_solve(const struct ssp_problem *p, int *arc_of)
 {
     const int nr = p->n_rows, nc = p->n_cols;
     const size_t n_arcs = (size_t)p->first[nr];
-    struct ssp S = {.p = p, .arc_of = arc_of, .col = p->col, .gain = p->gain, .ub = p->gain};
+    struct ssp S = {.p = p, .arc_of = arc_of, .col = p->col, .gain = p->gain};
     size_t r1 = (size_t)nr + 1, c1 = (size_t)nc + 1;
     S.ch = calloc(c1, sizeof *S.ch);
     S.cn = calloc(c1, sizeof *S.cn);
@@ -525,23 +472,13 @@ int ssp_solve(const struct ssp_problem *p, int *arc_of)
     int n_left = opening(&S, p->order, p->n_order, S.left);
     for (int round = 0; round < 3; round++)
         n_left = opening(&S, S.left, n_left, S.left);
-    rc = n_left > 0 ? reorder(&S) : 0;
+    rc = n_left > 0 ? init_ub(&S) : 0;
     /* Stamps 2k+1 and 2k+2 must not wrap: ample for any int number of rows. */
     for (int k = 0; k < n_left && rc == 0; k++)
         rc = insert_row(&S, S.left[k], (unsigned)k);
-    /* Back to the problem's arc numbers. */
-    if (rc == 0 && S.col != p->col)
-        for (int j = 0; j < nr; j++) {
-            if (arc_of[j] < 0)
-                continue;
-            int c = S.col[arc_of[j]], a = p->first[j];
-            while (p->col[a] != c)
-                a++;
-            arc_of[j] = a;
-        }
 out:
     free(S.ch); free(S.cn); free(S.rn); free(S.holder); free(S.hgain); free(S.settled); free(S.left);
-    free(S.own_col); free(S.own_gain); free(S.own_ub);
+    free(S.ub);
     free(S.heap.h);
     return rc;
 }
