@@ -2,7 +2,18 @@
  * It must stay exact (integer costs only once the input is read) and deterministic,
  * and it must never keep state between calls or know anything of the engine.
  *
- * Method: successive shortest paths on a circulation with one hub H (source and
+ * Which solver runs (solve_assign_used tells; enum solve_method forces one):
+ *   - When the objective's triples fit one 64-bit integer with room to spare (see "The
+ *     scalar path" below; true for scores and priorities of everyday size, false for
+ *     COVERAGE with priorities of waiting seconds over years), a scalar solver:
+ *       dense (every usable mentor of capacity 1, at least half the pairs listed, at
+ *       most 2^26 cells): Jonker-Volgenant on the full matrix, solve/lsap;
+ *       otherwise: the auction opening plus bipartite shortest paths of solve/ssp.
+ *   - Otherwise the lexicographic solver below, on triples. All three are exact and
+ *     reach the same optimal value; among equal optima each picks its own, the same
+ *     way every time.
+ *
+ * The lexicographic solver. Method: successive shortest paths on a circulation with one hub H (source and
  * sink merged):  H -> mentee (cap 1, cost 0) -> mentor (cap 1, cost -gain) -> H
  * (cap capacity[i]). A pair's gain is a triple in the objective's order (COVERAGE:
  * 1, priority, score_micro; QUALITY: score_micro, 1, priority), added componentwise
@@ -666,7 +677,7 @@ static int rows_scalarize(const struct solve_assign_input *in, struct rows *r)
             long long x = r->val[a] < 0 ? -r->val[a] : r->val[a];
             if (x > most[j])
                 most[j] = x;
-            if (g_micro != 1)
+            if (g_micro == 0 || x % g_micro != 0)   /* one division when g divides x */
                 g_micro = gcd_ll(g_micro, x);
         }
     }
@@ -841,7 +852,7 @@ static int solve_dense(const struct solve_assign_input *in, const int *deg_j, co
             long long x = row[c] < 0 ? -row[c] : row[c];
             if (x > mo)
                 mo = x;
-            if (g_micro != 1)
+            if (g_micro == 0 || x % g_micro != 0)
                 g_micro = gcd_ll(g_micro, x);
             n_pairs++;
         }

@@ -2,35 +2,48 @@
  * It must stay exact (64-bit integer gains, no rounding) and deterministic, and never
  * allocate anything quadratic in the number of rows or columns.
  *
- * Method: the same successive shortest paths as solve/assign's lexicographic solver
- * (see assign.c for the proof: one hub H as source and sink, rows inserted one at a time,
- * the cheapest cycle through the new row taken when negative, Dijkstra on reduced costs
- * with potentials), specialized to this bipartite shape so that a search only looks at
- * arcs it can use:
+ * Method, in two phases that keep the same exact duals (price[c] = -pot_c[c] >= 0 per
+ * column, surplus pot_r[r] per matched row, every residual arc's reduced cost >= 0):
+ *   1. An opening (below): an epsilon-free auction, Jonker-Volgenant's augmenting row
+ *      reduction extended to capacities. It settles most rows at O(k cap) per bid.
+ *   2. For the rows it leaves (ties it cannot break), the successive shortest paths of
+ *      solve/assign's lexicographic solver (see assign.c for the proof: one hub H as
+ *      source and sink, rows inserted one at a time, the cheapest cycle through the new
+ *      row taken when negative, Dijkstra on reduced costs), specialized to this shape:
  *   - A row's residual arcs are its pairs (minus the one it uses) and, when matched, the
  *     way back to H. A column's are one arc to each row it holds (at most cap of them,
- *     kept in a slot list) and the arc to H while it has room. The general graph would
- *     make a column scan all its listed pairs (hundreds, when k candidates per row
- *     meet few columns) to find the few it holds: that was most of the old solver's time.
+ *     kept in a slot list with their gains) and the arc to H while it has room. The
+ *     general graph would make a column scan all its listed pairs (hundreds, when k
+ *     candidates per row meet few columns) to find the few it holds: that was most of
+ *     the old solver's time.
  *   - A matched row has one residual arc in (from its column), so it is relaxed once;
  *     its parent is its own column and needs no storage.
- *   - H is not a heap node: its tentative distance dH is kept aside and the search stops
- *     when the heap's least key is >= dH (so H wins ties, and an equal swap is never
- *     made); nothing with a tentative distance >= dH is pushed, which keeps the heap small.
+ *   - H is not a heap node: its distance dH is kept aside, found when an exit (a column
+ *     with room, or a held row going back to H) is relaxed, and the search stops when
+ *     the heap's least key is >= min(dH, ps) (ps: the new row's best value; a path
+ *     longer than ps cannot make a negative cycle). H wins ties, so an equal swap is
+ *     never made; nothing at or beyond the bound is pushed.
+ *   - Each arc keeps ub[a] >= its value gain + pot_c (values only fall, as prices only
+ *     rise). A settled row reads its ub in order and touches only the columns whose arc
+ *     can beat the bound, tightening ub to the value it finds: a row is settled many
+ *     times over a solve, and most of its arcs stop costing a cache miss.
  *   - Search marks are stamps (2 * search + 1 queued, + 2 settled), so nothing is reset
  *     between searches; potentials move only on the nodes settled, by d(v) - dH.
- * Costs are -gain; potentials start at 0 for columns and, when a row is inserted, at
- * max over its pairs of (pot[col] + gain), so every residual arc's reduced cost is >= 0.
  *
- * Complexity: R rows, C columns, A arcs. One search per inserted row, each a Dijkstra
- * with a binary heap and lazy deletion over the nodes it settles (those closer than H):
- * O((R + C + A) log A) at worst per search, O(R (R + C + A) log A) in all, and in
- * practice tens to hundreds of nodes per search when rows come strongest first.
- * Memory O(R + C + A) (the heap grows on demand).
+ * Complexity: R rows, C columns, A arcs, k = A / R. The opening: O(bids k cap) with at
+ * most 8 R + 1024 bids per round. Then one search per row left, each a Dijkstra with a
+ * binary heap and lazy deletion over the nodes it settles (those closer than the
+ * bound): O((R + C + A) log A) at worst, O(R (R + C + A) log A) in all; in practice
+ * tens of nodes per search. Memory O(R + C + A) (the heap grows on demand).
+ * Measured (-O2, 100,000 rows x 20,000 columns of capacity 1-5, k = 50, random gains):
+ * 40% of the rows are left to the searches, which settle about 75 rows each; the
+ * whole solve_assign call takes about 1.8 s, of which the opening takes 0.2 s.
  *
  * Exactness: with B = sum over rows of their largest gain, every path, potential,
  * reduced cost and tentative distance stays within 32 B (the argument of assign.c with
- * one component), so B <= INT64_MAX / 64 rules out overflow.
+ * one component; after the opening every price lies in [0, largest gain], as (a) keeps a
+ * full column's price at most its holders' gains), so B <= INT64_MAX / 64 rules out
+ * overflow.
  */
 #include "solve/ssp.h"
 
