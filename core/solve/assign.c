@@ -13,11 +13,12 @@
  *     reach the same optimal value; among equal optima each picks its own, the same
  *     way every time.
  *
- * The lexicographic solver. Method: successive shortest paths on a circulation with one hub H (source and
- * sink merged):  H -> mentee (cap 1, cost 0) -> mentor (cap 1, cost -gain) -> H
- * (cap capacity[i]). A pair's gain is a triple in the objective's order (COVERAGE:
- * 1, priority, score_micro; QUALITY: score_micro, 1, priority), added componentwise
- * and compared lexicographically. Z^3 under lexicographic order is a totally ordered
+ * The lexicographic solver. Method: successive shortest paths on a circulation with one
+ * hub H (source and sink merged):
+ *   H -> mentee (cap 1, cost 0) -> mentor (cap 1, cost -gain) -> H (cap capacity[i]).
+ * A pair's gain is a triple in the objective's order (COVERAGE: 1, priority,
+ * score_micro; QUALITY: score_micro, 1, priority), added componentwise and compared
+ * lexicographically. Z^3 under lexicographic order is a totally ordered
  * abelian group, so shortest paths, reduced costs and cycle optimality carry over.
  *   - Mentees are inserted one at a time, strongest best pair first (see struct
  *     order: that keeps searches small). Before the insertion of j
@@ -530,69 +531,85 @@ static void rows_free(struct rows *r)
     free(r->val);
 }
 
-/* Builds the rows from the edges in O(n_edges + n + m): two stable counting sorts (by
- * mentor, then by mentee), so the result does not depend on the edges' order. Edges to
- * mentors with no capacity are left out. */
+/* One pair while the rows are built. */
+struct ment { long long micro; int mentor; };
+
+/* Highest score first, then lowest mentor: a total order on distinct pairs. */
+static int ment_before(const struct ment *a, const struct ment *b)
+{
+    return a->micro != b->micro ? a->micro > b->micro : a->mentor < b->mentor;
+}
+
+static int ment_cmp(const void *pa, const void *pb)
+{
+    const struct ment *a = pa, *b = pb;
+    return ment_before(a, b) ? -1 : ment_before(b, a) ? 1 : 0;
+}
+
+/* Builds the rows from the edges: a counting sort by mentee, then each row sorted by
+ * score, highest first, then by mentor (insertion sort on short rows), keeping the first
+ * copy of each pair, which has the highest score. The order is total, so the result does
+ * not depend on the edges' order, and it is the order ssp.h asks for (the scalar gain
+ * grows with the score within a row). Edges to mentors with no capacity are left out.
+ * O(n_edges k) for k pairs per row (O(n_edges log n_edges) for long rows), O(n + m). */
 static int rows_build(const struct solve_assign_input *in, struct rows *r)
 {
     const int n = in->n_mentees, m = in->n_mentors;
-    struct ent { int mentee, mentor; long long micro; };
     memset(r, 0, sizeof *r);
-    size_t *start_m = calloc((size_t)m + 2, sizeof *start_m);
+    int *seen = calloc((size_t)m + 1, sizeof *seen);   /* 1 + the last row a mentor was in */
     r->first = calloc((size_t)n + 2, sizeof *r->first);
-    struct ent *by_m = NULL, *by_j = NULL;
+    struct ment *by_j = NULL;
     int rc = -ENOMEM;
-    if (start_m == NULL || r->first == NULL)
+    if (seen == NULL || r->first == NULL)
         goto out;
     size_t e_use = 0;
     for (int e = 0; e < in->n_edges; e++)
         if (in->capacity[in->edges[e].mentor] > 0) {
-            start_m[in->edges[e].mentor + 1]++;
             r->first[in->edges[e].mentee + 1]++;
             e_use++;
         }
-    by_m = malloc((e_use + 1) * sizeof *by_m);
     by_j = malloc((e_use + 1) * sizeof *by_j);
-    if (by_m == NULL || by_j == NULL)
+    r->mentor = malloc((e_use + 1) * sizeof *r->mentor);
+    r->val = malloc((e_use + 1) * sizeof *r->val);
+    if (by_j == NULL || r->mentor == NULL || r->val == NULL)
         goto out;
-    for (int i = 0; i < m; i++)
-        start_m[i + 1] += start_m[i];
+    for (int j = 0; j < n; j++)
+        r->first[j + 1] += r->first[j];
     for (int e = 0; e < in->n_edges; e++) {
         const struct solve_edge *ed = &in->edges[e];
         if (in->capacity[ed->mentor] > 0)
-            by_m[start_m[ed->mentor]++] = (struct ent){ed->mentee, ed->mentor, score_micro(ed->score)};
+            by_j[r->first[ed->mentee]++] = (struct ment){score_micro(ed->score), ed->mentor};
     }
-    for (int j = 0; j < n; j++)
-        r->first[j + 1] += r->first[j];
-    for (size_t k = 0; k < e_use; k++)
-        by_j[r->first[by_m[k].mentee]++] = by_m[k];
-    free(by_m);
-    by_m = NULL;
-    r->mentor = malloc((e_use + 1) * sizeof *r->mentor);
-    r->val = malloc((e_use + 1) * sizeof *r->val);
-    if (r->mentor == NULL || r->val == NULL)
-        goto out;
-    /* first[j] now holds the end of row j; merge copies of a pair while compacting. */
+    /* first[j] now holds the end of row j. */
     size_t w = 0, k = 0;
     for (int j = 0; j < n; j++) {
-        size_t end = (size_t)r->first[j];
-        r->first[j] = (int)w;
-        for (; k < end; k++) {
-            if (w > (size_t)r->first[j] && r->mentor[w - 1] == by_j[k].mentor) {
-                if (by_j[k].micro > r->val[w - 1])
-                    r->val[w - 1] = by_j[k].micro;
-            } else {
-                r->mentor[w] = by_j[k].mentor;
-                r->val[w] = by_j[k].micro;
-                w++;
+        size_t end = (size_t)r->first[j], len = end - k;
+        struct ment *row = by_j + k;
+        if (len > 64) {
+            qsort(row, len, sizeof *row, ment_cmp);
+        } else {
+            for (size_t q = 1; q < len; q++) {
+                struct ment x = row[q];
+                size_t t = q;
+                for (; t > 0 && ment_before(&x, &row[t - 1]); t--)
+                    row[t] = row[t - 1];
+                row[t] = x;
             }
         }
+        r->first[j] = (int)w;
+        for (size_t q = 0; q < len; q++)
+            if (seen[row[q].mentor] != j + 1) {
+                seen[row[q].mentor] = j + 1;
+                r->mentor[w] = row[q].mentor;
+                r->val[w] = row[q].micro;
+                w++;
+            }
+        k = end;
     }
     r->first[n] = (int)w;
     rc = 0;
 out:
-    free(start_m);
-    free(by_m);
+    free(seen);
     free(by_j);
     if (rc != 0)
         rows_free(r);
@@ -705,39 +722,6 @@ static int sorder_cmp(const void *pa, const void *pb)
     return a->j < b->j ? -1 : (a->j > b->j);
 }
 
-struct garc { long long gain; int mentor; };
-
-static int garc_cmp(const void *pa, const void *pb)
-{
-    const struct garc *a = pa, *b = pb;
-    if (a->gain != b->gain)
-        return a->gain > b->gain ? -1 : 1;
-    return a->mentor < b->mentor ? -1 : (a->mentor > b->mentor);
-}
-
-/* Sorts row j's pairs by gain, highest first, then by mentor (solve/ssp prunes on it). */
-static void row_sort(struct rows *r, int j, struct garc *tmp)
-{
-    int a0 = r->first[j], len = r->first[j + 1] - a0;
-    for (int k = 0; k < len; k++)
-        tmp[k] = (struct garc){r->val[a0 + k], r->mentor[a0 + k]};
-    if (len > 64) {
-        qsort(tmp, (size_t)len, sizeof *tmp, garc_cmp);
-    } else {
-        for (int k = 1; k < len; k++) {
-            struct garc x = tmp[k];
-            int q = k;
-            for (; q > 0 && garc_cmp(&tmp[q - 1], &x) > 0; q--)
-                tmp[q] = tmp[q - 1];
-            tmp[q] = x;
-        }
-    }
-    for (int k = 0; k < len; k++) {
-        r->val[a0 + k] = tmp[k].gain;
-        r->mentor[a0 + k] = tmp[k].mentor;
-    }
-}
-
 /* The sparse scalar solver on rows already scalarized. */
 static int solve_rows_sparse(const struct solve_assign_input *in, struct rows *r, int *mentor_of)
 {
@@ -755,23 +739,17 @@ static int solve_rows_sparse(const struct solve_assign_input *in, struct rows *r
             }
     }
     r->first[n] = w;
-    int longest = 0;
-    for (int j = 0; j < n; j++)
-        if (r->first[j + 1] - r->first[j] > longest)
-            longest = r->first[j + 1] - r->first[j];
     struct sorder *so = malloc(((size_t)n + 1) * sizeof *so);
     int *order = malloc(((size_t)n + 1) * sizeof *order);
     int *arc_of = malloc(((size_t)n + 1) * sizeof *arc_of);
-    struct garc *tmp = malloc(((size_t)longest + 1) * sizeof *tmp);
     int rc = -ENOMEM;
-    if (so == NULL || order == NULL || arc_of == NULL || tmp == NULL)
+    if (so == NULL || order == NULL || arc_of == NULL)
         goto out;
     int n_order = 0;
     for (int j = 0; j < n; j++) {
         if (r->first[j] == r->first[j + 1])
             continue;
-        row_sort(r, j, tmp);
-        so[n_order++] = (struct sorder){r->val[r->first[j]], j};
+        so[n_order++] = (struct sorder){r->val[r->first[j]], j};   /* rows come best first */
     }
     qsort(so, (size_t)n_order, sizeof *so, sorder_cmp);
     for (int k = 0; k < n_order; k++)
@@ -788,7 +766,6 @@ out:
     free(so);
     free(order);
     free(arc_of);
-    free(tmp);
     return rc;
 }
 
