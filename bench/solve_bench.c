@@ -106,7 +106,7 @@ int main(int argc, char **argv)
                 die("bad edge");
             e[i].score = (double)w;
         }
-        struct solve_assign_input in = { n, cap, n2, NULL, m, e, SOLVE_QUALITY };
+        struct solve_assign_input in = { n, cap, n2, NULL, m, e, SOLVE_QUALITY, SOLVE_AUTO };
         for (int r = 0; r < repeat; r++) {
             double t0 = cpu_now();
             int rc = solve_assign(&in, mentor_of);

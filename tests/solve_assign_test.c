@@ -337,6 +337,184 @@ Test(solve_assign, brute_force_quality)
     brute_many(SOLVE_QUALITY, 500000, 3000);
 }
 
+/* ---- the methods: each optimal on its own, all agreeing ---- */
+
+/* Keeps priorities at most `most`, so that the objective fits one 64-bit integer and the
+ * scalar method asked for is the one that runs. */
+static void shrink_priorities(struct inst *t, long long most)
+{
+    if (t->priority != NULL)
+        for (int j = 0; j < t->n_mentees; j++)
+            t->priority[j] %= most + 1;
+}
+
+static const char *method_name(enum solve_method m)
+{
+    return m == SOLVE_METHOD_LEX ? "lex" : m == SOLVE_METHOD_SPARSE ? "sparse"
+         : m == SOLVE_METHOD_DENSE ? "dense" : "auto";
+}
+
+/* Exhaustive search against one method; max_cap 1 makes every instance one the dense
+ * method takes. Also checks that the method asked for did run on most instances. */
+static void brute_method(enum solve_objective obj, enum solve_method method,
+                         unsigned long long seed0, int count, int max_cap)
+{
+    static const double densities[] = {0.3, 0.6, 0.9, 1.0};
+    int ran = 0;
+    for (int k = 0; k < count; k++) {
+        unsigned long long seed = seed0 + (unsigned long long)k;
+        struct rng r = {seed};
+        struct inst t;
+        int lo = k % 8 == 0 ? 0 : 1;
+        gen(&r, &t, 4 * lo, 7, 2 * lo, 5, max_cap, densities[k % 4], 1e3, obj);
+        shrink_priorities(&t, 1000);
+        struct solve_assign_input in = as_input(&t);
+        in.method = method;
+        struct table tb = table_make(&t);
+        int mentor_of[8];
+        enum solve_method used = SOLVE_AUTO;
+        int rc = solve_assign_used(&in, mentor_of, &used);
+        cr_assert_eq(rc, 0, "seed %llu: rc %d", seed, rc);
+        ran += used == method;
+        struct solve_value got = ref_value(&t, &tb, mentor_of, method_name(method));
+        struct solve_value want = brute_best(&t, &tb);
+        cr_assert(key_cmp(obj, got, want) == 0,
+                  "%s seed %llu obj %d: got (%lld,%lld,%lld) want (%lld,%lld,%lld)",
+                  method_name(method), seed, (int)obj, got.count, got.priority,
+                  got.score_micro, want.count, want.priority, want.score_micro);
+        table_free(&tb);
+        inst_free(&t);
+    }
+    cr_assert_geq(ran, count * 3 / 4, "%s ran on only %d of %d instances",
+                  method_name(method), ran, count);
+}
+
+Test(solve_assign, brute_force_sparse_method)
+{
+    brute_method(SOLVE_COVERAGE, SOLVE_METHOD_SPARSE, 3000000, 2000, 3);
+    brute_method(SOLVE_QUALITY, SOLVE_METHOD_SPARSE, 3100000, 2000, 3);
+}
+
+Test(solve_assign, brute_force_dense_method)
+{
+    brute_method(SOLVE_COVERAGE, SOLVE_METHOD_DENSE, 3200000, 2000, 1);
+    brute_method(SOLVE_QUALITY, SOLVE_METHOD_DENSE, 3300000, 2000, 1);
+}
+
+Test(solve_assign, brute_force_lex_method)
+{
+    brute_method(SOLVE_COVERAGE, SOLVE_METHOD_LEX, 3400000, 1000, 3);
+    brute_method(SOLVE_QUALITY, SOLVE_METHOD_LEX, 3500000, 1000, 3);
+}
+
+/* Solves with one method, checks the answer is valid and returns its value. */
+static struct solve_value solve_with(const struct inst *t, const struct table *tb,
+                                     enum solve_method method, int *mentor_of,
+                                     enum solve_method *used)
+{
+    struct solve_assign_input in = as_input(t);
+    in.method = method;
+    cr_assert_eq(solve_assign_used(&in, mentor_of, used), 0);
+    return ref_value(t, tb, mentor_of, method_name(method));
+}
+
+/* Medium instances: the lexicographic solver (the reference) and the scalar methods
+ * must reach the same objective value, exactly; the scalar answers also carry the
+ * certificate. Dense and sparse shapes, capacities, negative scores and ties. */
+Test(solve_assign, methods_agree_on_medium_instances, .timeout = 120)
+{
+    int runs[4] = {0, 0, 0, 0};
+    for (int k = 0; k < 60; k++) {
+        unsigned long long seed = 6000000 + (unsigned long long)k;
+        struct rng r = {seed};
+        struct inst t;
+        enum solve_objective obj = k % 2 ? SOLVE_QUALITY : SOLVE_COVERAGE;
+        int max_cap = k % 3 == 0 ? 1 : 6;
+        double density = k % 4 == 0 ? 1.0 : 0.03 + 0.9 * rng_unit(&r);
+        gen(&r, &t, 20, 250, 5, 60, max_cap, density, 1e3, obj);
+        if (k % 5 != 0)
+            shrink_priorities(&t, 100);
+        struct table tb = table_make(&t);
+        int *a = malloc(((size_t)t.n_mentees + 1) * sizeof *a);
+        struct solve_value ref = solve_with(&t, &tb, SOLVE_METHOD_LEX, a, NULL);
+        cr_assert(certify(&t, &tb, a), "seed %llu: lex not optimal", seed);
+        const enum solve_method ms[3] = {SOLVE_AUTO, SOLVE_METHOD_SPARSE, SOLVE_METHOD_DENSE};
+        for (int q = 0; q < 3; q++) {
+            enum solve_method used;
+            struct solve_value v = solve_with(&t, &tb, ms[q], a, &used);
+            runs[used]++;
+            cr_assert(key_cmp(obj, v, ref) == 0,
+                      "seed %llu %s (ran %s): (%lld,%lld,%lld) vs lex (%lld,%lld,%lld)", seed,
+                      method_name(ms[q]), method_name(used), v.count, v.priority, v.score_micro,
+                      ref.count, ref.priority, ref.score_micro);
+            if (used != SOLVE_METHOD_LEX)
+                cr_assert(certify(&t, &tb, a), "seed %llu %s: not optimal", seed, method_name(used));
+        }
+        free(a);
+        table_free(&tb);
+        inst_free(&t);
+    }
+    cr_assert(runs[SOLVE_METHOD_SPARSE] >= 40 && runs[SOLVE_METHOD_DENSE] >= 15,
+              "sparse ran %d times, dense %d", runs[SOLVE_METHOD_SPARSE], runs[SOLVE_METHOD_DENSE]);
+}
+
+/* Full matrices, square and both ways rectangular (the dense path puts the smaller side
+ * in rows), with scores of both signs: dense against lex. */
+Test(solve_assign, dense_square_and_rectangular, .timeout = 60)
+{
+    const int shapes[4][2] = {{120, 120}, {40, 150}, {150, 40}, {1, 30}};
+    for (int k = 0; k < 16; k++) {
+        struct rng r = {6100000 + (unsigned long long)k};
+        int n = shapes[k % 4][0], m = shapes[k % 4][1];
+        struct inst t = {.n_mentees = n, .n_mentors = m, .objective = k % 2 ? SOLVE_QUALITY : SOLVE_COVERAGE};
+        t.capacity = malloc((size_t)m * sizeof *t.capacity);
+        t.edges = malloc((size_t)n * (size_t)m * sizeof *t.edges);
+        for (int i = 0; i < m; i++)
+            t.capacity[i] = 1;
+        for (int j = 0; j < n; j++)
+            for (int i = 0; i < m; i++)
+                t.edges[t.n_edges++] = (struct solve_edge){i, j, gen_score(&r, k / 4, 1e3)};
+        struct table tb = table_make(&t);
+        int *a = malloc((size_t)n * sizeof *a);
+        struct solve_value ref = solve_with(&t, &tb, SOLVE_METHOD_LEX, a, NULL);
+        enum solve_method used;
+        struct solve_value v = solve_with(&t, &tb, SOLVE_AUTO, a, &used);
+        cr_assert_eq(used, SOLVE_METHOD_DENSE, "shape %dx%d ran %s", n, m, method_name(used));
+        cr_assert(key_cmp(t.objective, v, ref) == 0, "shape %dx%d kind %d: dense differs", n, m, k / 4);
+        free(a);
+        table_free(&tb);
+        inst_free(&t);
+    }
+}
+
+/* Priorities of waiting seconds over years do not fit the scalar map in COVERAGE: the
+ * lexicographic solver takes over, and the answer is still optimal. */
+Test(solve_assign, large_priorities_fall_back_to_lex)
+{
+    enum { N = 60, M = 12 };
+    struct rng r = {6200000};
+    struct inst t = {.n_mentees = N, .n_mentors = M, .objective = SOLVE_COVERAGE};
+    t.capacity = malloc(M * sizeof *t.capacity);
+    t.priority = malloc(N * sizeof *t.priority);
+    t.edges = malloc(N * 6 * sizeof *t.edges);
+    for (int i = 0; i < M; i++)
+        t.capacity[i] = rng_int(&r, 1, 3);
+    for (int j = 0; j < N; j++) {
+        t.priority[j] = 100000000LL + rng_int(&r, 0, 99999999);
+        for (int q = 0; q < 6; q++)
+            t.edges[t.n_edges++] = (struct solve_edge){rng_int(&r, 0, M - 1), j,
+                                                       rng_int(&r, -3000000, 3000000) / 1e3 + 1e-4};
+    }
+    struct table tb = table_make(&t);
+    int out[N];
+    enum solve_method used;
+    (void)solve_with(&t, &tb, SOLVE_AUTO, out, &used);
+    cr_assert_eq(used, SOLVE_METHOD_LEX);
+    cr_assert(certify(&t, &tb, out));
+    table_free(&tb);
+    inst_free(&t);
+}
+
 static void certify_many(enum solve_objective obj, unsigned long long seed0, int count)
 {
     for (int k = 0; k < count; k++) {
@@ -583,6 +761,8 @@ Test(solve_assign, bad_input_is_einval_and_leaves_output_alone)
     in = base; in.edges = NULL;
     cr_assert_eq(solve_assign(&in, out), -EINVAL);
     in = base; in.objective = (enum solve_objective)7;
+    cr_assert_eq(solve_assign(&in, out), -EINVAL);
+    in = base; in.method = (enum solve_method)9;
     cr_assert_eq(solve_assign(&in, out), -EINVAL);
     cr_assert_eq(solve_assign(NULL, out), -EINVAL);
     cr_assert_eq(solve_assign(&base, NULL), -EINVAL);

@@ -2,11 +2,23 @@
  * It must stay exact (integer costs only once the input is read) and deterministic,
  * and it must never keep state between calls or know anything of the engine.
  *
- * Method: successive shortest paths on a circulation with one hub H (source and
- * sink merged):  H -> mentee (cap 1, cost 0) -> mentor (cap 1, cost -gain) -> H
- * (cap capacity[i]). A pair's gain is a triple in the objective's order (COVERAGE:
- * 1, priority, score_micro; QUALITY: score_micro, 1, priority), added componentwise
- * and compared lexicographically. Z^3 under lexicographic order is a totally ordered
+ * Which solver runs (solve_assign_used tells; enum solve_method forces one):
+ *   - When the objective's triples fit one 64-bit integer with room to spare (see "The
+ *     scalar path" below; true for scores and priorities of everyday size, false for
+ *     COVERAGE with priorities of waiting seconds over years), a scalar solver:
+ *       dense (every usable mentor of capacity 1, at least half the pairs listed, at
+ *       most 2^26 cells): Jonker-Volgenant on the full matrix, solve/lsap;
+ *       otherwise: the auction opening plus bipartite shortest paths of solve/ssp.
+ *   - Otherwise the lexicographic solver below, on triples. All three are exact and
+ *     reach the same optimal value; among equal optima each picks its own, the same
+ *     way every time.
+ *
+ * The lexicographic solver. Method: successive shortest paths on a circulation with one
+ * hub H (source and sink merged):
+ *   H -> mentee (cap 1, cost 0) -> mentor (cap 1, cost -gain) -> H (cap capacity[i]).
+ * A pair's gain is a triple in the objective's order (COVERAGE: 1, priority,
+ * score_micro; QUALITY: score_micro, 1, priority), added componentwise and compared
+ * lexicographically. Z^3 under lexicographic order is a totally ordered
  * abelian group, so shortest paths, reduced costs and cycle optimality carry over.
  *   - Mentees are inserted one at a time, strongest best pair first (see struct
  *     order: that keeps searches small). Before the insertion of j
@@ -44,6 +56,8 @@
  * solve_assign refuses B > INT64_MAX / 64, so no sum here can overflow.
  */
 #include "solve/assign.h"
+#include "solve/lsap.h"
+#include "solve/ssp.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -104,6 +118,8 @@ static int check_input(const struct solve_assign_input *in)
     if (in == NULL || in->n_mentors < 0 || in->n_mentees < 0 || in->n_edges < 0)
         return -EINVAL;
     if (in->objective != SOLVE_COVERAGE && in->objective != SOLVE_QUALITY)
+        return -EINVAL;
+    if ((int)in->method < (int)SOLVE_AUTO || (int)in->method > (int)SOLVE_METHOD_DENSE)
         return -EINVAL;
     if ((in->n_mentors > 0 && in->capacity == NULL) || (in->n_edges > 0 && in->edges == NULL))
         return -EINVAL;
@@ -338,16 +354,10 @@ static int order_cmp(const void *pa, const void *pb)
     return a->j < b->j ? -1 : (a->j > b->j);
 }
 
-int solve_assign(const struct solve_assign_input *in, int *mentor_of)
+/* The lexicographic solver: any input solve_assign accepts (checked by the caller). */
+static int solve_lex(const struct solve_assign_input *in, int *mentor_of)
 {
-    int rc = check_input(in);
-    if (rc != 0)
-        return rc;
-    if (in->n_mentees > 0 && mentor_of == NULL)
-        return -EINVAL;
-    if (in->n_mentees == 0)
-        return 0;
-
+    int rc;
     const int n = in->n_mentees, m = in->n_mentors;
     struct pair *pairs;
     int n_pairs;
@@ -477,6 +487,496 @@ out:
     free(g.first); free(g.fill); free(g.to); free(g.rev); free(g.cap); free(g.cost);
     free(sr.pot); free(sr.dist); free(sr.parent); free(sr.touched); free(sr.state);
     free(sr.heap);
+    return rc;
+}
+
+/* ---- The scalar path: the same objective as one 64-bit integer per pair ----
+ *
+ * A gain triple (x0, x1, x2) is mapped to s = r0 W0 + r1 W1 + r2 with r_k = x_k / g_k,
+ * g_k the gcd of component k over all pairs (exact division; all-zero components give
+ * r_k = 0). Let B_k = sum over mentees with a pair of their largest |r_k|: two
+ * assignments' totals differ by at most 2 B_k in component k. With W1 = 2 B2 + 1 and
+ * W0 = W1 (2 B1 + 1), |d1 W1 + d2| <= 2 B1 W1 + 2 B2 < W0 and |d2| < W1, so comparing the
+ * scalar totals of two assignments is comparing their triples lexicographically: a
+ * scalar optimum is a lexicographic one. The map is linear, so a single pair's scalar
+ * sign is its triple's too. It is used only when Bs = B0 W0 + B1 W1 + B2 (which bounds
+ * the sum over mentees of their largest |s|) is <= INT64_MAX / 64, the bound the
+ * scalar solvers need; otherwise the lexicographic solver runs (same answer, slower).
+ * A pair with a negative gain is in no optimum (dropping it from an assignment keeps it
+ * valid and raises the total), so the scalar solvers never see one. */
+
+#define NOT_SCALAR 1
+
+static long long gcd_ll(long long a, long long b)
+{
+    while (b != 0) {
+        long long t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+/* Mentee rows in compressed form: row j's pairs are first[j] .. first[j+1]-1, mentors
+ * ascending, one per mentor (the highest score of its copies). */
+struct rows {
+    int *first, *mentor;
+    long long *val;        /* score_micro, then the scalar gain */
+};
+
+static void rows_free(struct rows *r)
+{
+    free(r->first);
+    free(r->mentor);
+    free(r->val);
+}
+
+/* One pair while the rows are built. */
+struct ment { long long micro; int mentor; };
+
+/* Highest score first, then lowest mentor: a total order on distinct pairs. */
+static int ment_before(const struct ment *a, const struct ment *b)
+{
+    return a->micro != b->micro ? a->micro > b->micro : a->mentor < b->mentor;
+}
+
+static int ment_cmp(const void *pa, const void *pb)
+{
+    const struct ment *a = pa, *b = pb;
+    return ment_before(a, b) ? -1 : ment_before(b, a) ? 1 : 0;
+}
+
+/* Builds the rows from the edges: a counting sort by mentee, then each row sorted by
+ * score, highest first, then by mentor (insertion sort on short rows), keeping the first
+ * copy of each pair, which has the highest score. The order is total, so the result does
+ * not depend on the edges' order, and it is the order ssp.h asks for (the scalar gain
+ * grows with the score within a row). Edges to mentors with no capacity are left out.
+ * O(n_edges k) for k pairs per row (O(n_edges log n_edges) for long rows), O(n + m). */
+static int rows_build(const struct solve_assign_input *in, struct rows *r)
+{
+    const int n = in->n_mentees, m = in->n_mentors;
+    memset(r, 0, sizeof *r);
+    int *seen = calloc((size_t)m + 1, sizeof *seen);   /* 1 + the last row a mentor was in */
+    r->first = calloc((size_t)n + 2, sizeof *r->first);
+    struct ment *by_j = NULL;
+    int rc = -ENOMEM;
+    if (seen == NULL || r->first == NULL)
+        goto out;
+    size_t e_use = 0;
+    for (int e = 0; e < in->n_edges; e++)
+        if (in->capacity[in->edges[e].mentor] > 0) {
+            r->first[in->edges[e].mentee + 1]++;
+            e_use++;
+        }
+    by_j = malloc((e_use + 1) * sizeof *by_j);
+    r->mentor = malloc((e_use + 1) * sizeof *r->mentor);
+    r->val = malloc((e_use + 1) * sizeof *r->val);
+    if (by_j == NULL || r->mentor == NULL || r->val == NULL)
+        goto out;
+    for (int j = 0; j < n; j++)
+        r->first[j + 1] += r->first[j];
+    for (int e = 0; e < in->n_edges; e++) {
+        const struct solve_edge *ed = &in->edges[e];
+        if (in->capacity[ed->mentor] > 0)
+            by_j[r->first[ed->mentee]++] = (struct ment){score_micro(ed->score), ed->mentor};
+    }
+    /* first[j] now holds the end of row j. */
+    size_t w = 0, k = 0;
+    for (int j = 0; j < n; j++) {
+        size_t end = (size_t)r->first[j], len = end - k;
+        struct ment *row = by_j + k;
+        if (len > 64) {
+            qsort(row, len, sizeof *row, ment_cmp);
+        } else {
+            for (size_t q = 1; q < len; q++) {
+                struct ment x = row[q];
+                size_t t = q;
+                for (; t > 0 && ment_before(&x, &row[t - 1]); t--)
+                    row[t] = row[t - 1];
+                row[t] = x;
+            }
+        }
+        r->first[j] = (int)w;
+        for (size_t q = 0; q < len; q++)
+            if (seen[row[q].mentor] != j + 1) {
+                seen[row[q].mentor] = j + 1;
+                r->mentor[w] = row[q].mentor;
+                r->val[w] = row[q].micro;
+                w++;
+            }
+        k = end;
+    }
+    r->first[n] = (int)w;
+    rc = 0;
+out:
+    free(seen);
+    free(by_j);
+    if (rc != 0)
+        rows_free(r);
+    return rc;
+}
+
+/* The scalar map: s = (micro / g_micro) W[km] + (priority / g_prio) W[kp] + W[kc], where
+ * km, kp, kc are the places of score, priority and count in the objective's order and
+ * W = {W0, W1, 1} (see above). */
+struct scal {
+    long long g_micro, g_prio;
+    long long w_micro, w_prio, w_count;
+};
+
+/* most[j]: mentee j's largest |score_micro| over its merged pairs, or -1 when it has no
+ * pair; g_micro: the gcd of |score_micro| over all merged pairs (0 if all are 0).
+ * Applies solve_assign's -EOVERFLOW rule (as check_range does) and then makes the map.
+ * Returns 0, -EOVERFLOW, or NOT_SCALAR when Bs is too large for the scalar solvers. */
+static int scal_make(const struct solve_assign_input *in, const long long *most,
+                     long long g_micro, struct scal *sc)
+{
+    long long b_score = 0, b_prio = 0, n_act = 0, g_prio = 0;
+    for (int j = 0; j < in->n_mentees; j++) {
+        if (most[j] < 0)
+            continue;
+        long long pr = prio_of(in, j);
+        if (most[j] > SUM_LIMIT - b_score || pr > SUM_LIMIT - b_prio)
+            return -EOVERFLOW;
+        b_score += most[j];
+        b_prio += pr;
+        n_act++;
+        g_prio = gcd_ll(g_prio, pr);
+    }
+    sc->g_micro = g_micro > 0 ? g_micro : 1;
+    sc->g_prio = g_prio > 0 ? g_prio : 1;
+    /* B per component: every most[j] and priority is a multiple of its gcd. */
+    long long b_micro = b_score / sc->g_micro, b_pr = b_prio / sc->g_prio;
+    long long b[LEX];
+    if (in->objective == SOLVE_COVERAGE) {
+        b[0] = n_act; b[1] = b_pr; b[2] = b_micro;
+    } else {
+        b[0] = b_micro; b[1] = n_act; b[2] = b_pr;
+    }
+    long long w1, w0, t0, t1, bs;
+    if (__builtin_mul_overflow(b[2], 2LL, &w1) || __builtin_add_overflow(w1, 1LL, &w1) ||
+        __builtin_mul_overflow(b[1], 2LL, &w0) || __builtin_add_overflow(w0, 1LL, &w0) ||
+        __builtin_mul_overflow(w0, w1, &w0) ||
+        __builtin_mul_overflow(b[0], w0, &t0) || __builtin_mul_overflow(b[1], w1, &t1) ||
+        __builtin_add_overflow(t0, t1, &bs) || __builtin_add_overflow(bs, b[2], &bs) ||
+        bs > SUM_LIMIT)
+        return NOT_SCALAR;
+    if (in->objective == SOLVE_COVERAGE) {
+        sc->w_count = w0; sc->w_prio = w1; sc->w_micro = 1;
+    } else {
+        sc->w_micro = w0; sc->w_count = w1; sc->w_prio = 1;
+    }
+    return 0;
+}
+
+/* The part of mentee j's scalar gain that does not depend on the pair. */
+static long long scal_base(const struct scal *sc, const struct solve_assign_input *in, int j)
+{
+    return prio_of(in, j) / sc->g_prio * sc->w_prio + sc->w_count;
+}
+
+static long long scal_gain(const struct scal *sc, long long base, long long micro)
+{
+    return micro / sc->g_micro * sc->w_micro + base;
+}
+
+/* Replaces score_micro by the scalar gain in r->val. Returns 0, -EOVERFLOW, NOT_SCALAR
+ * (r->val then unchanged) or -ENOMEM. */
+static int rows_scalarize(const struct solve_assign_input *in, struct rows *r)
+{
+    const int n = in->n_mentees;
+    long long *most = calloc((size_t)n + 1, sizeof *most), g_micro = 0;
+    if (most == NULL)
+        return -ENOMEM;
+    for (int j = 0; j < n; j++) {
+        most[j] = r->first[j] < r->first[j + 1] ? 0 : -1;
+        for (int a = r->first[j]; a < r->first[j + 1]; a++) {
+            long long x = r->val[a] < 0 ? -r->val[a] : r->val[a];
+            if (x > most[j])
+                most[j] = x;
+            if (g_micro == 0 || x % g_micro != 0)   /* one division when g divides x */
+                g_micro = gcd_ll(g_micro, x);
+        }
+    }
+    struct scal sc;
+    int rc = scal_make(in, most, g_micro, &sc);
+    free(most);
+    if (rc != 0)
+        return rc;
+    for (int j = 0; j < n; j++) {
+        long long base = scal_base(&sc, in, j);
+        for (int a = r->first[j]; a < r->first[j + 1]; a++)
+            r->val[a] = scal_gain(&sc, base, r->val[a]);
+    }
+    return 0;
+}
+
+/* Insertion order of the mentees: best gain first, then index (see struct order). */
+struct sorder { long long best; int j; };
+
+static int sorder_cmp(const void *pa, const void *pb)
+{
+    const struct sorder *a = pa, *b = pb;
+    if (a->best != b->best)
+        return a->best > b->best ? -1 : 1;
+    return a->j < b->j ? -1 : (a->j > b->j);
+}
+
+/* The sparse scalar solver on rows already scalarized. */
+static int solve_rows_sparse(const struct solve_assign_input *in, struct rows *r, int *mentor_of)
+{
+    const int n = in->n_mentees;
+    /* Drop the pairs with a negative gain (never in an optimum), compacting in place. */
+    int w = 0;
+    for (int j = 0; j < n; j++) {
+        int a = r->first[j], end = r->first[j + 1];
+        r->first[j] = w;
+        for (; a < end; a++)
+            if (r->val[a] > 0) {
+                r->mentor[w] = r->mentor[a];
+                r->val[w] = r->val[a];
+                w++;
+            }
+    }
+    r->first[n] = w;
+    struct sorder *so = malloc(((size_t)n + 1) * sizeof *so);
+    int *order = malloc(((size_t)n + 1) * sizeof *order);
+    int *arc_of = malloc(((size_t)n + 1) * sizeof *arc_of);
+    int rc = -ENOMEM;
+    if (so == NULL || order == NULL || arc_of == NULL)
+        goto out;
+    int n_order = 0;
+    for (int j = 0; j < n; j++) {
+        if (r->first[j] == r->first[j + 1])
+            continue;
+        so[n_order++] = (struct sorder){r->val[r->first[j]], j};   /* rows come best first */
+    }
+    qsort(so, (size_t)n_order, sizeof *so, sorder_cmp);
+    for (int k = 0; k < n_order; k++)
+        order[k] = so[k].j;
+    struct ssp_problem p = {
+        .n_rows = n, .n_cols = in->n_mentors, .cap = in->capacity, .first = r->first,
+        .col = r->mentor, .gain = r->val, .order = order, .n_order = n_order,
+    };
+    rc = ssp_solve(&p, arc_of);
+    if (rc == 0)
+        for (int j = 0; j < n; j++)
+            mentor_of[j] = arc_of[j] >= 0 ? r->mentor[arc_of[j]] : -1;
+out:
+    free(so);
+    free(order);
+    free(arc_of);
+    return rc;
+}
+
+/* ---- The dense path ----
+ * When nearly every (mentee, mentor) pair is listed and every usable mentor takes one
+ * mentee, the problem is a rectangular assignment on the full matrix of gains, which
+ * solve/lsap solves with contiguous rows and no heap. A cell whose pair is missing or
+ * has a negative gain is given gain 0, the same as leaving that mentee (or mentor)
+ * alone: an optimum of the full matrix, with its zero cells dropped, is an optimum of
+ * the original problem and the other way round. The matrix side that is smaller becomes
+ * the rows (lsap needs rows <= columns). */
+
+#define DENSE_MAX_CELLS (1LL << 26)     /* 512 MiB of 64-bit costs */
+#define TRY_SPARSE 2
+
+static int solve_dense(const struct solve_assign_input *in, const int *deg_j, const int *deg_i,
+                       int n_rows_act, int n_cols_act, int *mentor_of)
+{
+    const int n = in->n_mentees, m = in->n_mentors;
+    const int na = n_rows_act, ma = n_cols_act;
+    const size_t cells = (size_t)na * (size_t)ma;
+    int *idx_j = malloc(((size_t)n + 1) * sizeof *idx_j), *idx_i = malloc(((size_t)m + 1) * sizeof *idx_i);
+    int *act_j = malloc(((size_t)na + 1) * sizeof *act_j), *act_i = malloc(((size_t)ma + 1) * sizeof *act_i);
+    long long *mat = malloc(cells * sizeof *mat), *most = malloc(((size_t)n + 1) * sizeof *most);
+    long long *cost = NULL;
+    int *col_of = NULL;
+    int rc = -ENOMEM;
+    if (!idx_j || !idx_i || !act_j || !act_i || !mat || !most)
+        goto out;
+    for (int j = 0, k = 0; j < n; j++) {
+        idx_j[j] = deg_j[j] > 0 ? k : -1;
+        if (deg_j[j] > 0)
+            act_j[k++] = j;
+    }
+    for (int i = 0, k = 0; i < m; i++) {
+        idx_i[i] = deg_i[i] > 0 ? k : -1;
+        if (deg_i[i] > 0)
+            act_i[k++] = i;
+    }
+    /* score_micro of each listed pair (the highest of its copies); LLONG_MIN: not listed. */
+    for (size_t c = 0; c < cells; c++)
+        mat[c] = LLONG_MIN;
+    for (int e = 0; e < in->n_edges; e++) {
+        const struct solve_edge *ed = &in->edges[e];
+        if (in->capacity[ed->mentor] == 0)
+            continue;
+        long long *cell = &mat[(size_t)idx_j[ed->mentee] * (size_t)ma + (size_t)idx_i[ed->mentor]];
+        long long micro = score_micro(ed->score);
+        if (micro > *cell)
+            *cell = micro;
+    }
+    long long g_micro = 0, n_pairs = 0;
+    for (int j = 0; j < n; j++)
+        most[j] = -1;
+    for (int r = 0; r < na; r++) {
+        const long long *row = mat + (size_t)r * (size_t)ma;
+        long long mo = 0;
+        for (int c = 0; c < ma; c++) {
+            if (row[c] == LLONG_MIN)
+                continue;
+            long long x = row[c] < 0 ? -row[c] : row[c];
+            if (x > mo)
+                mo = x;
+            if (g_micro == 0 || x % g_micro != 0)
+                g_micro = gcd_ll(g_micro, x);
+            n_pairs++;
+        }
+        most[act_j[r]] = mo;
+    }
+    /* The lexicographic solver's int-index limit, on the merged pairs. */
+    long long n_open = 0;
+    for (int i = 0; i < m; i++)
+        n_open += in->capacity[i] > 0;
+    if ((long long)n + m + 1 > INT_MAX - 1 || 2 * ((long long)n + n_pairs + n_open) > INT_MAX - 1) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    struct scal sc;
+    rc = scal_make(in, most, g_micro, &sc);
+    if (rc != 0)
+        goto out;
+    /* Costs = -max(gain, 0), in place, then transposed when there are more mentees. */
+    for (int r = 0; r < na; r++) {
+        long long base = scal_base(&sc, in, act_j[r]), *row = mat + (size_t)r * (size_t)ma;
+        for (int c = 0; c < ma; c++) {
+            long long g = row[c] == LLONG_MIN ? 0 : scal_gain(&sc, base, row[c]);
+            row[c] = g > 0 ? -g : 0;
+        }
+    }
+    int n_r = na, n_c = ma;
+    if (na > ma) {
+        cost = malloc(cells * sizeof *cost);
+        if (cost == NULL) {
+            rc = -ENOMEM;
+            goto out;
+        }
+        for (int r = 0; r < na; r++)
+            for (int c = 0; c < ma; c++)
+                cost[(size_t)c * (size_t)na + (size_t)r] = mat[(size_t)r * (size_t)ma + (size_t)c];
+        n_r = ma;
+        n_c = na;
+    }
+    col_of = malloc(((size_t)n_r + 1) * sizeof *col_of);
+    if (col_of == NULL) {
+        rc = -ENOMEM;
+        goto out;
+    }
+    rc = lsap_solve(n_r, n_c, cost ? cost : mat, col_of);
+    if (rc == -EOVERFLOW) {
+        rc = TRY_SPARSE;
+        goto out;
+    }
+    if (rc != 0)
+        goto out;
+    for (int j = 0; j < n; j++)
+        mentor_of[j] = -1;
+    for (int r = 0; r < n_r; r++) {
+        int c = col_of[r];
+        int mr = na > ma ? c : r, mc = na > ma ? r : c;   /* matrix row (mentee), column */
+        if (mat[(size_t)mr * (size_t)ma + (size_t)mc] < 0)
+            mentor_of[act_j[mr]] = act_i[mc];
+    }
+    rc = 0;
+out:
+    free(idx_j); free(idx_i); free(act_j); free(act_i); free(mat); free(most);
+    free(cost); free(col_of);
+    return rc;
+}
+
+/* Returns 0 when solved (*used: the method), NOT_SCALAR when the lexicographic solver
+ * must run, or an error. */
+static int solve_scalar(const struct solve_assign_input *in, int *mentor_of, enum solve_method *used)
+{
+    const int n = in->n_mentees, m = in->n_mentors;
+    int *deg_j = calloc((size_t)n + 1, sizeof *deg_j), *deg_i = calloc((size_t)m + 1, sizeof *deg_i);
+    if (deg_j == NULL || deg_i == NULL) {
+        free(deg_j);
+        free(deg_i);
+        return -ENOMEM;
+    }
+    long long e_use = 0;
+    for (int e = 0; e < in->n_edges; e++)
+        if (in->capacity[in->edges[e].mentor] > 0) {
+            deg_j[in->edges[e].mentee]++;
+            deg_i[in->edges[e].mentor]++;
+            e_use++;
+        }
+    int na = 0, ma = 0, cap1 = 1;
+    for (int j = 0; j < n; j++)
+        na += deg_j[j] > 0;
+    for (int i = 0; i < m; i++)
+        if (deg_i[i] > 0) {
+            ma++;
+            cap1 &= in->capacity[i] == 1;
+        }
+    long long cells = (long long)na * ma;
+    int rc = TRY_SPARSE;
+    int dense_ok = cap1 && na > 0 && cells <= DENSE_MAX_CELLS;
+    /* At least half the cells listed: a sparser matrix costs more than its pairs. */
+    if (dense_ok && (in->method == SOLVE_METHOD_DENSE ||
+                     (in->method == SOLVE_AUTO && 2 * e_use >= cells)))
+        rc = solve_dense(in, deg_j, deg_i, na, ma, mentor_of);
+    free(deg_j);
+    free(deg_i);
+    *used = SOLVE_METHOD_DENSE;
+    if (rc != TRY_SPARSE)
+        return rc;
+    *used = SOLVE_METHOD_SPARSE;
+
+    struct rows r;
+    rc = rows_build(in, &r);
+    if (rc != 0)
+        return rc;
+    /* The lexicographic solver refuses what its int node and arc numbers cannot index;
+     * refuse the same here, so the answer does not depend on the path. */
+    long long n_open = 0;
+    for (int i = 0; i < m; i++)
+        n_open += in->capacity[i] > 0;
+    if ((long long)n + m + 1 > INT_MAX - 1 ||
+        2 * ((long long)n + r.first[n] + n_open) > INT_MAX - 1)
+        rc = -ENOMEM;
+    if (rc == 0)
+        rc = rows_scalarize(in, &r);
+    if (rc == 0)
+        rc = solve_rows_sparse(in, &r, mentor_of);
+    rows_free(&r);
+    return rc;
+}
+
+int solve_assign(const struct solve_assign_input *in, int *mentor_of)
+{
+    return solve_assign_used(in, mentor_of, NULL);
+}
+
+int solve_assign_used(const struct solve_assign_input *in, int *mentor_of, enum solve_method *used)
+{
+    enum solve_method how = SOLVE_AUTO;
+    int rc = check_input(in);
+    if (rc != 0)
+        return rc;
+    if (in->n_mentees > 0 && mentor_of == NULL)
+        return -EINVAL;
+    if (in->n_mentees > 0) {
+        rc = in->method == SOLVE_METHOD_LEX ? NOT_SCALAR : solve_scalar(in, mentor_of, &how);
+        if (rc == NOT_SCALAR) {
+            how = SOLVE_METHOD_LEX;
+            rc = solve_lex(in, mentor_of);
+        }
+    }
+    if (rc == 0 && used != NULL)
+        *used = how;
     return rc;
 }
 

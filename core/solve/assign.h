@@ -19,6 +19,19 @@ struct solve_edge {
  * QUALITY leaves it out when it lowers the total score. */
 enum solve_objective { SOLVE_COVERAGE, SOLVE_QUALITY };
 
+/* How solve_assign solves (all give an optimum of the same value; among equal optima they
+ * may pick different ones). SOLVE_AUTO picks by the input's shape and is what callers
+ * want; the others are for tests and benchmarks. A method that does not apply to the
+ * input (see assign.c: the scalar ones need the objective's totals to fit one 64-bit
+ * integer with room to spare, the dense one also capacities of 1 and at most 2^26
+ * matrix cells) falls back as SOLVE_AUTO does. */
+enum solve_method {
+    SOLVE_AUTO = 0,
+    SOLVE_METHOD_LEX,       /* shortest paths on lexicographic triples: always applies */
+    SOLVE_METHOD_SPARSE,    /* the triple as one integer; auction opening, then shortest paths */
+    SOLVE_METHOD_DENSE,     /* the triple as one integer; Jonker-Volgenant on the full matrix */
+};
+
 /* The problem. The solver only reads it; the caller owns every array. */
 struct solve_assign_input {
     int n_mentors;
@@ -28,6 +41,7 @@ struct solve_assign_input {
     int n_edges;
     const struct solve_edge *edges; /* n_edges entries; NULL only when n_edges == 0 */
     enum solve_objective objective;
+    enum solve_method method;       /* added after the first release: 0 = SOLVE_AUTO */
 };
 
 /* Finds an optimal assignment: each mentee gets at most one mentor, mentor i at
@@ -38,12 +52,17 @@ struct solve_assign_input {
  * the edges list (ties between equal optima are broken the same way each time).
  * Returns 0; -EINVAL for bad input (NULL where an array is needed, a negative
  * count, an index out of range, a negative capacity or priority, a NaN or
- * |score| > 1e9 score, an unknown objective); -EOVERFLOW when the objective's
+ * |score| > 1e9 score, an unknown objective or method); -EOVERFLOW when the objective's
  * totals could leave the exact 64-bit range (sum over mentees of their largest
  * |score_micro|, or of their priority, above INT64_MAX / 64, about 1.4e17);
  * -ENOMEM when memory runs out or the problem is too large to index with int.
  * On error mentor_of is left untouched. */
 int solve_assign(const struct solve_assign_input *in, int *mentor_of);
+
+/* solve_assign, also telling in *used (when used != NULL) the method that gave the
+ * answer; SOLVE_AUTO when there was nothing to solve (no mentee). *used is set only when
+ * 0 is returned. */
+int solve_assign_used(const struct solve_assign_input *in, int *mentor_of, enum solve_method *used);
 
 /* The objective value of an assignment, for tests and callers that report it. */
 struct solve_value {

@@ -1,0 +1,31 @@
+/* solve/ssp: maximum-gain capacitated assignment of rows to columns with scalar integer
+ * gains on a sparse pair list, by successive shortest paths. solve/assign maps its
+ * lexicographic objective onto these scalars and calls it; it knows nothing else.
+ * It must never keep state between calls. */
+#ifndef TANDEM_SOLVE_SSP_H
+#define TANDEM_SOLVE_SSP_H
+
+/* The problem, in compressed rows. The solver only reads it; the caller owns every array.
+ * Row r's pairs are arcs first[r] .. first[r+1]-1: column col[a], gain gain[a] > 0.
+ * A column appears at most once per row. */
+struct ssp_problem {
+    int n_rows, n_cols;
+    const int *cap;          /* n_cols entries, each >= 0: rows a column may take */
+    const int *first;        /* n_rows + 1 entries, first[0] == 0, nondecreasing */
+    const int *col;          /* first[n_rows] entries, each in 0 .. n_cols-1 */
+    const long long *gain;   /* first[n_rows] entries, each > 0, nonincreasing within a row */
+    const int *order;        /* n_order distinct rows, in the order they are inserted */
+    int n_order;
+};
+
+/* Finds an assignment (each row at most one column, column c at most cap[c] rows, only
+ * listed pairs) of maximum total gain, exactly, and fills arc_of[r] (n_rows entries,
+ * owned by the caller) with the arc row r uses, or -1. Rows not in order stay at -1.
+ * Deterministic: the result depends only on the arrays' contents. Among equal optima,
+ * rows inserted earlier keep their column (an equal swap is never made).
+ * Exactness needs B = sum over rows of their largest gain <= INT64_MAX / 64; the caller
+ * guarantees it (see ssp.c), and nothing is checked here but memory.
+ * Returns 0, or -ENOMEM (arc_of is then left undefined). */
+int ssp_solve(const struct ssp_problem *p, int *arc_of);
+
+#endif
