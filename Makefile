@@ -49,7 +49,11 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libtandem.a | $(BUILD)/.deps
 unit-test: $(TEST_BIN)
 	@fail=0; for t in $(TEST_BIN); do echo "== $$t"; $$t --jobs 2 || fail=1; done; exit $$fail
 
-e2e-test: $(BUILD)/tandem
+# The fault-injection shim the e2e tests preload into the daemon (never into tandem itself).
+$(BUILD)/faultfs.so: tests/fault/faultfs.c | $(BUILD)/.deps
+	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -fPIC -shared -o $@ $< -ldl
+
+e2e-test: $(BUILD)/tandem $(BUILD)/faultfs.so
 	python3 tests/e2e/run.py
 
 test: unit-test e2e-test
@@ -58,7 +62,7 @@ test: unit-test e2e-test
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 asan-test:
 	$(MAKE) BUILD=build-asan CFLAGS="$(ASAN_FLAGS)" unit-test
-	$(MAKE) BUILD=build-asan CFLAGS="$(ASAN_FLAGS)" build-asan/tandem
+	$(MAKE) BUILD=build-asan CFLAGS="$(ASAN_FLAGS)" build-asan/tandem build-asan/faultfs.so
 	TANDEM_BIN=$(CURDIR)/build-asan/tandem python3 tests/e2e/run.py
 
 # Every benchmark of bench/ beside its peers; rewrites bench/RESULTS.md (minutes, not for CI).
