@@ -1,8 +1,9 @@
 #!/bin/sh
 # Installs the Debian packages tandem builds and tests with, or says exactly how.
-# Run by `make` before anything is compiled; quiet when all are present.
+# Run by `make` before anything is compiled; quiet when all are present. Arguments name extra
+# packages one target needs (valgrind for valgrind-test, clang for the fuzzers).
 set -eu
-PKGS="pkg-config gcc make liblua5.4-dev libuv1-dev libcjson-dev libcsv-dev nettle-dev libcriterion-dev python3"
+PKGS="pkg-config gcc make liblua5.4-dev libuv1-dev libcjson-dev libcsv-dev nettle-dev libcriterion-dev python3 $*"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
