@@ -441,10 +441,22 @@ int daemon_run(const struct daemon_options *o, struct error *err)
         goto out;
 
     uv_loop_init(&d->loop);
+    /* Watch the signals before the socket appears: a client may send SIGTERM as soon as it can
+     * connect, and that must stop the daemon cleanly, not by the default action. */
+    uv_signal_init(&d->loop, &d->sighup);
+    uv_signal_init(&d->loop, &d->sigterm);
+    uv_signal_init(&d->loop, &d->sigint);
+    d->sighup.data = d->sigterm.data = d->sigint.data = d;
+    uv_signal_start(&d->sighup, on_signal, SIGHUP);
+    uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&d->sigint, on_signal, SIGINT);
     snprintf(d->sock, sizeof d->sock, "%s/tandem.sock", o->state_dir);
     char why[512];
     if (control_listen(&d->loop, d->sock, o->socket_mode, on_command, d, &d->ctl, why, sizeof why) < 0) {
         error_set(err, ERR_SYSTEM, NULL, 0, "%s", why);
+        uv_close((uv_handle_t *)&d->sighup, NULL);
+        uv_close((uv_handle_t *)&d->sigterm, NULL);
+        uv_close((uv_handle_t *)&d->sigint, NULL);
         uv_run(&d->loop, UV_RUN_DEFAULT);
         uv_loop_close(&d->loop);
         goto out;
@@ -455,13 +467,6 @@ int daemon_run(const struct daemon_options *o, struct error *err)
     d->due_timer.data = d->group_commit.data = d;
     if (d->e.hold_commit)
         uv_check_start(&d->group_commit, on_turn_end);
-    uv_signal_init(&d->loop, &d->sighup);
-    uv_signal_init(&d->loop, &d->sigterm);
-    uv_signal_init(&d->loop, &d->sigint);
-    d->sighup.data = d->sigterm.data = d->sigint.data = d;
-    uv_signal_start(&d->sighup, on_signal, SIGHUP);
-    uv_signal_start(&d->sigterm, on_signal, SIGTERM);
-    uv_signal_start(&d->sigint, on_signal, SIGINT);
     rearm_due(d);
     fprintf(stderr, "tandem: running: %lld events, socket %s\n", d->e.state.seq, d->sock);
     uv_run(&d->loop, UV_RUN_DEFAULT);
