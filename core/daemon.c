@@ -94,7 +94,8 @@ static void log_failed(struct daemon *d, const struct error *err)
     for (int i = 0; i < d->n_waiting; i++) {
         struct waiting_reply *w = &d->waiting[i];
         cJSON_Delete(w->reply);
-        control_reply(d->ctl, w->client, w->ticket, error_reply(why));
+        if (d->ctl)
+            control_reply(d->ctl, w->client, w->ticket, error_reply(why));
     }
     d->n_waiting = 0;
     if (d->ctl)
