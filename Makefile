@@ -17,7 +17,7 @@ CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC  := $(wildcard tests/*_test.c)
 TEST_BIN  := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps test unit-test e2e-test asan-test bench demo install clean
+.PHONY: all deps test unit-test e2e-test asan-test valgrind-test valgrind-ci fuzz fuzz-build fuzz-ci bench demo install clean
 all: $(BUILD)/tandem
 
 # pkg-config flags are read only after deps has run, so a fresh machine works.
@@ -53,7 +53,11 @@ $(BUILD)/tests/%: tests/%.c $(BUILD)/libtandem.a | $(BUILD)/.deps
 unit-test: $(TEST_BIN)
 	@fail=0; for t in $(TEST_BIN); do echo "== $$t"; $$t --jobs 2 || fail=1; done; exit $$fail
 
-e2e-test: $(BUILD)/tandem
+# The fault-injection shim the e2e tests preload into the daemon (never into tandem itself).
+$(BUILD)/faultfs.so: tests/fault/faultfs.c | $(BUILD)/.deps
+	$(CC) -std=c11 -Wall -Wextra -Werror -O2 -fPIC -shared -o $@ $< -ldl
+
+e2e-test: $(BUILD)/tandem $(BUILD)/faultfs.so
 	python3 tests/e2e/run.py
 
 test: unit-test e2e-test
@@ -62,9 +66,55 @@ test: unit-test e2e-test
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 asan-test:
 	$(MAKE) BUILD=build-asan CFLAGS="$(ASAN_FLAGS)" unit-test
-	$(MAKE) BUILD=build-asan CFLAGS="$(ASAN_FLAGS)" build-asan/tandem
+	$(MAKE) BUILD=build-asan CFLAGS="$(ASAN_FLAGS)" build-asan/tandem build-asan/faultfs.so
 	TANDEM_BIN=$(CURDIR)/build-asan/tandem python3 tests/e2e/run.py
 
+# The end-to-end tests with every tandem they run under valgrind memcheck (each process
+# logs to build-valgrind/vg.PID.log; a process with any error or definite leak fails the run;
+# one killed on purpose with SIGKILL leaves no summary). VALGRIND_TESTS picks modules or
+# tests (default: all, an hour or more); valgrind-ci runs the subset CI affords (~6 min).
+VALGRIND       := valgrind --error-exitcode=99 --leak-check=full --show-leak-kinds=definite \
+                  --errors-for-leak-kinds=definite --log-file=$(CURDIR)/build-valgrind/vg.%p.log
+VALGRIND_TESTS ?=
+VALGRIND_CI    := test_daemon test_faults test_models test_model_peer test_model_group test_log.Tail
+valgrind-test: $(BUILD)/tandem $(BUILD)/faultfs.so
+	@sh scripts/deps.sh valgrind
+	rm -rf build-valgrind && mkdir -p build-valgrind
+	TANDEM_WRAP="$(VALGRIND)" TANDEM_TIME_FACTOR=$${TANDEM_TIME_FACTOR:-30} python3 tests/e2e/run.py $(VALGRIND_TESTS); \
+	rc=$$?; bad=$$(grep -l "ERROR SUMMARY: [1-9]" build-valgrind/vg.*.log); \
+	for f in $$bad; do echo "== $$f"; cat $$f; done; \
+	echo "valgrind: $$(ls build-valgrind | wc -l) processes, $$(echo $$bad | wc -w) with errors or definite leaks"; \
+	test $$rc = 0 -a -z "$$bad"
+valgrind-ci:
+	$(MAKE) valgrind-test VALGRIND_TESTS="$(VALGRIND_CI)"
+
+# libFuzzer harnesses (tests/fuzz/fuzz_*.c) over the core built with clang into build-fuzz/.
+# `make fuzz` runs each for FUZZ_SECONDS from its seeds in tests/fuzz/corpus/NAME (what it
+# finds goes to build-fuzz/corpus/NAME; a crash to build-fuzz/crash-NAME-*); fuzz-ci briefly.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS   := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BIN     := $(FUZZ_NAMES:%=build-fuzz/fuzz_%)
+
+# The harnesses link against the core built by a nested make with BUILD=build-fuzz.
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $(BUILD)/libtandem.a
+	$(FUZZ_CC) $(TFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer -DFUZZ_RULES_DIR='"$(CURDIR)/rules"' $(PKG_CFLAGS) \
+	    -o $@ $< $(BUILD)/libtandem.a $(PKG_LIBS) $(LDLIBS)
+fuzz-build:
+	@sh scripts/deps.sh clang libclang-rt-14-dev
+	$(MAKE) BUILD=build-fuzz CC=$(FUZZ_CC) CFLAGS="$(FUZZ_FLAGS) -fsanitize=fuzzer-no-link" $(FUZZ_BIN)
+fuzz: fuzz-build
+	@fail=0; for n in $(FUZZ_NAMES); do \
+	    echo "== fuzz_$$n for $(FUZZ_SECONDS) s"; mkdir -p build-fuzz/corpus/$$n; \
+	    build-fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -timeout=25 -rss_limit_mb=2048 -max_len=65536 \
+	        -print_final_stats=1 -artifact_prefix=build-fuzz/crash-$$n- \
+	        build-fuzz/corpus/$$n tests/fuzz/corpus/$$n 2>build-fuzz/fuzz_$$n.log \
+	        || { fail=1; tail -60 build-fuzz/fuzz_$$n.log; }; \
+	    grep -E "^stat::number_of_executed_units|^stat::peak_rss" build-fuzz/fuzz_$$n.log | tr '\n' ' '; echo; \
+	done; exit $$fail
+fuzz-ci:
+	$(MAKE) fuzz FUZZ_SECONDS=20
 # Every benchmark of bench/ beside its peers; rewrites bench/RESULTS.md (minutes, not for CI).
 bench: $(BUILD)/tandem
 	bash bench/run_all.sh
@@ -89,6 +139,6 @@ install: $(BUILD)/tandem
 	install -m 0644 man/tandem-rules.5 $(DESTDIR)$(PREFIX)/share/man/man5/tandem-rules.5
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz build-valgrind
 
 -include $(CORE_OBJ:.o=.d) $(BUILD)/core/main.d

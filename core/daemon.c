@@ -3,7 +3,10 @@
  * one write and one fdatasync at the end of that turn (group commit: while a sync runs, the
  * next commands wait in the socket and form the next group, so a group never waits longer
  * than the sync before it — well under the 10 ms the contract allows).
- * Signal handlers are libuv signal watchers: they run in the loop, never mid-command. */
+ * Signal handlers are libuv signal watchers: they run in the loop, never mid-command.
+ * When the log cannot be written (a full or failing disk) nothing that was not written is
+ * acknowledged, the state goes back to what the disk holds, writes are refused with an error
+ * reply, and one is tried again at most every LOG_RETRY_MS; the daemon goes on. */
 #include "daemon.h"
 
 #include <signal.h>
@@ -16,6 +19,7 @@
 #include "engine.h"
 
 #define DUE_RECHECK_MS (60 * 60 * 1000)   /* re-read the clock at least hourly (clock steps) */
+#define LOG_RETRY_MS 1000                 /* a failed log is tried again at most this often */
 
 struct waiting_reply {
     struct control_client *client;
@@ -38,6 +42,11 @@ struct daemon {
     char sock[4200];
     int exit_code;
     struct error fatal;
+    bool log_failed;           /* the last write or sync of the log failed: writes are refused */
+    bool log_rebuilt;          /* ... and the state has been rebuilt from the disk since */
+    bool log_retrying;         /* writes are tried again; the next commit tells */
+    uint64_t retry_at;         /* uv_now() before which no write is tried */
+    char log_error[1200];      /* why the log failed, for replies, status and stderr */
 };
 
 static void stop(struct daemon *d, int code);
@@ -58,34 +67,122 @@ static void fail(struct daemon *d, const struct error *err)
     stop(d, 3);
 }
 
+/* Brings the state back to what the disk holds (see engine_rebuild). */
+static void rebuild(struct daemon *d)
+{
+    struct error err = { 0 };
+    char buf[1200];
+    d->log_rebuilt = engine_rebuild(&d->e, &err) == 0;
+    if (d->log_rebuilt)
+        fprintf(stderr, "tandem: state rebuilt from the log at seq %lld; what was not written is dropped\n",
+                d->e.state.seq);
+    else
+        fprintf(stderr, "tandem: cannot rebuild the state from the log yet: %s\n", error_text(&err, buf, sizeof buf));
+}
+
+/* The log could not be written: every reply still waiting for a commit becomes an error (its
+ * facts are not on disk), the state is rebuilt from the disk, and writes are refused until
+ * the retry time. */
+static void log_failed(struct daemon *d, const struct error *err)
+{
+    char buf[1200], why[1400];
+    error_text(err, buf, sizeof buf);
+    snprintf(d->log_error, sizeof d->log_error, "%s", buf);
+    fprintf(stderr, "tandem: %s; nothing unwritten was acknowledged, writes are refused until the log can be "
+            "written again (tried every %d ms)\n", buf, LOG_RETRY_MS);
+    snprintf(why, sizeof why, "the event log could not be written (%s); nothing was acknowledged", buf);
+    for (int i = 0; i < d->n_waiting; i++) {
+        struct waiting_reply *w = &d->waiting[i];
+        cJSON_Delete(w->reply);
+        if (d->ctl)
+            control_reply(d->ctl, w->client, w->ticket, error_reply(why));
+    }
+    d->n_waiting = 0;
+    if (d->ctl)
+        control_flush(d->ctl);
+    d->log_failed = true;
+    d->log_retrying = false;
+    d->retry_at = uv_now(&d->loop) + LOG_RETRY_MS;
+    rebuild(d);
+}
+
+/* A failure of the engine: the log's (the daemon goes on, refusing writes) or anything else
+ * (the daemon stops, exit 3). */
+static void engine_failed(struct daemon *d, const struct error *err)
+{
+    if (journal_failed(d->e.journal))
+        log_failed(d, err);
+    else
+        fail(d, err);
+}
+
+/* True when a write may be tried: the log is sound, or its retry time has come and the state
+ * matches the disk again. */
+static bool log_writable(struct daemon *d)
+{
+    if (!d->log_failed)
+        return true;
+    if (uv_now(&d->loop) < d->retry_at)
+        return false;
+    if (!d->log_rebuilt)
+        rebuild(d);
+    if (!d->log_rebuilt) {
+        d->retry_at = uv_now(&d->loop) + LOG_RETRY_MS;
+        return false;
+    }
+    d->log_failed = false;
+    d->log_retrying = true;
+    return true;
+}
+
+static void log_committed(struct daemon *d)
+{
+    if (d->log_retrying) {
+        d->log_retrying = false;
+        d->log_error[0] = '\0';
+        fprintf(stderr, "tandem: the event log is written again (seq %lld)\n", d->e.state.seq);
+    }
+}
+
+static cJSON *refusal(struct daemon *d)
+{
+    char why[1400];
+    snprintf(why, sizeof why, "the event log cannot be written (%s); nothing was done, try again later",
+             d->log_error);
+    return error_reply(why);
+}
+
 /* Sends the replies waiting for the group commit, after committing it. */
 static void flush_batch(struct daemon *d)
 {
     struct error err = { 0 };
-    bool ok = engine_commit_pending(&d->e, &err) == 0;
+    if (engine_commit_pending(&d->e, &err) != 0) {
+        engine_failed(d, &err);        /* fails every waiting reply */
+        return;
+    }
+    if (d->n_waiting > 0)
+        log_committed(d);
     for (int i = 0; i < d->n_waiting; i++) {
         struct waiting_reply *w = &d->waiting[i];
-        if (!ok) {
-            cJSON_Delete(w->reply);
-            w->reply = error_reply("the event log could not be written; nothing was acknowledged");
-        }
         control_reply(d->ctl, w->client, w->ticket, w->reply);
     }
     d->n_waiting = 0;
     control_flush(d->ctl);
-    if (!ok)
-        fail(d, &err);
 }
 
 /* A snapshot is a cache: failing to write one is reported and changes nothing else. */
 static void maybe_snapshot(struct daemon *d)
 {
-    if (d->o->snapshot_every <= 0 || d->e.state.seq - d->e.snapshot_seq < d->o->snapshot_every)
+    if (d->log_failed || d->o->snapshot_every <= 0 || d->e.state.seq - d->e.snapshot_seq < d->o->snapshot_every)
         return;
     struct error err = { 0 };
     char buf[1200];
-    if (engine_snapshot(&d->e, &err) < 0)
-        fprintf(stderr, "tandem: snapshot not written: %s\n", error_text(&err, buf, sizeof buf));
+    if (engine_snapshot(&d->e, &err) < 0) {
+        if (journal_failed(d->e.journal))
+            log_failed(d, &err);
+        else
+            fprintf(stderr, "tandem: snapshot not written: %s\n", error_text(&err, buf, sizeof buf));
+    }
 }
 
 static void on_turn_end(uv_check_t *h)
@@ -105,7 +202,10 @@ static void rearm_due(struct daemon *d)
         return;
     tdm_time when;
     uint64_t delay = DUE_RECHECK_MS;
-    if (engine_next_due(&d->e, &when)) {
+    if (d->log_failed) {
+        uint64_t now = uv_now(&d->loop);
+        delay = d->retry_at > now ? d->retry_at - now : 0;
+    } else if (engine_next_due(&d->e, &when)) {
         tdm_time now = clock_now(&d->e.clock);
         uint64_t ms = when > now ? (uint64_t)(when - now) * 1000 : 0;
         if (ms < delay)
@@ -118,9 +218,10 @@ static void on_due(uv_timer_t *t)
 {
     struct daemon *d = t->data;
     struct error err = { 0 };
-    if (engine_fire_due(&d->e, &err) < 0) {
-        fail(d, &err);
-        return;
+    if (log_writable(d) && (engine_fire_due(&d->e, &err) < 0 || journal_failed(d->e.journal))) {
+        engine_failed(d, &err);
+        if (d->stopping)
+            return;
     }
     rearm_due(d);
 }
@@ -166,6 +267,10 @@ static cJSON *status(struct daemon *d)
     static const char *const sync[] = { "always", "batch", "off" };
     cJSON_AddStringToObject(st, "fsync", sync[d->o->sync]);
     cJSON_AddNumberToObject(st, "clients", control_clients(d->ctl));
+    if (d->log_failed)
+        cJSON_AddStringToObject(st, "log_error", d->log_error);
+    else
+        cJSON_AddNullToObject(st, "log_error");
     return r;
 }
 
@@ -189,13 +294,13 @@ static cJSON *reload(struct daemon *d)
         fprintf(stderr, "tandem: reload rejected: %s\n", buf);
         struct error werr = { 0 };
         if (engine_reject_rules(&d->e, d->o->rules, buf, &werr) < 0) {
-            fail(d, &werr);
+            engine_failed(d, &werr);
             return error_reply(werr.msg);
         }
         return error_reply(buf);
     }
     if (engine_use_rules(&d->e, r, &err) < 0) {
-        fail(d, &err);
+        engine_failed(d, &err);
         return error_reply(err.msg);
     }
     cJSON *reply = cJSON_CreateObject();
@@ -216,12 +321,16 @@ static void on_command(void *ctx, struct control_client *c, cJSON *cmd, unsigned
         control_reply(d->ctl, c, ticket, error_reply("the daemon is stopping"));
     } else if (strcmp(name, "status") == 0) {
         control_reply(d->ctl, c, ticket, status(d));
+    } else if (!log_writable(d)) {
+        control_reply(d->ctl, c, ticket, refusal(d));
     } else if (strcmp(name, "snapshot") == 0) {
         struct error err = { 0 };
         cJSON *reply;
         if (engine_snapshot(&d->e, &err) < 0) {
             char buf[1200];
             reply = error_reply(error_text(&err, buf, sizeof buf));
+            if (journal_failed(d->e.journal))
+                log_failed(d, &err);
         } else {
             reply = cJSON_CreateObject();
             cJSON_AddTrueToObject(reply, "ok");
@@ -235,7 +344,15 @@ static void on_command(void *ctx, struct control_client *c, cJSON *cmd, unsigned
         cJSON *facts = cJSON_CreateArray();
         struct error err = { 0 };
         int rc = engine_submit(&d->e, cmd, facts, &err);
-        if (rc == ERR_INPUT && cJSON_GetArraySize(facts) == 0) {
+        if (journal_failed(d->e.journal)) {
+            /* Whatever rc says (a refusal can follow facts): nothing reached the disk. */
+            cJSON_Delete(facts);
+            char buf[1200], why[1400];
+            snprintf(why, sizeof why, "the event log could not be written (%s); nothing was acknowledged",
+                     error_text(&err, buf, sizeof buf));
+            control_reply(d->ctl, c, ticket, error_reply(why));
+            log_failed(d, &err);
+        } else if (rc == ERR_INPUT && cJSON_GetArraySize(facts) == 0) {
             cJSON_Delete(facts);
             control_reply(d->ctl, c, ticket, error_reply(err.msg));
         } else if (rc < 0 && rc != ERR_INPUT) {
@@ -243,6 +360,8 @@ static void on_command(void *ctx, struct control_client *c, cJSON *cmd, unsigned
             control_reply(d->ctl, c, ticket, error_reply(err.msg));
             fail(d, &err);
         } else {
+            if (!d->e.hold_commit)
+                log_committed(d);
             cJSON *reply = cJSON_CreateObject();
             cJSON_AddTrueToObject(reply, "ok");
             cJSON_AddItemToObject(reply, "events", facts);
@@ -343,10 +462,22 @@ int daemon_run(const struct daemon_options *o, struct error *err)
     if (engine_sync(&d->e, err) < 0)
         goto out;
 
+    /* Watch the signals before the socket appears: a client may send SIGTERM as soon as it can
+     * connect, and that must stop the daemon cleanly, not by the default action. */
+    uv_signal_init(&d->loop, &d->sighup);
+    uv_signal_init(&d->loop, &d->sigterm);
+    uv_signal_init(&d->loop, &d->sigint);
+    d->sighup.data = d->sigterm.data = d->sigint.data = d;
+    uv_signal_start(&d->sighup, on_signal, SIGHUP);
+    uv_signal_start(&d->sigterm, on_signal, SIGTERM);
+    uv_signal_start(&d->sigint, on_signal, SIGINT);
     snprintf(d->sock, sizeof d->sock, "%s/tandem.sock", o->state_dir);
     char why[512];
     if (control_listen(&d->loop, d->sock, o->socket_mode, on_command, d, &d->ctl, why, sizeof why) < 0) {
         error_set(err, ERR_SYSTEM, NULL, 0, "%s", why);
+        uv_close((uv_handle_t *)&d->sighup, NULL);   /* the loop runs them closed at out */
+        uv_close((uv_handle_t *)&d->sigterm, NULL);
+        uv_close((uv_handle_t *)&d->sigint, NULL);
         goto out;
     }
     d->e.hold_commit = o->sync == JOURNAL_SYNC_BATCH;
@@ -355,13 +486,6 @@ int daemon_run(const struct daemon_options *o, struct error *err)
     d->due_timer.data = d->group_commit.data = d;
     if (d->e.hold_commit)
         uv_check_start(&d->group_commit, on_turn_end);
-    uv_signal_init(&d->loop, &d->sighup);
-    uv_signal_init(&d->loop, &d->sigterm);
-    uv_signal_init(&d->loop, &d->sigint);
-    d->sighup.data = d->sigterm.data = d->sigint.data = d;
-    uv_signal_start(&d->sighup, on_signal, SIGHUP);
-    uv_signal_start(&d->sigterm, on_signal, SIGTERM);
-    uv_signal_start(&d->sigint, on_signal, SIGINT);
     rearm_due(d);
     fprintf(stderr, "tandem: running: %lld events, socket %s\n", d->e.state.seq, d->sock);
     uv_run(&d->loop, UV_RUN_DEFAULT);

@@ -558,6 +558,50 @@ int engine_open(struct engine *e, const struct engine_options *o, struct error *
     return 0;
 }
 
+int engine_rebuild(struct engine *e, struct error *err)
+{
+    struct state s;
+    state_init(&s);
+    long long from = 0;
+    int rc = snapshot_load(e->dir, e->path, &s, &from, e->diag, err);
+    long long snap = rc == 1 ? s.seq : 0;
+    if (rc >= 0)
+        rc = journal_reopen(e->journal, from, replay_into, &s, e->diag, err);
+    if (rc == ERR_INPUT && !err->msg[0])
+        error_set(err, ERR_INPUT, e->path, (int)s.seq + 1, "event does not fit the state before it");
+    if (rc < 0) {
+        state_free(&s);
+        return rc;
+    }
+    while (e->q_len > 0) {              /* events of the facts that were lost with the commit */
+        cJSON_Delete(e->queue[e->q_head++].event);
+        e->q_len--;
+    }
+    e->q_head = 0;
+    state_free(&e->state);
+    e->state = s;
+    e->snapshot_seq = snap;
+    struct schedule *due = schedule_new();
+    if (!due)
+        return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
+    schedule_free(e->due);
+    e->due = due;
+    free(e->next_tick);
+    free(e->tick_n);
+    e->next_tick = NULL;
+    e->tick_n = NULL;
+    e->n_ticks = 0;
+    if (e->rules)
+        e->rules->roles_person = -1;    /* its cached person table may name someone else now */
+    if (e->clock.now < e->state.now)
+        e->clock.now = e->state.now;
+    if (ensure_ticks(e, true) < 0)
+        return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
+    for (int i = 0; i < e->state.n_matches; i++)
+        schedule_match(e, &e->state.matches[i]);
+    return 0;
+}
+
 int engine_snapshot(struct engine *e, struct error *err)
 {
     int rc = engine_log_commit(e, e->sync, err);

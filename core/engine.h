@@ -105,6 +105,12 @@ int engine_reject_rules(struct engine *e, const char *path, const char *message,
  * the next start replays only the log after it. */
 int engine_snapshot(struct engine *e, struct error *err);
 
+/* After the log failed (journal_failed): the state may hold facts that never reached the
+ * disk. Rebuilds it from the newest snapshot and the log as the disk has it (journal_reopen:
+ * the failed tail is cut), with the due schedule derived again; the rules stay. On failure
+ * (the disk still failing) nothing changes and the log stays failed: call it again later. */
+int engine_rebuild(struct engine *e, struct error *err);
+
 /* Commits anything pending and syncs the log to disk. */
 int engine_sync(struct engine *e, struct error *err);
 

@@ -793,6 +793,30 @@ int journal_commit(struct journal *j, enum journal_sync sync, struct error *err)
     return 0;
 }
 
+bool journal_failed(const struct journal *j)
+{
+    return j->failed;
+}
+
+int journal_reopen(struct journal *j, long long start, journal_event_fn fn, void *ctx, FILE *report,
+                   struct error *err)
+{
+    journal_rollback(j);
+    /* Everything past j->size is unacknowledged: whatever a failed write or fsync left there
+     * (a torn line, or whole lines the page cache holds but the disk may not) goes. The cut
+     * reaches the disk with the next commit's fdatasync (it syncs the size), before anything
+     * after it is acknowledged. */
+    if (ftruncate(j->fd, (off_t)j->size) != 0)
+        return error_set(err, ERR_SYSTEM, j->path, 0, "cannot cut the log back to %lld bytes: %s", j->size,
+                         strerror(errno));
+    int rc = open_verify(j, start, fn, ctx, report, err);
+    if (rc != 0)
+        return rc;
+    j->failed = false;
+    j->failure[0] = '\0';
+    return 0;
+}
+
 bool journal_pending(const struct journal *j)
 {
     return j->len > 0;

@@ -83,9 +83,22 @@ int journal_append(struct journal *j, const cJSON *event, struct error *err);
  * on disk per the policy (0 at once when nothing is buffered). On any failure
  * the file is truncated back to its size before this commit, the buffer is
  * dropped, the journal is marked failed (every later append and commit returns
- * ERR_SYSTEM until it is reopened; an fsync is never retried) and ERR_SYSTEM is
- * returned with the reason. */
+ * ERR_SYSTEM until journal_reopen succeeds; an fsync is never retried) and
+ * ERR_SYSTEM is returned naming the file, the call and errno's text. */
 int journal_commit(struct journal *j, enum journal_sync sync, struct error *err);
+
+/* True after a failed commit, until journal_reopen succeeds. */
+bool journal_failed(const struct journal *j);
+
+/* After a failed commit: cuts the file back to the last committed size (what failed was
+ * never acknowledged; after a failed fsync the page cache may hold bytes the disk does
+ * not, so they are dropped, not trusted) and verifies the log again from
+ * byte start as journal_open_at does, handing each event to fn, on the same descriptor
+ * (the lock is kept). On success the journal takes appends again. On failure (the disk
+ * still failing: ERR_SYSTEM; a log that no longer verifies: ERR_INPUT) it stays failed and
+ * may be reopened again later. */
+int journal_reopen(struct journal *j, long long start, journal_event_fn fn, void *ctx, FILE *report,
+                   struct error *err);
 
 /* Drops buffered, uncommitted lines and restores the last committed seq and ts
  * (the engine discards a failed command's facts). */

@@ -388,8 +388,11 @@ bool rules_listens(const struct rules *r, const char *type, int prog)
 }
 
 /* Calls the function on top of the stack with the event (and the program table when
- * prog >= 0), collecting its actions. */
-static void run_handler(struct rules *r, const cJSON *event, int prog, rules_done_fn done, void *ctx)
+ * prog >= 0), collecting its actions. An error with no Lua frame to name (the memory cap, a
+ * limit hit inside a coroutine made elsewhere) is placed at `declared`, where the handler
+ * was declared, so a rule.error always names a FILE:LINE. */
+static void run_handler(struct rules *r, const cJSON *event, int prog, const char *declared, rules_done_fn done,
+                        void *ctx)
 {
     lua_State *L = r->sb.L;
     lua_api_push_json(L, event);
@@ -402,7 +405,7 @@ static void run_handler(struct rules *r, const cJSON *event, int prog, rules_don
     sandbox_reset(&r->sb, r->budget);
     char where[320];
     if (sandbox_call(&r->sb, nargs, 0, where, sizeof where) != LUA_OK) {
-        done(ctx, NULL, lua_tostring(L, -1), where);
+        done(ctx, NULL, lua_tostring(L, -1), where[0] ? where : declared);
         lua_pop(L, 1);
     } else {
         done(ctx, r->actions, NULL, NULL);
@@ -423,7 +426,7 @@ void rules_dispatch(struct rules *r, const cJSON *event, int prog, rules_done_fn
         if (lua_getfield(L, -1, "on") == LUA_TTABLE && lua_getfield(L, -1, t->valuestring) == LUA_TFUNCTION) {
             lua_replace(L, top + 1);
             lua_settop(L, top + 1);
-            run_handler(r, event, prog, done, ctx);
+            run_handler(r, event, prog, r->programs[prog].where, done, ctx);
         } else {
             lua_settop(L, top);
         }
@@ -432,6 +435,6 @@ void rules_dispatch(struct rules *r, const cJSON *event, int prog, rules_done_fn
         if (strcmp(r->handlers[i].event, t->valuestring) != 0)
             continue;
         lua_rawgeti(L, LUA_REGISTRYINDEX, r->handlers[i].ref);
-        run_handler(r, event, -1, done, ctx);
+        run_handler(r, event, -1, r->handlers[i].where, done, ctx);
     }
 }

@@ -472,6 +472,51 @@ Test(journal, a_failed_commit_is_undone_and_the_journal_refuses_until_reopened)
     cr_assert_eq(replay_count(0, 0, NULL, NULL), 3);
 }
 
+static int count_lines(void *ctx, const cJSON *ev, long long line)
+{
+    (void)ev;
+    long long *n = ctx;
+    cr_assert_eq(line, *n + 1);
+    *n = line;
+    return 0;
+}
+
+Test(journal, reopen_after_a_failed_commit_cuts_it_and_takes_appends_again)
+{
+    write_log(g_path, 2);
+    struct journal *j;
+    struct error err = {0};
+    cr_assert_eq(journal_open(g_path, false, NULL, &j, &err), 0, "%s", err.msg);
+    long long before = journal_end_offset(j);
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit old, lim;
+    cr_assert_eq(getrlimit(RLIMIT_FSIZE, &old), 0);
+    lim = old;
+    lim.rlim_cur = (rlim_t)before + 100;
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    for (int round = 0; round < 2; round++) {
+        /* The disk is still full: the commit fails again after a reopen, and is cut again. */
+        for (long long s = 3; s <= 6; s++)
+            cr_assert_eq(append_n(j, s, &err), 0, "%s", err.msg);
+        cr_assert_eq(journal_commit(j, JOURNAL_SYNC_ALWAYS, &err), ERR_SYSTEM);
+        cr_assert(journal_failed(j));
+        cr_assert_not_null(strstr(err.file, "events.jsonl"), "%s", err.file);
+        cr_assert_not_null(strstr(err.msg, "File too large"), "%s", err.msg);
+        long long n = 0;
+        cr_assert_eq(journal_reopen(j, 0, count_lines, &n, NULL, &err), 0, "%s", err.msg);
+        cr_assert_not(journal_failed(j));
+        cr_assert_eq(n, 2, "reopen hands over the lines on disk, and only those");
+        cr_assert_eq(journal_last_seq(j), 2);
+        cr_assert_eq(journal_end_offset(j), before);
+    }
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
+    for (long long s = 3; s <= 4; s++)
+        cr_assert_eq(append_n(j, s, &err), 0, "%s", err.msg);
+    cr_assert_eq(journal_commit(j, JOURNAL_SYNC_ALWAYS, &err), 0, "%s", err.msg);
+    journal_close(j);
+    cr_assert_eq(replay_count(0, 0, NULL, NULL), 4);
+}
+
 struct count {
     long long n;
     bool big_ok;

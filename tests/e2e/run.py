@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Runs every end-to-end test (tests/e2e/test_*.py) against build/tandem.
+"""Runs every end-to-end test (tests/e2e/test_*.py) against build/tandem, or only the ones
+named on the command line (test_daemon, test_faults.JournalFaults, ...).
 Prints 'N passed, N failed' last; exits non-zero if any failed."""
 import os
 import sys
@@ -7,7 +8,10 @@ import unittest
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
-suite = unittest.defaultTestLoader.discover(here, pattern="test_*.py", top_level_dir=here)
+if sys.argv[1:]:
+    suite = unittest.defaultTestLoader.loadTestsFromNames(sys.argv[1:])
+else:
+    suite = unittest.defaultTestLoader.discover(here, pattern="test_*.py", top_level_dir=here)
 result = unittest.TextTestRunner(verbosity=2).run(suite)
 failed = len(result.failures) + len(result.errors)
 passed = result.testsRun - failed - len(result.skipped)

@@ -1,12 +1,24 @@
 """Helpers for the end-to-end tests: run the real build/tandem, read its real log."""
 import json
 import os
+import shlex
 import subprocess
 import tempfile
 import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TANDEM = os.environ.get("TANDEM_BIN") or os.path.join(ROOT, "build", "tandem")
+# TANDEM_WRAP runs every tandem under another program (make valgrind-test: valgrind ...);
+# TANDEM_TIME_FACTOR stretches every timeout the tests set, for such slow runs.
+WRAP = shlex.split(os.environ.get("TANDEM_WRAP", ""))
+TIME_FACTOR = float(os.environ.get("TANDEM_TIME_FACTOR", "1"))
+# The fault-injection shim (tests/fault/faultfs.c), built next to the binary.
+FAULTFS = os.environ.get("TANDEM_FAULTFS") or os.path.join(os.path.dirname(TANDEM), "faultfs.so")
+
+
+def tandem_cmd():
+    """The command line prefix that runs tandem (wrapped when TANDEM_WRAP is set)."""
+    return [*WRAP, TANDEM]
 EXAMPLE_RULES = os.path.join(ROOT, "rules", "examples", "acme.lua")
 EXAMPLE_PEOPLE = os.path.join(ROOT, "rules", "examples", "people.csv")
 
@@ -32,8 +44,9 @@ def crc32c(data: bytes) -> int:
     return c ^ 0xFFFFFFFF
 
 
-def run(*args, cwd=None, check=None, timeout=120):
-    p = subprocess.run([TANDEM, *args], cwd=cwd or ROOT, capture_output=True, text=True, timeout=timeout)
+def run(*args, cwd=None, check=None, timeout=120, env=None):
+    p = subprocess.run([*tandem_cmd(), *args], cwd=cwd or ROOT, capture_output=True, text=True,
+                       timeout=timeout * TIME_FACTOR, env=env)
     if check is not None and p.returncode != check:
         raise AssertionError(f"tandem {' '.join(args)} exited {p.returncode}, expected {check}\n"
                              f"stdout:\n{p.stdout}\nstderr:\n{p.stderr}")
@@ -109,20 +122,21 @@ RUNNING = []   # every daemon started, for tearDown
 class Daemon:
     """A real `tandem run` on a real Unix socket in a temp state dir."""
 
-    def __init__(self, rules, state_dir, *args, people=None):
+    def __init__(self, rules, state_dir, *args, people=None, env=None):
         import socket as _s
         import time as _t
         self.state_dir = state_dir
         self.sock_path = os.path.join(state_dir, "tandem.sock")
-        cmd = [TANDEM, "run", rules, "--state", state_dir, *args]
+        cmd = [*tandem_cmd(), "run", rules, "--state", state_dir, *args]
         if people:
             cmd += ["--people", people]
         self.stderr_path = state_dir.rstrip("/") + ".stderr"
         os.makedirs(os.path.dirname(self.stderr_path), exist_ok=True)
         self.err = open(self.stderr_path, "w")
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.err)
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.err,
+                                     env=None if env is None else {**os.environ, **env})
         RUNNING.append(self)
-        deadline = _t.time() + 20
+        deadline = _t.time() + 20 * TIME_FACTOR
         while _t.time() < deadline:
             if self.proc.poll() is not None:
                 break
@@ -147,7 +161,7 @@ class Daemon:
         import socket as _s
         c = _s.socket(_s.AF_UNIX)
         c.connect(self.sock_path)
-        c.settimeout(20)
+        c.settimeout(20 * TIME_FACTOR)
         return Client(c)
 
     def send(self, cmd):
@@ -161,7 +175,7 @@ class Daemon:
         import signal as _sig
         if self.proc.poll() is None:
             self.proc.send_signal(sig or _sig.SIGTERM)
-        code = self.proc.wait(timeout=30)
+        code = self.proc.wait(timeout=30 * TIME_FACTOR)
         self.err.close()
         return code
 

@@ -10,7 +10,7 @@ import subprocess
 import threading
 import time
 
-from tandemtest import Daemon, TandemCase, read_log, run, write_log
+from tandemtest import TIME_FACTOR, Daemon, TandemCase, read_log, run, write_log
 
 RULES = """
 tandem.program { name = "core", model = "one_to_one" }
@@ -186,9 +186,7 @@ class Reup(DaemonCase):
     def test_run_refuses_a_simulated_log(self):
         _, state = self.simulate(days="10")
         rules = self.write("rules.lua", 'tandem.program { name = "core", model = "one_to_one" }\n')
-        p = subprocess.run([os.environ.get("TANDEM_BIN") or os.path.join(os.path.dirname(__file__), "..", "..",
-                            "build", "tandem"), "run", rules, "--state", state], capture_output=True, text=True,
-                           timeout=30)
+        p = run("run", rules, "--state", state, timeout=30)
         self.assertEqual(p.returncode, 1)
         self.assertIn("holds a simulation", p.stderr)
 
@@ -308,8 +306,7 @@ class Lifecycle(DaemonCase):
 
     def test_second_daemon_refused(self):
         d = self.start()
-        p = subprocess.run([*d.proc.args[:2], self.rules, "--state", self.state], capture_output=True, text=True,
-                           timeout=30)
+        p = run("run", self.rules, "--state", self.state, timeout=30)
         self.assertEqual(p.returncode, 1)
         self.assertIn("in use", p.stderr)
         self.assertTrue(d.send({"cmd": "status"})["ok"])
@@ -336,8 +333,7 @@ class Lifecycle(DaemonCase):
         self.assertIn(b'"m1"', lines[1])
         lines[1] = lines[1].replace(b'"m1"', b'"m7"', 1)
         open(log, "wb").writelines(lines)
-        p = subprocess.run([*d.proc.args[:2], self.rules, "--state", self.state], capture_output=True, text=True,
-                           timeout=30)
+        p = run("run", self.rules, "--state", self.state, timeout=30)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn("events.jsonl:2", p.stderr)
 
@@ -459,7 +455,7 @@ class Backpressure(DaemonCase):
         self.assertTrue(other.call({"cmd": "status"})["ok"], "other clients are served meanwhile")
         other.close()
         c.sock.setblocking(True)
-        c.sock.settimeout(20)
+        c.sock.settimeout(20 * TIME_FACTOR)
         got = 0
         while got < sent - 256:
             self.assertTrue(c.reply()["ok"])

@@ -4,7 +4,7 @@ import os
 import subprocess
 import time
 
-from tandemtest import TANDEM, TandemCase, read_log, run
+from tandemtest import TandemCase, read_log, run, tandem_cmd
 
 
 class Tail(TandemCase):
@@ -43,7 +43,7 @@ class Tail(TandemCase):
             lines = f.readlines()
         with open(os.path.join(self.state, "events.jsonl"), "w") as f:
             f.writelines(lines[:10])
-        proc = subprocess.Popen([TANDEM, "tail", "--state", self.state, "-f", "--json"], stdout=subprocess.PIPE,
+        proc = subprocess.Popen([*tandem_cmd(), "tail", "--state", self.state, "-f", "--json"], stdout=subprocess.PIPE,
                                 text=True)
         try:
             time.sleep(0.5)

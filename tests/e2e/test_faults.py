@@ -1,0 +1,202 @@
+"""A full or failing disk under a running daemon, through the LD_PRELOAD shim
+tests/fault/faultfs.c: the test writes the fault into a control file while the daemon runs.
+For each fault: the clients whose facts did not reach the disk get errors, never acks; the
+daemon says what failed on stderr and refuses writes while the fault lasts; it goes on when
+the fault clears; a restart holds exactly the acknowledged facts in a gapless, verified log."""
+import os
+import signal
+import threading
+import time
+
+from tandemtest import FAULTFS, TIME_FACTOR, Daemon, read_log
+from test_daemon import DaemonCase
+
+ERRNO_TEXT = {"enospc": "No space left on device", "eio": "Input/output error",
+              "short": "No space left on device", "fsync": "Input/output error",
+              "rename": "Input/output error"}
+
+
+class FaultCase(DaemonCase):
+    def setUp(self):
+        super().setUp()
+        self.assertTrue(os.path.exists(FAULTFS), f"{FAULTFS} is missing: make builds it (tests/fault/faultfs.c)")
+        self.ctl = self.path("fault.ctl")
+        self.fault(None)
+
+    def fault(self, mode, pattern="events.jsonl"):
+        with open(self.ctl, "w") as f:
+            f.write(f"{mode} {pattern}\n" if mode else "off\n")
+
+    def env(self):
+        asan = os.environ.get("ASAN_OPTIONS", "")
+        return {"LD_PRELOAD": FAULTFS, "FAULTFS_MATCH": self.path("state"), "FAULTFS_CTL": self.ctl,
+                # gcc's ASan wants its runtime first in the library list; the shim only wraps calls.
+                "ASAN_OPTIONS": (asan + ":" if asan else "") + "verify_asan_link_order=0"}
+
+    def start_faulty(self, *args):
+        self.rules = self.write("rules.lua", __import__("test_daemon").RULES)
+        ppl = self.write("people.csv", __import__("test_daemon").PEOPLE)
+        self.state = self.path("state")
+        d = Daemon(self.rules, self.state, *args, people=ppl, env=self.env())
+        self.addCleanup(lambda: d.proc.poll() is None and d.stop(signal.SIGKILL))
+        return d
+
+    def until_ok(self, d, cmd):
+        """Retries a command until the daemon takes it again (it retries the log once a second)."""
+        deadline = time.time() + 10 * TIME_FACTOR
+        while True:
+            r = d.send(cmd)
+            if r["ok"] or time.time() > deadline:
+                return r
+            self.assertIn("event log", r["error"])
+            time.sleep(0.1)
+
+    def people_in_log(self, prefix):
+        return [e["person"]["id"] for e in read_log(self.state)
+                if e["type"] == "person" and e["person"]["id"].startswith(prefix)]
+
+
+class JournalFaults(FaultCase):
+    def check_fault(self, mode, fsync):
+        d = self.start_faulty("--fsync", fsync, "--snapshot-every", "0")
+        acked = []
+        for i in range(3):
+            r = d.send({"cmd": "person.add", "id": f"a{i}", "level": 3})
+            self.assertTrue(r["ok"], r)
+            acked.append(f"a{i}")
+        size = os.path.getsize(os.path.join(self.state, "events.jsonl"))
+        durable = len(read_log(self.state))
+
+        self.fault(mode)
+        c = d.connect()
+        for i in range(4):
+            r = c.call({"cmd": "person.add", "id": f"x{i}", "level": 3})
+            self.assertFalse(r["ok"], f"{mode}: a fact that is not on disk was acknowledged: {r}")
+            self.assertIn("event log", r["error"])
+        st = c.call({"cmd": "status"})["status"]
+        self.assertIsNotNone(st["log_error"])
+        self.assertIn(ERRNO_TEXT[mode], st["log_error"])
+        self.assertEqual(st["seq"], durable, "the state went back to what the disk holds")
+        self.assertEqual(st["people"], 8)
+        c.close()
+        err = d.stderr()
+        self.assertIn("faultfs:", err, "the shim did not inject anything")
+        self.assertIn("events.jsonl", err)
+        self.assertIn(ERRNO_TEXT[mode], err)
+        self.assertIn("writes are refused", err)
+        # Nothing partial stays behind: the log is whole and ends where the last commit did.
+        self.assertEqual(os.path.getsize(os.path.join(self.state, "events.jsonl")), size)
+        self.assertEqual(len(read_log(self.state)), durable)
+
+        self.fault(None)
+        r = self.until_ok(d, {"cmd": "person.add", "id": "b0", "level": 3})
+        self.assertTrue(r["ok"], f"{mode}: the daemon did not go on after the fault cleared: {r}")
+        acked.append("b0")
+        for i in range(1, 3):
+            r = d.send({"cmd": "person.add", "id": f"b{i}", "level": 3})
+            self.assertTrue(r["ok"], r)
+            acked.append(f"b{i}")
+        self.assertIsNone(d.send({"cmd": "status"})["status"]["log_error"])
+        self.assertIn("written again", d.stderr())
+        self.assertEqual(d.stop(), 0)
+
+        d2 = Daemon(self.rules, self.state)
+        self.addCleanup(lambda: d2.proc.poll() is None and d2.stop(signal.SIGKILL))
+        log = read_log(self.state)
+        self.assertEqual([e["seq"] for e in log], list(range(1, len(log) + 1)))
+        self.assertEqual(self.people_in_log("a") + self.people_in_log("b"), acked)
+        self.assertEqual(self.people_in_log("x"), [], "a refused fact reached the log")
+        self.assertEqual(d2.send({"cmd": "status"})["status"]["people"], 5 + len(acked))
+        self.assertEqual(d2.stop(), 0)
+
+    def test_enospc(self):
+        self.check_fault("enospc", "batch")
+
+    def test_eio(self):
+        self.check_fault("eio", "always")
+
+    def test_short_write_is_cut(self):
+        self.check_fault("short", "batch")
+
+    def test_failing_fsync(self):
+        for mode in ("batch", "always"):
+            with self.subTest(fsync=mode):
+                self.check_fault("fsync", mode)
+                self.tearDown()
+                self.setUp()
+
+    def test_busy_clients_through_a_fault(self):
+        d = self.start_faulty("--fsync", "batch")
+        acked, refused, stop = [], [], threading.Event()
+
+        def writer(k):
+            c = d.connect()
+            i = 0
+            while not stop.is_set():
+                pid = f"w{k}-{i}"
+                r = c.call({"cmd": "person.add", "id": pid, "level": 2})
+                (acked if r.get("ok") else refused).append(pid)
+                i += 1
+            c.close()
+
+        threads = [threading.Thread(target=writer, args=(k,)) for k in range(3)]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)
+        self.fault("enospc")
+        time.sleep(1.0)
+        self.fault(None)
+        time.sleep(2.0 * TIME_FACTOR)
+        stop.set()
+        for t in threads:
+            t.join()
+        self.assertTrue(refused, "the fault refused nothing")
+        n_acked = len(acked)
+        self.assertGreater(n_acked, 10)
+        self.assertEqual(d.stop(), 0)
+        in_log = self.people_in_log("w")
+        self.assertEqual(sorted(in_log), sorted(acked), "the log holds exactly the acknowledged facts")
+        log = read_log(self.state)
+        self.assertEqual([e["seq"] for e in log], list(range(1, len(log) + 1)))
+        # After the fault cleared, the writers were acknowledged again.
+        last_refused = max(refused, key=lambda p: (int(p[1:].split("-")[0]), int(p.split("-")[1])))
+        self.assertTrue(any(a.split("-")[0] == last_refused.split("-")[0] and
+                            int(a.split("-")[1]) > int(last_refused.split("-")[1]) for a in acked))
+
+
+class SnapshotFaults(FaultCase):
+    def snaps(self):
+        return sorted(f for f in os.listdir(self.state) if f.startswith("snapshot-"))
+
+    def test_failed_snapshot_keeps_the_old_one_and_goes_on(self):
+        for mode in ("enospc", "short", "fsync", "rename"):
+            with self.subTest(fault=mode):
+                d = self.start_faulty("--snapshot-every", "0")
+                r = d.send({"cmd": "snapshot"})
+                self.assertTrue(r["ok"], r)
+                old = self.snaps()
+                self.assertEqual(len(old), 1)
+                with open(os.path.join(self.state, old[0]), "rb") as f:
+                    old_bytes = f.read()
+                self.assertTrue(d.send({"cmd": "person.add", "id": "s1", "level": 3})["ok"])
+                self.fault(mode, "snapshot-")
+                r = d.send({"cmd": "snapshot"})
+                self.assertFalse(r["ok"], f"{mode}: {r}")
+                self.assertIn("snapshot-", r["error"])
+                self.assertIn(ERRNO_TEXT[mode], r["error"])
+                self.assertEqual(self.snaps(), old, "the temp file is removed and the old snapshot kept")
+                with open(os.path.join(self.state, old[0]), "rb") as f:
+                    self.assertEqual(f.read(), old_bytes)
+                # The log is not affected: facts go on being acknowledged.
+                self.assertTrue(d.send({"cmd": "person.add", "id": "s2", "level": 3})["ok"])
+                self.fault(None)
+                r = d.send({"cmd": "snapshot"})
+                self.assertTrue(r["ok"], r)
+                seq = r["seq"]
+                self.assertEqual(d.stop(), 0)
+                d2 = Daemon(self.rules, self.state)
+                st = d2.send({"cmd": "status"})["status"]
+                self.assertEqual((st["seq"], st["people"]), (seq, 7))
+                self.assertEqual(d2.stop(), 0)
+                self.tearDown()
+                self.setUp()

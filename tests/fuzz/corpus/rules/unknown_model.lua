@@ -1,0 +1,6 @@
+local tandem = require "tandem"
+
+tandem.program {
+  name = "core",
+  model = "no_such_model",
+}
