@@ -96,6 +96,10 @@ FUZZ_SECONDS ?= 60
 FUZZ_FLAGS   := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN     := $(FUZZ_NAMES:%=build-fuzz/fuzz_%)
+# Seeds: tests/fuzz/corpus/NAME, and the fixtures the other tests already keep (read, never copied).
+FUZZ_SEEDS_rules      := tests/data/rules rules/examples rules/models
+FUZZ_SEEDS_people_csv := tests/fuzz/corpus/people_csv tests/data/csv
+fuzz_seeds = $(or $(FUZZ_SEEDS_$(1)),tests/fuzz/corpus/$(1))
 
 # The harnesses link against the core built by a nested make with BUILD=build-fuzz.
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $(BUILD)/libtandem.a
@@ -105,14 +109,14 @@ fuzz-build:
 	@sh scripts/deps.sh clang libclang-rt-14-dev
 	$(MAKE) BUILD=build-fuzz CC=$(FUZZ_CC) CFLAGS="$(FUZZ_FLAGS) -fsanitize=fuzzer-no-link" $(FUZZ_BIN)
 fuzz: fuzz-build
-	@fail=0; for n in $(FUZZ_NAMES); do \
-	    echo "== fuzz_$$n for $(FUZZ_SECONDS) s"; mkdir -p build-fuzz/corpus/$$n; \
-	    build-fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -timeout=25 -rss_limit_mb=2048 -max_len=65536 \
-	        -print_final_stats=1 -artifact_prefix=build-fuzz/crash-$$n- \
-	        build-fuzz/corpus/$$n tests/fuzz/corpus/$$n 2>build-fuzz/fuzz_$$n.log \
-	        || { fail=1; tail -60 build-fuzz/fuzz_$$n.log; }; \
-	    grep -E "^stat::number_of_executed_units|^stat::peak_rss" build-fuzz/fuzz_$$n.log | tr '\n' ' '; echo; \
-	done; exit $$fail
+	@fail=0; $(foreach n,$(FUZZ_NAMES), \
+	    echo "== fuzz_$(n) for $(FUZZ_SECONDS) s"; mkdir -p build-fuzz/corpus/$(n); \
+	    build-fuzz/fuzz_$(n) -max_total_time=$(FUZZ_SECONDS) -timeout=25 -rss_limit_mb=2048 -max_len=65536 \
+	        -print_final_stats=1 -artifact_prefix=build-fuzz/crash-$(n)- \
+	        build-fuzz/corpus/$(n) $(call fuzz_seeds,$(n)) 2>build-fuzz/fuzz_$(n).log \
+	        || { fail=1; tail -60 build-fuzz/fuzz_$(n).log; }; \
+	    grep -E "^stat::number_of_executed_units|^stat::peak_rss" build-fuzz/fuzz_$(n).log | tr '\n' ' '; echo;) \
+	exit $$fail
 fuzz-ci:
 	$(MAKE) fuzz FUZZ_SECONDS=20
 # Every benchmark of bench/ beside its peers; rewrites bench/RESULTS.md (minutes, not for CI).

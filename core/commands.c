@@ -261,6 +261,17 @@ static int cmd_introduce(struct cmd_ctx *x, const cJSON *c, struct error *err)
 
 /* A match made by hand (an admin, or a rule: flash's follow-up): the same checks as the
  * matching tick's, in the named program. */
+int cmd_when(struct engine *e, const char *text, tdm_time *out, char *why, size_t why_len)
+{
+    struct duration d;
+    if (time_parse(text, out) == 0)
+        return 0;
+    if (duration_parse(text, &d, why, why_len) < 0)
+        return ERR_INPUT;
+    *out = clock_add(clock_now(&e->clock), d, 1);
+    return 0;
+}
+
 int cmd_people(const struct state *s, const cJSON *c, const char *key, int **out, int *n, struct error *err)
 {
     const cJSON *list = cJSON_GetObjectItemCaseSensitive(c, key);
@@ -478,15 +489,9 @@ static int cmd_goal_set(struct cmd_ctx *x, const cJSON *c, struct error *err)
     if (priority && !known)
         return cmd_refuse(err, "goal: \"%s\" is not one of the organization's priorities", priority);
     tdm_time due_at = 0;
-    if (due) {
-        struct duration d;
-        char why[160];
-        if (time_parse(due, &due_at) < 0) {
-            if (duration_parse(due, &d, why, sizeof why) < 0)
-                return cmd_refuse(err, "goal: due must be a date or a duration: %s", why);
-            due_at = clock_add(clock_now(&e->clock), d, 1);
-        }
-    }
+    char why[160];
+    if (due && cmd_when(e, due, &due_at, why, sizeof why) < 0)
+        return cmd_refuse(err, "goal: due must be a date or a duration: %s", why);
     cJSON *f = engine_fact(e, "goal");
     cJSON_AddNumberToObject(f, "match", (double)m->id);
     cJSON_AddNumberToObject(f, "goal", (double)(e->state.n_goals + 1));

@@ -55,12 +55,9 @@ static int cmd_reschedule(struct cmd_ctx *x, const cJSON *c, struct error *err)
     if (!m || m->phase != MATCH_ACTIVE || !m->next_meeting)
         return cmd_refuse(err, "meeting.reschedule: no active match with a meeting scheduled%s", "");
     tdm_time when;
-    struct duration d;
     char why[160] = "";
-    if (!at || (time_parse(at, &when) < 0 && duration_parse(at, &d, why, sizeof why) < 0))
+    if (!at || cmd_when(e, at, &when, why, sizeof why) < 0)
         return cmd_refuse(err, "meeting.reschedule: at must be a time (RFC 3339) or a duration from now %s", why);
-    if (time_parse(at, &when) < 0)
-        when = clock_add(clock_now(&e->clock), d, 1);
     if (when < clock_now(&e->clock))
         return cmd_refuse(err, "meeting.reschedule: %s is in the past", at);
     cJSON *f = engine_fact(e, "meeting");

@@ -1,6 +1,6 @@
-/* control: the control protocol — one JSON command per line in, one JSON reply per line
- * out, over STATE/tandem.sock — its validation, the `tandem ctl` client, and the
- * libuv server the daemon listens with. It never executes a command: the daemon does.
+/* control: the control socket — one JSON command per line in, one JSON reply per line out,
+ * over STATE/tandem.sock — the `tandem ctl` client and the libuv server the daemon listens
+ * with. Lines are validated by protocol.h; control never executes a command: the daemon does.
  * Every bad line gets an error reply naming the problem; the connection goes on. */
 #ifndef TANDEM_CONTROL_H
 #define TANDEM_CONTROL_H
@@ -10,22 +10,8 @@
 #include <cjson/cJSON.h>
 #include <uv.h>
 
-#define CONTROL_LINE_MAX (64 * 1024)     /* bytes in one command line, newline excluded */
 #define CONTROL_CLIENTS_MAX 256
 #define CONTROL_IDLE_MS (10 * 60 * 1000) /* a client silent this long is closed */
-
-/* Parses and validates one line: strict JSON (no trailing bytes, no duplicate keys, valid
- * UTF-8, no \u0000, integers within 2^53), an object with a known "cmd" and only that
- * command's fields, each of its type. Returns the object (caller owns it) or NULL with a
- * reason in why. */
-cJSON *control_parse(const char *line, size_t len, char *why, size_t why_len);
-
-/* Builds a command from ctl's words and flags: `meeting held --match 17` ->
- * {"cmd":"meeting.held","match":17}. Returns NULL with a reason in why. */
-cJSON *control_from_args(int argc, char **argv, char *why, size_t why_len);
-
-/* Prints the usage of every command and its fields (for `tandem ctl --help`). */
-void control_usage(FILE *out);
 
 /* Sends one line to the daemon at sock_path and reads its reply (caller frees).
  * Returns NULL with a reason in why when the daemon cannot be reached. */

@@ -247,11 +247,8 @@ static cJSON *status(struct daemon *d)
     cJSON *st = cJSON_AddObjectToObject(r, "status");
     cJSON_AddNumberToObject(st, "uptime_s", (double)(time(NULL) - d->started));
     cJSON_AddNumberToObject(st, "seq", (double)s->seq);
-    int people = 0, live = 0;
-    for (int i = 0; i < s->n_people; i++)
-        people += !s->people[i].left;
-    for (int i = 0; i < s->n_matches; i++)
-        live += match_live(&s->matches[i]);
+    int people, live;
+    state_counts(s, &people, &live);
     cJSON_AddNumberToObject(st, "people", people);
     cJSON_AddNumberToObject(st, "live_matches", live);
     tdm_time when;

@@ -33,6 +33,8 @@ int cmd_refuse(struct error *err, const char *fmt, const char *arg);
 int commands_exec(struct engine *e, const cJSON *c, int depth, const char *rule, struct error *err);
 int commands_close_match(struct cmd_ctx *x, const struct match *m, const char *reason, const char *text,
                          struct error *err);
+/* A time a command gives: RFC 3339, or a duration from now ("3d"). ERR_INPUT with why otherwise. */
+int cmd_when(struct engine *e, const char *text, tdm_time *out, char *why, size_t why_len);
 /* The people a command names under key ("a;b" or a list of ids) as person indices (*out
  * owned by the caller even on a refusal). */
 int cmd_people(const struct state *s, const cJSON *c, const char *key, int **out, int *n, struct error *err);

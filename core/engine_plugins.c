@@ -1,6 +1,6 @@
 /* engine_plugins: the engine's side of the plugin table. Facts are kept in an outbox when
  * they are made and handed to the plugins only after the log commit that put them on disk,
- * in seq order. A plugin's command goes through the ctl door (control_parse, then
+ * in seq order. A plugin's command goes through the ctl door (protocol_parse, then
  * engine_submit); one asked for while events are being handed out waits for the end of that
  * batch, so a plugin never re-enters the engine from its own callback, and rounds of such
  * commands stop at ENGINE_MAX_DEPTH. */
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <uv.h>
 
-#include "control.h"
+#include "protocol.h"
 #include "lua_x.h"
 #include "plugin.h"
 
@@ -133,7 +133,7 @@ static int be_submit(void *ctx, const char *plugin, const cJSON *cmd, char *why,
     char *line = cJSON_PrintUnformatted(cmd);
     if (!line)
         return TANDEM_EFAILED;
-    cJSON *c = control_parse(line, strlen(line), why, why_len);
+    cJSON *c = protocol_parse(line, strlen(line), why, why_len);
     free(line);
     if (!c)
         return TANDEM_EREFUSED;
@@ -268,11 +268,8 @@ static cJSON *be_query(void *ctx, const char *what, const cJSON *args)
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "seq", (double)journal_last_seq(e->journal));
         add_time(o, "now", clock_now(&e->clock));
-        int people = 0, live = 0;
-        for (int i = 0; i < s->n_people; i++)
-            people += !s->people[i].left;
-        for (int i = 0; i < s->n_matches; i++)
-            live += match_live(&s->matches[i]);
+        int people, live;
+        state_counts(s, &people, &live);
         cJSON_AddNumberToObject(o, "people", people);
         cJSON_AddNumberToObject(o, "live_matches", live);
         cJSON_AddBoolToObject(o, "simulating", e->simulating);

@@ -1328,40 +1328,24 @@ static int api_propose(lua_State *L)
     return 0;
 }
 
-static int api_prompt(lua_State *L)
+/* tandem.NAME(match[, text]): the command cmd on a match, with the text as its field (if any). */
+static int match_action(lua_State *L, const char *name, const char *cmd, const char *field)
 {
-    check_handler(L, "prompt");
+    check_handler(L, name);
     struct target t = target_arg(L, 1, false);
-    const char *text = luaL_checkstring(L, 2);
+    const char *text = field ? luaL_checkstring(L, 2) : NULL;
     cJSON *c = cJSON_CreateObject();
     add_target(c, t);
-    cJSON_AddStringToObject(c, "text", text);
-    queue(L, c, "prompt");
+    if (field)
+        cJSON_AddStringToObject(c, field, text);
+    queue(L, c, cmd);
     return 0;
 }
 
-static int api_renew(lua_State *L)
-{
-    check_handler(L, "renew");
-    struct target t = target_arg(L, 1, false);
-    cJSON *c = cJSON_CreateObject();
-    add_target(c, t);
-    queue(L, c, "reup.renew");
-    return 0;
-}
-
+static int api_prompt(lua_State *L) { return match_action(L, "prompt", "prompt", "text"); }
+static int api_renew(lua_State *L) { return match_action(L, "renew", "reup.renew", NULL); }
 /* tandem.schedule(match, when): when is a time ("2027-03-01T10:00:00Z") or a duration from now. */
-static int api_schedule(lua_State *L)
-{
-    check_handler(L, "schedule");
-    struct target t = target_arg(L, 1, false);
-    const char *at = luaL_checkstring(L, 2);
-    cJSON *c = cJSON_CreateObject();
-    add_target(c, t);
-    cJSON_AddStringToObject(c, "at", at);
-    queue(L, c, "meeting.reschedule");
-    return 0;
-}
+static int api_schedule(lua_State *L) { return match_action(L, "schedule", "meeting.reschedule", "at"); }
 
 /* tandem.request(mentee, program, {mentor, ...}): the mentee asks the mentors in order. */
 static int api_request(lua_State *L)

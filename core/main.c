@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "control.h"
+#include "protocol.h"
 #include "daemon.h"
 #include "engine.h"
 #include "report.h"
@@ -481,7 +482,7 @@ static int cmd_ctl(int argc, char **argv)
     }
     if (i >= argc || strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
         fputs(USAGE_CTL, i >= argc ? stderr : stdout);
-        control_usage(i >= argc ? stderr : stdout);
+        protocol_usage(i >= argc ? stderr : stdout);
         fputs("  send            any raw protocol line\n", i >= argc ? stderr : stdout);
         return i >= argc ? EXIT_USAGE : EXIT_OK;
     }
@@ -492,7 +493,7 @@ static int cmd_ctl(int argc, char **argv)
             return usage_error(USAGE_CTL, "send takes one protocol line%s", "");
         line = strdup(argv[i + 1]);
     } else {
-        cJSON *cmd = control_from_args(argc - i, argv + i, why, sizeof why);
+        cJSON *cmd = protocol_from_args(argc - i, argv + i, why, sizeof why);
         if (!cmd)
             return usage_error(USAGE_CTL, "%s", why);
         line = cJSON_PrintUnformatted(cmd);

@@ -68,10 +68,10 @@ void state_free(struct state *s)
         free(s->matches[i].answers);
         free(s->matches[i].guests);
         idlist_free(&s->matches[i].goals);
-        life_free(&s->matches[i].life);
+        match_life_free(&s->matches[i].life);
     }
     for (int i = 0; i < s->n_requests; i++)
-        request_free(&s->requests[i]);
+        state_request_free(&s->requests[i]);
     free(s->requests);
     free(s->matches);
     for (int i = 0; i < s->n_goals; i++) {
@@ -90,7 +90,7 @@ void state_free(struct state *s)
 }
 
 /* Grows *arr (of elem bytes) so that index n fits. */
-int grow(void *arr, int *cap, int n, size_t elem)
+int state_grow(void *arr, int *cap, int n, size_t elem)
 {
     if (n < *cap)
         return 0;
@@ -239,13 +239,13 @@ int match_party(const struct match *m, int person)
 
 /* ---- reading fields of a fact ---- */
 
-const char *str_field(const cJSON *o, const char *k)
+const char *fact_str(const cJSON *o, const char *k)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-bool num_field(const cJSON *o, const char *k, double *out)
+bool fact_num(const cJSON *o, const char *k, double *out)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
     if (!cJSON_IsNumber(v))
@@ -254,18 +254,18 @@ bool num_field(const cJSON *o, const char *k, double *out)
     return true;
 }
 
-int time_field(const cJSON *o, const char *k, tdm_time *out)
+int fact_time(const cJSON *o, const char *k, tdm_time *out)
 {
-    const char *v = str_field(o, k);
+    const char *v = fact_str(o, k);
     return v ? time_parse(v, out) : ERR_INPUT;
 }
 
-char *dup_or_null(const char *s)
+char *state_strdup(const char *s)
 {
     return s ? strdup(s) : NULL;
 }
 
-int bad(struct error *err, const char *type, const char *what)
+int fact_refused(struct error *err, const char *type, const char *what)
 {
     return error_set(err, ERR_INPUT, NULL, 0, "%s event: %s", type, what);
 }
@@ -274,17 +274,17 @@ int bad(struct error *err, const char *type, const char *what)
 
 static int parse_duration_field(const cJSON *o, const char *k, struct duration *d)
 {
-    const char *v = str_field(o, k);
+    const char *v = fact_str(o, k);
     char why[128];
     return v ? duration_parse(v, d, why, sizeof why) : ERR_INPUT;
 }
 
 static int apply_program(struct state *s, const cJSON *pj, struct error *err)
 {
-    const char *name = str_field(pj, "name");
-    const char *model = str_field(pj, "model");
+    const char *name = fact_str(pj, "name");
+    const char *model = fact_str(pj, "model");
     if (!name || !model)
-        return bad(err, "rules", "program without name or model");
+        return fact_refused(err, "rules", "program without name or model");
     int i = state_program(s, name);
     if (i < 0) {
         struct program *np = realloc(s->programs, (size_t)(s->n_programs + 1) * sizeof *np);
@@ -306,8 +306,8 @@ static int apply_program(struct state *s, const cJSON *pj, struct error *err)
     if (parse_duration_field(pj, "term", &p->term) || parse_duration_field(pj, "cadence", &p->cadence) ||
         parse_duration_field(pj, "review_every", &p->review_every) ||
         parse_duration_field(pj, "match_every", &p->match_every))
-        return bad(err, "rules", "program with a missing or bad duration");
-    const char *obj = str_field(pj, "objective");
+        return fact_refused(err, "rules", "program with a missing or bad duration");
+    const char *obj = fact_str(pj, "objective");
     p->objective = obj && strcmp(obj, "quality") == 0 ? OBJECTIVE_QUALITY : OBJECTIVE_COVERAGE;
     p->approve = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(pj, "approve"));
     p->reup = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(pj, "reup"));
@@ -326,7 +326,7 @@ static int apply_program(struct state *s, const cJSON *pj, struct error *err)
     int rc = lifecycle_from_json(&p->life, pj, &field, why, sizeof why);
     if (rc != 0) {
         snprintf(msg, sizeof msg, "program %s: %s %s", name, field ? field : "", why);
-        return rc == ERR_SYSTEM ? error_set(err, ERR_SYSTEM, NULL, 0, "out of memory") : bad(err, "rules", msg);
+        return rc == ERR_SYSTEM ? error_set(err, ERR_SYSTEM, NULL, 0, "out of memory") : fact_refused(err, "rules", msg);
     }
     p->live = true;
     return 0;
@@ -334,9 +334,9 @@ static int apply_program(struct state *s, const cJSON *pj, struct error *err)
 
 static int apply_rules(struct state *s, const cJSON *ev, struct error *err)
 {
-    const char *phase = str_field(ev, "phase");
+    const char *phase = fact_str(ev, "phase");
     if (!phase)
-        return bad(err, "rules", "no phase");
+        return fact_refused(err, "rules", "no phase");
     if (strcmp(phase, "rejected") == 0)
         return 0;   /* the old rules keep running */
     for (int i = 0; i < s->n_programs; i++)
@@ -361,9 +361,9 @@ static int apply_rules(struct state *s, const cJSON *ev, struct error *err)
     }
     free(s->rules_file);
     free(s->rules_sha256);
-    s->rules_file = dup_or_null(str_field(ev, "file"));
-    s->rules_sha256 = dup_or_null(str_field(ev, "sha256"));
-    const char *clock = str_field(ev, "clock");
+    s->rules_file = state_strdup(fact_str(ev, "file"));
+    s->rules_sha256 = state_strdup(fact_str(ev, "sha256"));
+    const char *clock = fact_str(ev, "clock");
     s->simulated = clock && strcmp(clock, "virtual") == 0;
     return 0;
 }
@@ -373,15 +373,15 @@ static int apply_rules(struct state *s, const cJSON *ev, struct error *err)
 static int apply_person(struct state *s, const cJSON *ev, struct error *err)
 {
     s->people_epoch++;
-    const char *phase = str_field(ev, "phase");
+    const char *phase = fact_str(ev, "phase");
     const cJSON *pj = cJSON_GetObjectItemCaseSensitive(ev, "person");
     if (!phase)
-        return bad(err, "person", "no phase");
+        return fact_refused(err, "person", "no phase");
     if (strcmp(phase, "left") == 0) {
-        const char *id = cJSON_IsString(pj) ? pj->valuestring : str_field(pj, "id");
+        const char *id = cJSON_IsString(pj) ? pj->valuestring : fact_str(pj, "id");
         int i = state_person(s, id);
         if (i < 0)
-            return bad(err, "person", "left: no such person");
+            return fact_refused(err, "person", "left: no such person");
         s->people[i].left = true;
         return 0;
     }
@@ -391,7 +391,7 @@ static int apply_person(struct state *s, const cJSON *ev, struct error *err)
         return rc;
     int i = state_person(s, p.id);
     if (strcmp(phase, "added") == 0 && i < 0) {
-        if (grow(&s->people, &s->cap_people, s->n_people, sizeof *s->people) < 0 ||
+        if (state_grow(&s->people, &s->cap_people, s->n_people, sizeof *s->people) < 0 ||
             strmap_put(&s->person_index, p.id, s->n_people) < 0) {
             person_free(&p);
             return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
@@ -403,7 +403,7 @@ static int apply_person(struct state *s, const cJSON *ev, struct error *err)
     }
     if (i < 0) {
         person_free(&p);
-        return bad(err, "person", "updated: no such person");
+        return fact_refused(err, "person", "updated: no such person");
     }
     person_free(&s->people[i].p);
     s->people[i].p = p;
@@ -413,14 +413,14 @@ static int apply_person(struct state *s, const cJSON *ev, struct error *err)
 
 static int apply_enroll(struct state *s, const cJSON *ev, struct error *err)
 {
-    int person = state_person(s, str_field(ev, "person"));
-    int prog = state_program(s, str_field(ev, "program"));
-    int role = role_parse(str_field(ev, "role"));
+    int person = state_person(s, fact_str(ev, "person"));
+    int prog = state_program(s, fact_str(ev, "program"));
+    int role = role_parse(fact_str(ev, "role"));
     if (person < 0 || prog < 0 || role < 0)
-        return bad(err, "enroll", "unknown person, program or role");
+        return fact_refused(err, "enroll", "unknown person, program or role");
     if (state_enrollment(s, person, prog, role) >= 0)
         return 0;
-    if (grow(&s->enrollments, &s->cap_enrollments, s->n_enrollments, sizeof *s->enrollments) < 0)
+    if (state_grow(&s->enrollments, &s->cap_enrollments, s->n_enrollments, sizeof *s->enrollments) < 0)
         return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
     if (idlist_add(&s->people[person].enrollments, s->n_enrollments) < 0)
         return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
@@ -481,13 +481,13 @@ static int apply_match_new(struct state *s, const cJSON *ev, long long id, const
                            struct error *err)
 {
     if (id != s->n_matches + 1)
-        return bad(err, "match", "match ids must follow one another");
-    int prog = state_program(s, str_field(ev, "program"));
+        return fact_refused(err, "match", "match ids must follow one another");
+    int prog = state_program(s, fact_str(ev, "program"));
     if (prog < 0)
-        return bad(err, "match", "unknown program");
+        return fact_refused(err, "match", "unknown program");
     tdm_time term_ends;
-    if (time_field(ev, "term_ends", &term_ends) < 0)
-        return bad(err, "match", "term_ends missing or not a time");
+    if (fact_time(ev, "term_ends", &term_ends) < 0)
+        return fact_refused(err, "match", "term_ends missing or not a time");
     struct match m = { .id = id, .program = prog, .started = s->now, .terms = 1, .term_ends = term_ends };
     m.phase = strcmp(phase, "proposed") == 0 ? MATCH_PROPOSED : MATCH_ACTIVE;
     m.life.last_activity = m.life.last_held = s->now;
@@ -496,12 +496,12 @@ static int apply_match_new(struct state *s, const cJSON *ev, long long id, const
         read_people(s, cJSON_GetObjectItemCaseSensitive(ev, "mentees"), &m.mentees, &m.n_mentees)) {
         free(m.mentors);
         free(m.mentees);
-        return bad(err, "match", "unknown person in mentors or mentees");
+        return fact_refused(err, "match", "unknown person in mentors or mentees");
     }
-    num_field(ev, "score", &m.score);
+    fact_num(ev, "score", &m.score);
     if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "acknowledge")))
         m.life.acks = calloc((size_t)(m.n_mentors + m.n_mentees), 1);
-    if (grow(&s->matches, &s->cap_matches, s->n_matches, sizeof *s->matches) < 0 ||
+    if (state_grow(&s->matches, &s->cap_matches, s->n_matches, sizeof *s->matches) < 0 ||
         (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "acknowledge")) && !m.life.acks)) {
         free(m.mentors);
         free(m.mentees);
@@ -516,53 +516,53 @@ static int apply_match_new(struct state *s, const cJSON *ev, long long id, const
 
 static int apply_match(struct state *s, const cJSON *ev, struct error *err)
 {
-    const char *phase = str_field(ev, "phase");
+    const char *phase = fact_str(ev, "phase");
     double id;
-    if (!phase || !num_field(ev, "match", &id))
-        return bad(err, "match", "no phase or match id");
+    if (!phase || !fact_num(ev, "match", &id))
+        return fact_refused(err, "match", "no phase or match id");
     if (strcmp(phase, "proposed") == 0 || (strcmp(phase, "active") == 0 && !state_match(s, (long long)id)))
         return apply_match_new(s, ev, (long long)id, phase, err);
     struct match *m = state_match(s, (long long)id);
     if (!m)
-        return bad(err, "match", "no such match");
+        return fact_refused(err, "match", "no such match");
     if (strcmp(phase, "approved") == 0 || strcmp(phase, "active") == 0) {
         m->phase = MATCH_ACTIVE;
         m->started = s->now;
         m->life.last_activity = m->life.last_held = s->now;
-        time_field(ev, "term_ends", &m->term_ends);
+        fact_time(ev, "term_ends", &m->term_ends);
     } else if (strcmp(phase, "rejected") == 0) {
         m->phase = MATCH_REJECTED;
         m->closed_at = s->now;
         for (int k = 0; k < m->n_mentees; k++)
             set_waiting(s, m->mentees[k], m->program, s->now);
     } else {
-        return bad(err, "match", "unknown phase");
+        return fact_refused(err, "match", "unknown phase");
     }
     return 0;
 }
 
-struct match *event_match(const struct state *s, const cJSON *ev)
+struct match *fact_match(const struct state *s, const cJSON *ev)
 {
     double id;
-    return num_field(ev, "match", &id) ? state_match(s, (long long)id) : NULL;
+    return fact_num(ev, "match", &id) ? state_match(s, (long long)id) : NULL;
 }
 
 static int apply_meeting(struct state *s, const cJSON *ev, struct error *err)
 {
-    struct match *m = event_match(s, ev);
-    const char *phase = str_field(ev, "phase");
+    struct match *m = fact_match(s, ev);
+    const char *phase = fact_str(ev, "phase");
     if (!m || !phase)
-        return bad(err, "meeting", "no such match or no phase");
+        return fact_refused(err, "meeting", "no such match or no phase");
     if (strcmp(phase, "scheduled") == 0) {
-        if (time_field(ev, "at", &m->next_meeting) < 0)
-            return bad(err, "meeting", "scheduled without a valid at");
+        if (fact_time(ev, "at", &m->next_meeting) < 0)
+            return fact_refused(err, "meeting", "scheduled without a valid at");
         /* A meeting moved to another time is the same meeting: the cadence does not advance. */
         if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "rescheduled")))
             m->meeting_n++;
-        const char *prompt = str_field(ev, "prompt");
+        const char *prompt = fact_str(ev, "prompt");
         if (prompt || !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "rescheduled"))) {
             free(m->life.prompt);
-            m->life.prompt = dup_or_null(prompt);
+            m->life.prompt = state_strdup(prompt);
         }
         return 0;
     }
@@ -571,28 +571,28 @@ static int apply_meeting(struct state *s, const cJSON *ev, struct error *err)
         m->held++;
         m->life.last_held = s->now;
         m->life.idle_flagged = false;
-        life_activity(s, m);
+        match_life_touch(s, m);
     } else if (strcmp(phase, "missed") == 0) {
         m->missed++;
     } else if (strcmp(phase, "cancelled") == 0) {
         m->cancelled++;
     } else {
-        return bad(err, "meeting", "unknown phase");
+        return fact_refused(err, "meeting", "unknown phase");
     }
     return 0;
 }
 
 static int apply_goal(struct state *s, const cJSON *ev, struct error *err)
 {
-    const char *phase = str_field(ev, "phase");
+    const char *phase = fact_str(ev, "phase");
     double id;
-    if (!phase || !num_field(ev, "goal", &id))
-        return bad(err, "goal", "no phase or goal id");
+    if (!phase || !fact_num(ev, "goal", &id))
+        return fact_refused(err, "goal", "no phase or goal id");
     if (strcmp(phase, "set") == 0) {
-        struct match *m = event_match(s, ev);
+        struct match *m = fact_match(s, ev);
         if (!m || (long long)id != s->n_goals + 1)
-            return bad(err, "goal", "no such match, or goal ids out of order");
-        if (grow(&s->goals, &s->cap_goals, s->n_goals, sizeof *s->goals) < 0)
+            return fact_refused(err, "goal", "no such match, or goal ids out of order");
+        if (state_grow(&s->goals, &s->cap_goals, s->n_goals, sizeof *s->goals) < 0)
             return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
         if (idlist_add(&m->goals, (int)id) < 0)
             return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
@@ -600,21 +600,21 @@ static int apply_goal(struct state *s, const cJSON *ev, struct error *err)
         memset(g, 0, sizeof *g);
         g->id = (long long)id;
         g->match = m->id;
-        g->text = dup_or_null(str_field(ev, "text"));
-        g->measure = dup_or_null(str_field(ev, "measure"));
-        time_field(ev, "due", &g->due);
+        g->text = state_strdup(fact_str(ev, "text"));
+        g->measure = state_strdup(fact_str(ev, "measure"));
+        fact_time(ev, "due", &g->due);
         s->goals_set++;
         m->life.goal_steps++;
-        life_activity(s, m);
+        match_life_touch(s, m);
         return 0;
     }
     if (id < 1 || id > s->n_goals)
-        return bad(err, "goal", "no such goal");
+        return fact_refused(err, "goal", "no such goal");
     struct goal *g = &s->goals[(long long)id - 1];
     struct match *gm = state_match(s, g->match);
     if (gm && (strcmp(phase, "progress") == 0 || strcmp(phase, "achieved") == 0)) {
         gm->life.goal_steps++;
-        life_activity(s, gm);
+        match_life_touch(s, gm);
     }
     if (strcmp(phase, "progress") == 0) {
         g->progress_n++;
@@ -625,7 +625,7 @@ static int apply_goal(struct state *s, const cJSON *ev, struct error *err)
         g->phase = GOAL_DROPPED;
         s->goals_dropped++;
     } else {
-        return bad(err, "goal", "unknown phase");
+        return fact_refused(err, "goal", "unknown phase");
     }
     return 0;
 }
@@ -633,13 +633,13 @@ static int apply_goal(struct state *s, const cJSON *ev, struct error *err)
 static int apply_feedback(struct state *s, const cJSON *ev, struct error *err)
 {
     double rating;
-    if (!num_field(ev, "rating", &rating) || rating < 1 || rating > 5)
-        return bad(err, "feedback", "rating must be 1-5");
-    struct match *m = event_match(s, ev);
+    if (!fact_num(ev, "rating", &rating) || rating < 1 || rating > 5)
+        return fact_refused(err, "feedback", "rating must be 1-5");
+    struct match *m = fact_match(s, ev);
     if (m) {
         m->feedback_sum += rating;
         m->feedback_n++;
-        life_activity(s, m);
+        match_life_touch(s, m);
     }
     s->feedback_sum += rating;
     s->feedback_n++;
@@ -648,9 +648,9 @@ static int apply_feedback(struct state *s, const cJSON *ev, struct error *err)
 
 static int apply_review(struct state *s, const cJSON *ev, struct error *err)
 {
-    struct match *m = event_match(s, ev);
+    struct match *m = fact_match(s, ev);
     if (!m)
-        return bad(err, "review", "no such match");
+        return fact_refused(err, "review", "no such match");
     m->reviews++;
     m->held_at_review = m->held;
     m->missed_at_review = m->missed;
@@ -666,10 +666,10 @@ static int apply_review(struct state *s, const cJSON *ev, struct error *err)
 
 static int apply_reup(struct state *s, const cJSON *ev, struct error *err)
 {
-    struct match *m = event_match(s, ev);
-    const char *phase = str_field(ev, "phase");
+    struct match *m = fact_match(s, ev);
+    const char *phase = fact_str(ev, "phase");
     if (!m || !phase)
-        return bad(err, "reup", "no such match or no phase");
+        return fact_refused(err, "reup", "no such match or no phase");
     if (strcmp(phase, "open") == 0) {
         m->reup_open = true;
         free(m->answers);
@@ -677,23 +677,23 @@ static int apply_reup(struct state *s, const cJSON *ev, struct error *err)
         return m->answers ? 0 : error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
     }
     if (strcmp(phase, "answered") == 0) {
-        int who = match_party(m, state_person(s, str_field(ev, "person")));
-        const char *d = str_field(ev, "decision");
+        int who = match_party(m, state_person(s, fact_str(ev, "person")));
+        const char *d = fact_str(ev, "decision");
         if (!m->reup_open || who < 0 || !d || (strcmp(d, "renew") != 0 && strcmp(d, "exit") != 0))
-            return bad(err, "reup", "answered: no open re-up, not a party, or a decision other than renew/exit");
+            return fact_refused(err, "reup", "answered: no open re-up, not a party, or a decision other than renew/exit");
         m->answers[who] = strcmp(d, "renew") == 0 ? 1 : 2;
-        life_activity(s, m);
+        match_life_touch(s, m);
         return 0;
     }
-    const char *outcome = str_field(ev, "outcome");
+    const char *outcome = fact_str(ev, "outcome");
     if (strcmp(phase, "decided") != 0 || !outcome)
-        return bad(err, "reup", "unknown phase or no outcome");
+        return fact_refused(err, "reup", "unknown phase or no outcome");
     m->reup_open = false;
     free(m->answers);
     m->answers = NULL;
     if (strcmp(outcome, "renew") == 0) {
-        if (time_field(ev, "term_ends", &m->term_ends) < 0)
-            return bad(err, "reup", "renew without term_ends");
+        if (fact_time(ev, "term_ends", &m->term_ends) < 0)
+            return fact_refused(err, "reup", "renew without term_ends");
         m->terms++;
         s->reups_renewed++;
     } else {
@@ -704,10 +704,10 @@ static int apply_reup(struct state *s, const cJSON *ev, struct error *err)
 
 static int apply_close(struct state *s, const cJSON *ev, struct error *err)
 {
-    struct match *m = event_match(s, ev);
-    const char *reason = str_field(ev, "reason");
+    struct match *m = fact_match(s, ev);
+    const char *reason = fact_str(ev, "reason");
     if (!m || !reason || !match_live(m))
-        return bad(err, "close", "no such live match or no reason");
+        return fact_refused(err, "close", "no such live match or no reason");
     m->phase = MATCH_CLOSED;
     m->closed_at = s->now;
     m->next_meeting = 0;
@@ -723,14 +723,14 @@ static int apply_close(struct state *s, const cJSON *ev, struct error *err)
 
 static int apply_flag(struct state *s, const cJSON *ev, struct error *err)
 {
-    struct match *m = event_match(s, ev);
-    int p = state_person(s, str_field(ev, "person"));
+    struct match *m = fact_match(s, ev);
+    int p = state_person(s, fact_str(ev, "person"));
     if (!m && p < 0)
-        return bad(err, "flag", "names no match or person");
+        return fact_refused(err, "flag", "names no match or person");
     if (m) {
         m->flags++;
         /* The built-in stagnation signals are raised once until the match shows life again. */
-        const char *reason = str_field(ev, "reason");
+        const char *reason = fact_str(ev, "reason");
         if (reason && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "signal"))) {
             m->life.idle_flagged |= strcmp(reason, "no_meetings") == 0;
             m->life.stalled_flagged |= strcmp(reason, "stalled") == 0;
@@ -745,16 +745,16 @@ static int apply_flag(struct state *s, const cJSON *ev, struct error *err)
 
 static int apply_intro(struct state *s, const cJSON *ev, struct error *err)
 {
-    struct match *m = event_match(s, ev);
-    int contact = state_person(s, str_field(ev, "contact"));
+    struct match *m = fact_match(s, ev);
+    int contact = state_person(s, fact_str(ev, "contact"));
     if (!m || contact < 0)
-        return bad(err, "intro", "no such match or contact");
+        return fact_refused(err, "intro", "no such match or contact");
     int *g = realloc(m->guests, (size_t)(m->n_guests + 1) * sizeof *g);
     if (!g)
         return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
     m->guests = g;
     m->guests[m->n_guests++] = contact;
-    life_activity(s, m);
+    match_life_touch(s, m);
     return 0;
 }
 
@@ -774,10 +774,10 @@ static int apply_type(struct state *s, const char *type, const cJSON *ev, struct
     if (strcmp(type, "note") == 0) { s->notes++; return 0; }
     if (strcmp(type, "rule.error") == 0) { s->rule_errors++; return 0; }
     if (strcmp(type, "intro") == 0) return apply_intro(s, ev, err);
-    if (strcmp(type, "ack") == 0) return apply_ack(s, ev, err);
-    if (strcmp(type, "prompt") == 0) return apply_prompt(s, ev, err);
-    if (strcmp(type, "checkin") == 0) return apply_checkin(s, ev, err);
-    if (strcmp(type, "request") == 0) return apply_request(s, ev, err);
+    if (strcmp(type, "ack") == 0) return state_apply_ack(s, ev, err);
+    if (strcmp(type, "prompt") == 0) return state_apply_prompt(s, ev, err);
+    if (strcmp(type, "checkin") == 0) return state_apply_checkin(s, ev, err);
+    if (strcmp(type, "request") == 0) return state_apply_request(s, ev, err);
     return error_set(err, ERR_INPUT, NULL, 0, "unknown event type \"%s\"", type);
 }
 
@@ -785,8 +785,8 @@ int state_apply(struct state *s, const cJSON *ev, struct error *err)
 {
     double seq;
     tdm_time ts;
-    const char *type = str_field(ev, "type");
-    if (!num_field(ev, "seq", &seq) || time_field(ev, "ts", &ts) < 0 || !type)
+    const char *type = fact_str(ev, "type");
+    if (!fact_num(ev, "seq", &seq) || fact_time(ev, "ts", &ts) < 0 || !type)
         return error_set(err, ERR_INPUT, NULL, 0, "event without seq, ts or type");
     if ((long long)seq != s->seq + 1)
         return error_set(err, ERR_INPUT, NULL, 0, "event seq %lld after %lld", (long long)seq, s->seq);
@@ -827,4 +827,13 @@ int state_reindex(struct state *s)
             return ERR_SYSTEM;
     }
     return 0;
+}
+
+void state_counts(const struct state *s, int *people, int *live_matches)
+{
+    *people = *live_matches = 0;
+    for (int i = 0; i < s->n_people; i++)
+        *people += !s->people[i].left;
+    for (int i = 0; i < s->n_matches; i++)
+        *live_matches += match_live(&s->matches[i]);
 }

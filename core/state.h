@@ -187,6 +187,8 @@ struct match *state_match(const struct state *s, long long id);
 int state_enrollment(const struct state *s, int person, int program, enum role role);
 int role_parse(const char *name);   /* -1 when unknown */
 
+/* How many people are present (not left) and how many matches are live (status counts). */
+void state_counts(const struct state *s, int *people, int *live_matches);
 /* True when a and b were matched before: in program prog, or in any program when prog < 0. */
 bool state_met(const struct state *s, int a, int b, int prog);
 /* True when one of a, b is the other's manager or above them in the reporting line. */

@@ -5,22 +5,22 @@
 
 #include "state.h"
 
-int grow(void *arr, int *cap, int n, size_t elem);
-const char *str_field(const cJSON *o, const char *k);
-bool num_field(const cJSON *o, const char *k, double *out);
-int time_field(const cJSON *o, const char *k, tdm_time *out);
-char *dup_or_null(const char *s);
-int bad(struct error *err, const char *type, const char *what);
-struct match *event_match(const struct state *s, const cJSON *ev);
+int state_grow(void *arr, int *cap, int n, size_t elem);
+const char *fact_str(const cJSON *o, const char *k);
+bool fact_num(const cJSON *o, const char *k, double *out);
+int fact_time(const cJSON *o, const char *k, tdm_time *out);
+char *state_strdup(const char *s);   /* NULL stays NULL */
+int fact_refused(struct error *err, const char *type, const char *what);
+struct match *fact_match(const struct state *s, const cJSON *ev);
 
 /* state_life.c: acknowledgements, prompts, check-ins and requests. */
-int apply_ack(struct state *s, const cJSON *ev, struct error *err);
-int apply_prompt(struct state *s, const cJSON *ev, struct error *err);
-int apply_checkin(struct state *s, const cJSON *ev, struct error *err);
-int apply_request(struct state *s, const cJSON *ev, struct error *err);
+int state_apply_ack(struct state *s, const cJSON *ev, struct error *err);
+int state_apply_prompt(struct state *s, const cJSON *ev, struct error *err);
+int state_apply_checkin(struct state *s, const cJSON *ev, struct error *err);
+int state_apply_request(struct state *s, const cJSON *ev, struct error *err);
 /* A match's activity: meetings held, goal steps, feedback, intros, acks, re-up answers. */
-void life_activity(struct state *s, struct match *m);
-void life_free(struct match_life *l);
-void request_free(struct request *r);
+void match_life_touch(struct state *s, struct match *m);
+void match_life_free(struct match_life *l);
+void state_request_free(struct request *r);
 
 #endif

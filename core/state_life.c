@@ -7,13 +7,13 @@
 
 const char *const request_phases[] = { "open", "accepted", "expired", "withdrawn", NULL };
 
-void life_activity(struct state *s, struct match *m)
+void match_life_touch(struct state *s, struct match *m)
 {
     m->life.last_activity = s->now;
     m->life.stalled_flagged = false;
 }
 
-void life_free(struct match_life *l)
+void match_life_free(struct match_life *l)
 {
     free(l->acks);
     free(l->prompt);
@@ -21,32 +21,32 @@ void life_free(struct match_life *l)
     l->prompt = NULL;
 }
 
-void request_free(struct request *r)
+void state_request_free(struct request *r)
 {
     free(r->choices);
     r->choices = NULL;
 }
 
-int apply_ack(struct state *s, const cJSON *ev, struct error *err)
+int state_apply_ack(struct state *s, const cJSON *ev, struct error *err)
 {
-    struct match *m = event_match(s, ev);
-    int who = m ? match_party(m, state_person(s, str_field(ev, "person"))) : -1;
+    struct match *m = fact_match(s, ev);
+    int who = m ? match_party(m, state_person(s, fact_str(ev, "person"))) : -1;
     if (!m || who < 0 || !m->life.acks)
-        return bad(err, "ack", "no such match, not a party, or the match asks for no acknowledgement");
+        return fact_refused(err, "ack", "no such match, not a party, or the match asks for no acknowledgement");
     if (!m->life.acks[who]) {
         m->life.acks[who] = 1;
         m->life.acked++;
     }
-    life_activity(s, m);
+    match_life_touch(s, m);
     return 0;
 }
 
-int apply_prompt(struct state *s, const cJSON *ev, struct error *err)
+int state_apply_prompt(struct state *s, const cJSON *ev, struct error *err)
 {
-    struct match *m = event_match(s, ev);
-    const char *text = str_field(ev, "text");
+    struct match *m = fact_match(s, ev);
+    const char *text = fact_str(ev, "text");
     if (!m || !text)
-        return bad(err, "prompt", "no such match or no text");
+        return fact_refused(err, "prompt", "no such match or no text");
     char *t = strdup(text);
     if (!t)
         return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
@@ -55,11 +55,11 @@ int apply_prompt(struct state *s, const cJSON *ev, struct error *err)
     return 0;
 }
 
-int apply_checkin(struct state *s, const cJSON *ev, struct error *err)
+int state_apply_checkin(struct state *s, const cJSON *ev, struct error *err)
 {
-    struct match *m = event_match(s, ev);
+    struct match *m = fact_match(s, ev);
     if (!m)
-        return bad(err, "checkin", "no such match");
+        return fact_refused(err, "checkin", "no such match");
     m->life.checkins++;
     return 0;
 }
@@ -80,13 +80,13 @@ struct request *state_open_request(const struct state *s, int person, int prog)
 
 static int request_open(struct state *s, const cJSON *ev, long long id, struct error *err)
 {
-    int prog = state_program(s, str_field(ev, "program"));
-    int mentee = state_person(s, str_field(ev, "person"));
+    int prog = state_program(s, fact_str(ev, "program"));
+    int mentee = state_person(s, fact_str(ev, "person"));
     const cJSON *mentors = cJSON_GetObjectItemCaseSensitive(ev, "mentors");
     int n = cJSON_GetArraySize(mentors);
     if (id != s->n_requests + 1 || prog < 0 || mentee < 0 || n < 1)
-        return bad(err, "request", "open: ids out of order, or unknown program or person, or no mentors");
-    if (grow(&s->requests, &s->cap_requests, s->n_requests, sizeof *s->requests) < 0)
+        return fact_refused(err, "request", "open: ids out of order, or unknown program or person, or no mentors");
+    if (state_grow(&s->requests, &s->cap_requests, s->n_requests, sizeof *s->requests) < 0)
         return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
     struct request r = { .id = id, .program = prog, .mentee = mentee, .asked_at = s->now,
                          .phase = REQUEST_OPEN };
@@ -97,7 +97,7 @@ static int request_open(struct state *s, const cJSON *ev, long long id, struct e
         int p = cJSON_IsString(it) ? state_person(s, it->valuestring) : -1;
         if (p < 0) {
             free(r.choices);
-            return bad(err, "request", "open: unknown mentor");
+            return fact_refused(err, "request", "open: unknown mentor");
         }
         r.choices[r.n_choices++] = p;
     }
@@ -107,26 +107,26 @@ static int request_open(struct state *s, const cJSON *ev, long long id, struct e
 
 /* Phases: open (the mentee asks), moved (declined or unanswered: the next choice is asked,
  * `to`), accepted (`match` made), expired (no choice left), withdrawn. */
-int apply_request(struct state *s, const cJSON *ev, struct error *err)
+int state_apply_request(struct state *s, const cJSON *ev, struct error *err)
 {
-    const char *phase = str_field(ev, "phase");
+    const char *phase = fact_str(ev, "phase");
     double id;
-    if (!phase || !num_field(ev, "request", &id))
-        return bad(err, "request", "no phase or request id");
+    if (!phase || !fact_num(ev, "request", &id))
+        return fact_refused(err, "request", "no phase or request id");
     if (strcmp(phase, "open") == 0)
         return request_open(s, ev, (long long)id, err);
     struct request *r = state_request(s, (long long)id);
     if (!r || r->phase != REQUEST_OPEN)
-        return bad(err, "request", "no such open request");
+        return fact_refused(err, "request", "no such open request");
     if (strcmp(phase, "moved") == 0) {
         if (r->at + 1 >= r->n_choices)
-            return bad(err, "request", "moved past the last choice");
+            return fact_refused(err, "request", "moved past the last choice");
         r->at++;
         r->asked_at = s->now;
     } else if (strcmp(phase, "accepted") == 0) {
         double match;
-        if (!num_field(ev, "match", &match))
-            return bad(err, "request", "accepted without a match");
+        if (!fact_num(ev, "match", &match))
+            return fact_refused(err, "request", "accepted without a match");
         r->phase = REQUEST_ACCEPTED;
         r->match = (long long)match;
     } else if (strcmp(phase, "expired") == 0) {
@@ -134,7 +134,7 @@ int apply_request(struct state *s, const cJSON *ev, struct error *err)
     } else if (strcmp(phase, "withdrawn") == 0) {
         r->phase = REQUEST_WITHDRAWN;
     } else {
-        return bad(err, "request", "unknown phase");
+        return fact_refused(err, "request", "unknown phase");
     }
     return 0;
 }

@@ -92,6 +92,13 @@ class TandemCase(unittest.TestCase):
             f.write(text)
         return p
 
+    def start_daemon(self, rules, people, *args, state="state"):
+        """A daemon on rules.lua (and people.csv, when people is given) in this test's temp dir."""
+        self.rules = self.write("rules.lua", rules)
+        ppl = self.write("people.csv", people) if people else None
+        self.state = self.path(state)
+        return Daemon(self.rules, self.state, *args, people=ppl)
+
     def simulate(self, rules=EXAMPLE_RULES, people=EXAMPLE_PEOPLE, state="state", days="365", seed="1",
                  extra=(), check=0):
         state_dir = self.path(state)
@@ -153,7 +160,9 @@ class Daemon:
         raise AssertionError(f"daemon did not start (exit {self.proc.poll()}):\n{self.stderr()}")
 
     def stderr(self):
-        self.err.flush()
+        """What the daemon wrote on stderr so far (also after it stopped)."""
+        if not self.err.closed:
+            self.err.flush()
         with open(self.stderr_path) as f:
             return f.read()
 

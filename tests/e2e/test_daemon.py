@@ -26,12 +26,7 @@ PEOPLE = ("id,name,level,department,capacity,tags\n"
 
 class DaemonCase(TandemCase):
     def start(self, *args, rules=RULES, people=PEOPLE, state="state"):
-        self.rules = self.write("rules.lua", rules)
-        ppl = self.write("people.csv", people) if people else None
-        self.state = self.path(state)
-        d = Daemon(self.rules, self.state, *args, people=ppl)
-        self.addCleanup(lambda: d.proc.poll() is None and d.stop(signal.SIGKILL))
-        return d
+        return self.start_daemon(rules, people, *args, state=state)
 
     def events(self):
         return read_log(self.state)

@@ -41,23 +41,34 @@ tandem.simulation { attendance = 0.75, spread = 0.9, answer = 0.7 }
 """
 
 
-class SimulatedYear(TandemCase):
+class OneSimulation(TandemCase):
+    """One simulation of RULES over the example people for DAYS, shared by the class's tests."""
+    RULES, DAYS = None, "365"
+
     @classmethod
     def setUpClass(cls):
         cls._cls_tmp = tempfile.TemporaryDirectory(prefix="tandem-life-")
-        rules = os.path.join(cls._cls_tmp.name, "year.lua")
+        rules = os.path.join(cls._cls_tmp.name, "rules.lua")
         with open(rules, "w") as f:
-            f.write(YEAR)
+            f.write(cls.RULES)
         state = os.path.join(cls._cls_tmp.name, "state")
         cls.proc = run("simulate", rules, "--people", EXAMPLE_PEOPLE, "--state", state, "--start", "2027-01-01",
-                       "--seed", "1", check=0)
+                       "--days", cls.DAYS, "--seed", "1", check=0)
         cls.events = read_log(state)
-        cls.people = {e["person"]["id"]: e["person"] for e in cls.events if e["type"] == "person"}
-        cls.matches = {e["match"]: e for e in cls.events if e["type"] == "match" and e["phase"] == "active"}
 
     @classmethod
     def tearDownClass(cls):
         cls._cls_tmp.cleanup()
+
+
+class SimulatedYear(OneSimulation):
+    RULES = YEAR
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.people = {e["person"]["id"]: e["person"] for e in cls.events if e["type"] == "person"}
+        cls.matches = {e["match"]: e for e in cls.events if e["type"] == "match" and e["phase"] == "active"}
 
     def of(self, type_, **kv):
         return [e for e in self.events if e["type"] == type_ and all(e.get(k) == v for k, v in kv.items())]
@@ -204,6 +215,23 @@ class SimulatedYear(TandemCase):
             self.assertLessEqual(max(offsets) - min(offsets), dt.timedelta(hours=6), f"match {m}")
 
 
+RULE_ACTIONS = """
+tandem.program {
+  name = "core", model = "one_to_one", term = "6mo", cadence = "2w", review_every = "1mo",
+  mentor = function(p) return p.level >= 7 end, mentee = function(p) return p.level <= 5 end,
+  score = function(a, b) return 1 end,
+  reup_default = "renew", on_stalled = "flag", stalled_after = "30d",
+}
+tandem.on("reup", function(ev)
+  if ev.phase == "open" and ev.match % 2 == 0 then tandem.renew(ev.match) end
+end)
+tandem.on("meeting", function(ev)
+  if ev.phase == "held" then tandem.prompt(ev.match, "Rule prompt " .. ev.match) end
+  if ev.phase == "scheduled" and not ev.rescheduled and ev.match % 3 == 0 then tandem.schedule(ev.match, "1d") end
+end)
+tandem.simulation { answer = 0, attendance = 0.4 }
+"""
+
 ACKS = """
 tandem.program {
   name = "core", model = "one_to_one", term = "6mo", cadence = "2w",
@@ -233,6 +261,62 @@ tandem.on("enroll", function(ev)
 end)
 tandem.simulation { answer = 0.6, accept = 0.5 }
 """
+
+
+class RuleActions(OneSimulation):
+    """tandem.renew, tandem.prompt and tandem.schedule from handlers; reup_default renew and
+    on_stalled flag."""
+    RULES, DAYS = RULE_ACTIONS, "300"
+
+    def test_ran_clean(self):
+        self.assertEqual(self.proc.returncode, 0, self.proc.stderr)
+        self.assertEqual([e for e in self.events if e["type"] == "rule.error"], [])
+
+    def test_renew_by_rule_and_renew_by_default(self):
+        opened = {}
+        by_rule = by_default = 0
+        for e in self.events:
+            if e["type"] == "reup" and e["phase"] == "open":
+                opened[e["match"]] = e
+            elif e["type"] == "reup" and e["phase"] == "decided":
+                self.assertEqual(e["outcome"], "renew", e)
+                o = opened.pop(e["match"])
+                if e["match"] % 2 == 0:   # the rule renewed as the window opened
+                    self.assertEqual((e["ts"], e.get("defaulted")), (o["ts"], None))
+                    by_rule += 1
+                else:                     # nobody answered (answer = 0): reup_default renew at term end
+                    self.assertEqual(e["ts"], o["term_ends"])
+                    self.assertEqual(sorted(e["defaulted"]), sorted(e["decisions"]))
+                    by_default += 1
+        self.assertTrue(by_rule and by_default, (by_rule, by_default))
+
+    def test_prompt_chosen_by_a_rule_reaches_the_next_meeting(self):
+        pending, checked = {}, 0
+        for e in self.events:
+            if e["type"] == "prompt":
+                self.assertIn("rule", e)
+                pending[e["match"]] = e["text"]
+            elif e["type"] == "meeting" and e["phase"] in ("held", "missed") and e["match"] in pending:
+                self.assertEqual(e["prompt"], pending.pop(e["match"]))
+                checked += 1
+        self.assertGreater(checked, 50)
+
+    def test_schedule_by_a_rule_moves_the_meeting(self):
+        moved = {}
+        for e in self.events:
+            if e["type"] == "meeting" and e.get("rescheduled"):
+                self.assertEqual(e["match"] % 3, 0)
+                self.assertEqual(ts(e["at"]) - ts(e["ts"]), dt.timedelta(days=1))
+                moved[e["match"]] = e["at"]
+            elif e["type"] == "meeting" and e["phase"] in ("held", "missed") and e["match"] in moved:
+                self.assertEqual(e["at"], moved.pop(e["match"]), "the meeting happens at its new time")
+        self.assertTrue([e for e in self.events if e.get("rescheduled")])
+
+    def test_on_stalled_flag_flags_instead_of_closing(self):
+        self.assertFalse([e for e in self.events if e["type"] == "close" and e["reason"] == "stalled"])
+        stalled = [e for e in self.events if e["type"] == "flag" and e["reason"] == "stalled"]
+        self.assertTrue(stalled)
+        self.assertTrue(all(f["signal"] for f in stalled))
 
 
 class SimulatedAcksAndRequests(TandemCase):
@@ -300,6 +384,11 @@ tandem.program {
 }
 tandem.program {
   name = "pick", model = "one_to_one", term = "6mo", cadence = "2w", match_every = "1y",
+  mentor = function(p) return p.tags.mentor end, mentee = function(p) return p.tags.picker end,
+  score = function(a, b) return nil end,
+}
+tandem.program {
+  name = "near", model = "one_to_one", term = "6mo", cadence = "2w", match_every = "1y", max_tz_gap = 3,
   mentor = function(p) return p.tags.mentor end, mentee = function(p) return p.tags.picker end,
   score = function(a, b) return nil end,
 }
@@ -377,6 +466,20 @@ class OverTheSocket(TandemCase):
         accepted = [e for e in log if e["type"] == "request" and e["phase"] == "accepted"]
         self.assertEqual(accepted[0]["match"], match[0]["match"])
         self.refused({"cmd": "request.withdraw", "request": 1}, "no open request")
+        self.assertEqual(self.d.stop(), 0)
+
+    def test_request_withdrawn_and_max_tz_gap_and_reup_renew(self):
+        ev = self.ok({"cmd": "request", "person": "e2", "program": "pick", "mentors": "m2;m3"})
+        ev = self.ok({"cmd": "request.withdraw", "request": ev[0]["request"]})
+        self.assertEqual((ev[0]["phase"], ev[0]["program"]), ("withdrawn", "pick"))
+        self.refused({"cmd": "request.decline", "request": 1}, "no open request")
+        self.ok({"cmd": "request", "person": "e2", "program": "pick", "mentors": "m3"})   # may ask again
+        # New York (m3) to Paris (e2) is 6 hours: more than near's max_tz_gap 3
+        self.refused({"cmd": "match.propose", "program": "near", "mentors": "m3", "mentees": "e2"}, "max_tz_gap")
+        ev = self.ok({"cmd": "match.propose", "program": "near", "mentors": "m2", "mentees": "e2"})
+        self.assertEqual(ev[0]["type"], "match")
+        p = run("ctl", "--state", self.path("state"), "reup", "renew", "--match", str(ev[0]["match"]), check=1)
+        self.assertIn("no re-up is open", p.stdout + p.stderr)
         self.assertEqual(self.d.stop(), 0)
 
 

@@ -4,7 +4,6 @@ and the shipped ics, exec and sqlite plugins in the daemon and in simulate."""
 import json
 import os
 import shutil
-import signal
 import sqlite3
 import subprocess
 import tempfile
@@ -47,24 +46,13 @@ class Built:
         return cls.dir
 
 
-def stderr_of(daemon):
-    """What a stopped daemon wrote on stderr."""
-    with open(daemon.stderr_path) as f:
-        return f.read()
-
-
 def so(name):
     return os.path.join(Built.get(), name + ".so")
 
 
 class PluginCase(TandemCase):
     def start(self, *args, rules=RULES, people=PEOPLE, state="state"):
-        self.rules = self.write("rules.lua", rules)
-        ppl = self.write("people.csv", people) if people else None
-        self.state = self.path(state)
-        d = Daemon(self.rules, self.state, *args, people=ppl)
-        self.addCleanup(lambda: d.proc.poll() is None and d.stop(signal.SIGKILL))
-        return d
+        return self.start_daemon(rules, people, *args, state=state)
 
     def run_refused(self, *args, rules=RULES):
         rules = self.write("rules.lua", rules)
@@ -156,7 +144,7 @@ end)
         d = self.start(rules=rules)
         self.assertTrue(d.send({"cmd": "status"})["ok"])
         self.assertEqual(d.stop(), 0)
-        err = stderr_of(d)
+        err = d.stderr()
         self.assertIn("optional plugin", err)
         self.assertIn("config says fail", err)
 
@@ -215,6 +203,15 @@ class Ics(PluginCase):
         self.assertGreater(int(after[1][3]), int(before[0][3]))
         mentor_cal = self.dump(os.path.join(self.state, "ics", match["mentors"][0] + ".ics"))
         self.assertIn([uid, "1", "CANCELLED"], [v[:3] for v in mentor_cal])
+        # Moved: the same event (same UID) at a new time, its SEQUENCE up by one.
+        r = d.send({"cmd": "meeting.reschedule", "match": match["match"], "at": "5d"})
+        self.assertTrue(r["ok"], r)
+        moved = self.dump(cal)
+        self.assertEqual(len(moved), 2)
+        self.assertEqual(moved[0], after[0])
+        self.assertEqual(moved[1][:3], [after[1][0], "1", "CONFIRMED"])
+        self.assertNotEqual(moved[1][3], after[1][3])
+        after = moved
         self.assertEqual(d.stop(), 0)
         # Lost files come back from the log at the next start.
         shutil.rmtree(os.path.join(self.state, "ics"))
@@ -250,7 +247,7 @@ class Exec(PluginCase):
             time.sleep(0.3)
         self.assertTrue(d.send({"cmd": "status"})["ok"])
         self.assertEqual(d.stop(), 0)
-        err = stderr_of(d)
+        err = d.stderr()
         self.assertIn("exited (status 3", err)
         self.assertIn("restarting", err)
         with open(out) as f:

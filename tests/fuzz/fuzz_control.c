@@ -1,4 +1,4 @@
-/* libFuzzer: one control protocol line through control_parse (strict JSON, UTF-8, field
+/* libFuzzer: one control protocol line through protocol_parse (strict JSON, UTF-8, field
  * types), as the daemon's socket hands it over. A valid command is printed back and parsed
  * again: what the parser accepts must survive a round trip. */
 #include <stddef.h>
@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "control.h"
+#include "protocol.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char why[512];
-    cJSON *c = control_parse((const char *)data, size, why, sizeof why);
+    cJSON *c = protocol_parse((const char *)data, size, why, sizeof why);
     if (c == NULL) {
         if (why[0] == '\0')
             abort();                    /* a refusal always says why */
@@ -19,7 +19,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     char *again = cJSON_PrintUnformatted(c);
     if (again) {
-        cJSON *c2 = control_parse(again, strlen(again), why, sizeof why);
+        cJSON *c2 = protocol_parse(again, strlen(again), why, sizeof why);
         if (c2 == NULL)
             abort();                    /* accepted once, refused after printing */
         cJSON_Delete(c2);

@@ -1,3 +1,0 @@
-local tandem = require "tandem"
-tandem.priorities { "inclusion" }
-tandem.on("review", function(ev) end)

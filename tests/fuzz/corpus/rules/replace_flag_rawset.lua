@@ -1,3 +1,0 @@
-local tandem = require "tandem"
-tandem.program { name = "core", model = "one_to_one" }
-rawset(tandem, "flag", function() end)
