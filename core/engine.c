@@ -591,8 +591,6 @@ int engine_rebuild(struct engine *e, struct error *err)
     e->next_tick = NULL;
     e->tick_n = NULL;
     e->n_ticks = 0;
-    if (e->rules)
-        e->rules->roles_person = -1;    /* its cached person table may name someone else now */
     if (e->clock.now < e->state.now)
         e->clock.now = e->state.now;
     if (ensure_ticks(e, true) < 0)

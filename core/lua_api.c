@@ -306,7 +306,7 @@ static void push_set(lua_State *L, const struct strset *s)
     }
 }
 
-void lua_api_push_person(lua_State *L, const struct state *s, int idx)
+static void build_person(lua_State *L, const struct state *s, int idx)
 {
     const struct person *p = &s->people[idx].p;
     lua_createtable(L, 0, 20);
@@ -343,6 +343,36 @@ void lua_api_push_person(lua_State *L, const struct state *s, int idx)
     lua_setfield(L, -2, "attrs");
     lua_pushboolean(L, s->people[idx].left);
     lua_setfield(L, -2, "left");
+}
+
+void lua_api_push_person(lua_State *L, struct rules *r, const struct state *s, int idx)
+{
+    if (r->people_ref == LUA_NOREF) {
+        lua_newtable(L);
+        r->people_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    if (idx >= r->n_people_built) {
+        int n = s->n_people > idx ? s->n_people : idx + 1;
+        struct rules_person_built *nb = realloc(r->people_built, (size_t)n * sizeof *nb);
+        if (!nb) {
+            build_person(L, s, idx);   /* no room to remember it: a copy of its own */
+            return;
+        }
+        memset(nb + r->n_people_built, 0, (size_t)(n - r->n_people_built) * sizeof *nb);
+        r->people_built = nb;
+        r->n_people_built = n;
+    }
+    struct rules_person_built *b = &r->people_built[idx];
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->people_ref);
+    if (b->generation == s->generation && b->version == s->people[idx].version + 1) {
+        lua_rawgeti(L, -1, idx + 1);
+    } else {
+        build_person(L, s, idx);
+        lua_pushvalue(L, -1);
+        lua_rawseti(L, -3, idx + 1);
+        *b = (struct rules_person_built){ s->generation, s->people[idx].version + 1 };
+    }
+    lua_remove(L, -2);
 }
 
 static const char *const MATCH_PHASES[] = { "proposed", "active", "closed", "rejected" };
@@ -652,8 +682,8 @@ static int set_name(const char *s)
     return -1;
 }
 
-/* prefilter = { shared = {"skills", "wants"}, level_gap = {min = 1, max = 5},
- *               department = "different" }: every key optional. */
+/* prefilter = { shared = {"skills", "wants"} or prefer = {...}, level_gap = {min = 1, max = 5},
+ *               department = "different", limit = 60 }: every key optional. */
 static void parse_prefilter(lua_State *L, int t, const char *prog, struct prefilter *pf)
 {
     memset(pf, 0, sizeof *pf);
@@ -667,20 +697,43 @@ static void parse_prefilter(lua_State *L, int t, const char *prog, struct prefil
     lua_pushnil(L);
     while (lua_next(L, p)) {
         const char *k = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
-        if (strcmp(k, "shared") && strcmp(k, "level_gap") && strcmp(k, "department"))
-            raise_field(L, "prefilter", "program \"%s\": prefilter has no \"%s\" (shared, level_gap, department)",
-                        prog, k);
+        if (strcmp(k, "shared") && strcmp(k, "prefer") && strcmp(k, "level_gap") && strcmp(k, "department") &&
+            strcmp(k, "limit"))
+            raise_field(L, "prefilter", "program \"%s\": prefilter has no \"%s\" (shared, prefer, level_gap, "
+                        "department, limit)", prog, k);
         lua_pop(L, 1);
     }
-    if (lua_getfield(L, p, "shared") != LUA_TNIL) {
-        lua_rawgeti(L, -1, 1);
-        lua_rawgeti(L, -2, 2);
-        pf->shared_mentor = set_name(lua_tostring(L, -2));
-        pf->shared_mentee = set_name(lua_tostring(L, -1));
-        if (pf->shared_mentor <= 0 || pf->shared_mentee <= 0)
-            raise_field(L, "prefilter", "program \"%s\": prefilter.shared must name two of skills, wants, tags: "
-                        "{\"skills\", \"wants\"}", prog);
-        lua_pop(L, 2);
+    static const char *const sets[2] = { "shared", "prefer" };
+    int *mentor_set[2] = { &pf->shared_mentor, &pf->prefer_mentor };
+    int *mentee_set[2] = { &pf->shared_mentee, &pf->prefer_mentee };
+    for (int w = 0; w < 2; w++) {
+        if (lua_getfield(L, p, sets[w]) != LUA_TNIL) {
+            bool list = lua_istable(L, -1);
+            if (list)
+                lua_rawgeti(L, -1, 1);
+            else
+                lua_pushnil(L);
+            if (list)
+                lua_rawgeti(L, -2, 2);
+            else
+                lua_pushnil(L);
+            *mentor_set[w] = set_name(lua_tostring(L, -2));
+            *mentee_set[w] = set_name(lua_tostring(L, -1));
+            if (*mentor_set[w] <= 0 || *mentee_set[w] <= 0)
+                raise_field(L, "prefilter", "program \"%s\": prefilter.%s must name two of skills, wants, tags: "
+                            "{\"skills\", \"wants\"}", prog, sets[w]);
+            lua_pop(L, 2);
+        }
+        lua_pop(L, 1);
+    }
+    if (pf->shared_mentor && pf->prefer_mentor)
+        raise_field(L, "prefilter", "program \"%s\": prefilter takes shared or prefer, not both (shared "
+                    "already ranks by the items shared)", prog);
+    if (lua_getfield(L, p, "limit") != LUA_TNIL) {
+        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || lua_tointeger(L, -1) > 1000000)
+            raise_field(L, "prefilter", "program \"%s\": prefilter.limit must be a whole number from 1 to "
+                        "1000000 (mentors scored per mentee)", prog);
+        pf->limit = (int)lua_tointeger(L, -1);
     }
     lua_pop(L, 1);
     if (lua_getfield(L, p, "level_gap") != LUA_TNIL) {
@@ -1005,7 +1058,7 @@ static int api_person(lua_State *L)
     int p = person_arg(L, s, 1);
     if (p < 0)
         return 0;
-    lua_api_push_person(L, s, p);
+    build_person(L, s, p);   /* a copy: a query's table is the rule's own */
     return 1;
 }
 
@@ -1090,6 +1143,7 @@ static int api_people(lua_State *L)
     const char *role = opt_field(L, 1, "role");
     const char *tag = opt_field(L, 1, "tag");
     const char *dept = opt_field(L, 1, "department");
+    const char *skill = opt_field(L, 1, "skill");
     int p = prog ? state_program(s, prog) : -1;
     int ro = role ? role_parse(role) : -1;
     if (role && ro < 0)
@@ -1098,7 +1152,7 @@ static int api_people(lua_State *L)
     int n = 0;
     for (int i = 0; i < s->n_people; i++) {
         const struct person *pe = &s->people[i].p;
-        if (s->people[i].left || (tag && !strset_has(&pe->tags, tag)) ||
+        if (s->people[i].left || (tag && !strset_has(&pe->tags, tag)) || (skill && !strset_has(&pe->skills, skill)) ||
             (dept && (!pe->department || strcmp(dept, pe->department) != 0)))
             continue;
         if (prog) {
@@ -1109,9 +1163,28 @@ static int api_people(lua_State *L)
             if (!any)
                 continue;
         }
-        lua_api_push_person(L, s, i);
+        build_person(L, s, i);
         lua_rawseti(L, -2, ++n);
     }
+    return 1;
+}
+
+/* tandem.enrolled(id, program [, role]): whether the person is enrolled in the program (in
+ * that role), without building the program's people. */
+static int api_enrolled(lua_State *L)
+{
+    const struct state *s = S(L);
+    int who = state_person(s, luaL_checkstring(L, 1));
+    int p = state_program(s, luaL_checkstring(L, 2));
+    const char *role = luaL_optstring(L, 3, NULL);
+    int ro = role ? role_parse(role) : -1;
+    if (role && ro < 0)
+        return raise(L, "tandem.enrolled: unknown role \"%s\"", role);
+    bool any = false;
+    for (int r = 0; who >= 0 && p >= 0 && r < ROLE_COUNT && !any; r++)
+        if (ro < 0 || ro == r)
+            any = state_enrollment(s, who, p, (enum role)r) >= 0;
+    lua_pushboolean(L, any);
     return 1;
 }
 
@@ -1444,6 +1517,7 @@ void lua_api_open(struct rules *r)
         { "priority", api_priority },
         { "simulation", api_simulation }, { "person", api_person },     { "match", api_match },
         { "matches", api_matches },       { "people", api_people },     { "now", api_now },
+        { "enrolled", api_enrolled },
         { "overlap", api_overlap },       { "met", api_met },           { "flag", api_flag },
         { "note", api_note },             { "close", api_close },       { "goal", api_goal },
         { "introduce", api_introduce },   { "propose", api_propose },   { "prompt", api_prompt },

@@ -14,8 +14,10 @@
  * for program time into r's sandbox. */
 void lua_api_open(struct rules *r);
 
-/* Pushes a copy of a person as a table (sets as {item = true}, attrs in p.attrs). */
-void lua_api_push_person(lua_State *L, const struct state *s, int person);
+/* Pushes a person's table (sets as {item = true}, attrs in p.attrs): one table per person
+ * shared by every call until the person changes (r->people_ref), so a pool of thousands
+ * costs no copies. Rules treat it as read-only. */
+void lua_api_push_person(lua_State *L, struct rules *r, const struct state *s, int person);
 
 /* Pushes a JSON value as Lua (objects and arrays become tables, null becomes nil). */
 void lua_api_push_json(lua_State *L, const cJSON *v);

@@ -4,6 +4,7 @@
  * `candidates` best when the program sets it, runs the optimal solver and hands back groups
  * with their scores and reasons. Working memory is GC-owned, so a score that raises leaks nothing. */
 #include <errno.h>
+#include <stdint.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,8 @@ struct scratch {
     void *extra[8];           /* the other solvers' arrays */
     struct strmap items;      /* prefilter: item -> bucket */
     int *bucket_start, *bucket_entries, *stamp, *list;   /* prefilter: CSR index and scratch */
+    int *hits;                /* prefilter: items a candidate shares with the mentee at hand */
+    uint64_t *keys;           /* prefilter: rank keys when a limit applies */
 };
 
 static int scratch_gc(lua_State *L)
@@ -112,6 +115,8 @@ static int scratch_gc(lua_State *L)
     free(sc->bucket_entries);
     free(sc->stamp);
     free(sc->list);
+    free(sc->hits);
+    free(sc->keys);
     memset(sc, 0, sizeof *sc);
     return 0;
 }
@@ -215,9 +220,7 @@ static void pf_index(lua_State *L, struct scratch *sc, const struct state *s, co
         if (pass == 1) {
             sc->bucket_start = calloc((size_t)nb + 2, sizeof *sc->bucket_start);
             sc->bucket_entries = malloc(((size_t)total + 1) * sizeof *sc->bucket_entries);
-            sc->stamp = calloc((size_t)n + 1, sizeof *sc->stamp);
-            sc->list = malloc(((size_t)n + 1) * sizeof *sc->list);
-            if (!sc->bucket_start || !sc->bucket_entries || !sc->stamp || !sc->list)
+            if (!sc->bucket_start || !sc->bucket_entries)
                 raise(L, "out of memory");
         }
         if (pass == 2)
@@ -250,8 +253,9 @@ static int cmp_int(const void *a, const void *b)
     return *(const int *)a - *(const int *)b;
 }
 
-/* Adds to sc->list (n so far) the positions indexed under tag that share an item of
- * person's `which` set, once each per mark. Returns the new count. */
+/* Counts, in sc->hits, the items of person's `which` set that the people indexed under tag
+ * have; each one met for the first time in this lookup (mark) is added to sc->list (n so far).
+ * Returns the new count. */
 static int pf_lookup(lua_State *L, struct scratch *sc, const struct state *s, int person, int which, char tag,
                      int mark, int n)
 {
@@ -262,22 +266,165 @@ static int pf_lookup(lua_State *L, struct scratch *sc, const struct state *s, in
             int i = sc->bucket_entries[q];
             if (sc->stamp[i] != mark) {
                 sc->stamp[i] = mark;
+                sc->hits[i] = 0;
                 sc->list[n++] = i;
             }
+            sc->hits[i]++;
         }
     }
     return n;
 }
 
-/* Sorted, so candidates are tried in the same order as without a prefilter. */
-static int pf_candidates(lua_State *L, struct scratch *sc, const struct state *s, int person,
-                         const struct prefilter *pf, int mark, bool both_ways)
+/* A well-mixed hash of a pair of people (splitmix64's finalizer), so candidates that share
+ * as many items are picked in an order that differs from mentee to mentee. */
+static uint32_t pair_hash(int a, int b)
 {
-    int n = pf_lookup(L, sc, s, person, pf->shared_mentee, '1', mark, 0);
-    if (both_ways)
-        n = pf_lookup(L, sc, s, person, pf->shared_mentor, '2', mark, n);
-    qsort(sc->list, (size_t)n, sizeof *sc->list, cmp_int);
-    return n;
+    uint64_t z = ((uint64_t)(uint32_t)a << 32 | (uint32_t)b) + 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return (uint32_t)(z ^ (z >> 31));
+}
+
+/* Moves the `k` largest of keys[0..n) to the front (Hoare's quickselect: O(n) on average). */
+static void select_top(uint64_t *keys, int n, int k)
+{
+    int lo = 0, hi = n - 1;
+    while (lo < hi) {
+        uint64_t pivot = keys[lo + (hi - lo) / 2];
+        int i = lo, j = hi;
+        while (i <= j) {
+            while (keys[i] > pivot)
+                i++;
+            while (keys[j] < pivot)
+                j--;
+            if (i <= j) {
+                uint64_t t = keys[i];
+                keys[i++] = keys[j];
+                keys[j--] = t;
+            }
+        }
+        if (k - 1 <= j)
+            hi = j;
+        else if (k - 1 >= i)
+            lo = i;
+        else
+            break;
+    }
+}
+
+/* The index over the people at positions idx[0..n) that a binding's candidate search reads:
+ * the sets of `shared` or `prefer`; none when the prefilter names neither. */
+struct pf_pool {
+    const struct prefilter *pf;
+    const int *idx;            /* position -> person */
+    int n;
+    int first, second;         /* the indexed sets of the pool's people (second: one-pool models) */
+    int look, look_back;       /* the sets of the person at hand looked up under tags '1' and '2' */
+};
+
+static void pf_prepare(lua_State *L, struct scratch *sc, const struct state *s, struct pf_pool *pp,
+                       const struct prefilter *pf, const int *idx, int n, bool both_ways)
+{
+    *pp = (struct pf_pool){ .pf = pf, .idx = idx, .n = n };
+    if (pf) {
+        int m = pf->shared_mentor ? pf->shared_mentor : pf->prefer_mentor;
+        int e = pf->shared_mentee ? pf->shared_mentee : pf->prefer_mentee;
+        if (m) {
+            pp->first = m;
+            pp->look = e;
+            if (both_ways) {
+                pp->second = e;
+                pp->look_back = m;
+            }
+        }
+    }
+    sc->stamp = calloc((size_t)n + 1, sizeof *sc->stamp);
+    sc->list = malloc(((size_t)n + 1) * sizeof *sc->list);
+    sc->hits = calloc((size_t)n + 1, sizeof *sc->hits);
+    sc->keys = malloc(((size_t)n + 1) * sizeof *sc->keys);
+    if (!sc->stamp || !sc->list || !sc->hits || !sc->keys)
+        raise(L, "out of memory");
+    if (pp->first)
+        pf_index(L, sc, s, idx, n, pp->first, pp->second ? pp->second : PF_NONE);
+}
+
+/* Whether a pair passes the prefilter's level window and department; for one-pool models
+ * (either_way) the level gap is taken either way round. */
+static bool pf_fits(const struct prefilter *pf, const struct state *s, int mentor, int mentee, bool either_way)
+{
+    if (!pf)
+        return true;
+    if (either_way && pf->level_window) {
+        int la = s->people[mentor].p.level, lb = s->people[mentee].p.level;
+        int gap = la > lb ? la - lb : lb - la;
+        if (!la || !lb || gap < pf->level_min || gap > pf->level_max)
+            return false;
+        struct prefilter dept = { .department = pf->department };
+        return pf_pass(&dept, s, mentor, mentee);
+    }
+    return pf_pass(pf, s, mentor, mentee);
+}
+
+/* Fills sc->list, ascending, with the positions of the pool that the person at hand (who,
+ * met for the mark-th time) may be scored with: those sharing an item with them under
+ * `shared` (everyone otherwise), open (open[i] != 0, or all when open is NULL), after `after`
+ * (one-pool models score a pair once), allowed, and within the level window and department.
+ * With `limit`, only that many: those sharing the most items of `shared` or `prefer` first,
+ * ties broken by a hash of the pair. Returns the count. */
+static int pf_try(lua_State *L, struct scratch *sc, const struct state *s, const struct pf_pool *pp, int who,
+                  int mark, const int *open, int after, bool either_way)
+{
+    const struct rules *r = lua_api_rules(L);
+    const struct prefilter *pf = pp->pf;
+    int n = 0;
+    if (pp->first) {
+        n = pf_lookup(L, sc, s, who, pp->look, '1', mark, 0);
+        if (pp->second)
+            n = pf_lookup(L, sc, s, who, pp->look_back, '2', mark, n);
+    }
+    if (!pf || !pf->shared_mentor) {
+        /* Everyone is a candidate; those the index did not list share nothing. */
+        for (int i = 0; i < pp->n; i++)
+            if (sc->stamp[i] != mark) {
+                sc->stamp[i] = mark;
+                sc->hits[i] = 0;
+                sc->list[n++] = i;
+            }
+    }
+    int kept = 0;
+    bool limited = pf && pf->limit;
+    for (int t = 0; t < n; t++) {
+        int i = sc->list[t];
+        if (i <= after || (open && !open[i]) || !pf_fits(pf, s, pp->idx[i], who, either_way) ||
+            (!limited && !allowed(r, s, pp->idx[i], who)))
+            continue;
+        sc->list[kept++] = i;
+    }
+    if (limited) {
+        /* rank key: items shared (high bits), the pair's hash, then the position to undo it */
+        for (int t = 0; t < kept; t++) {
+            int i = sc->list[t];
+            uint64_t h = (uint64_t)(pair_hash(who, pp->idx[i]) >> 12);   /* 20 bits */
+            sc->keys[t] = (uint64_t)(unsigned)sc->hits[i] << 52 | h << 32 | (uint32_t)i;
+        }
+        /* The best `limit` that are allowed: the reporting-line walk and the history lookup
+         * cost more than the ranking, so they run on the chosen ones, and on the next best
+         * in turn for those refused. */
+        int got = 0, lo = 0;
+        while (got < pf->limit && lo < kept) {
+            int need = pf->limit - got < kept - lo ? pf->limit - got : kept - lo;
+            select_top(sc->keys + lo, kept - lo, need);
+            for (int t = lo; t < lo + need; t++)
+                if (allowed(r, s, pp->idx[(uint32_t)sc->keys[t]], who))
+                    sc->keys[got++] = sc->keys[t];
+            lo += need;
+        }
+        kept = got;
+        for (int t = 0; t < kept; t++)
+            sc->list[t] = (int)(uint32_t)sc->keys[t];
+    }
+    qsort(sc->list, (size_t)kept, sizeof *sc->list, cmp_int);
+    return kept;
 }
 
 /* tandem.solve.assign(mentors, mentees, score, capacity [, {objective=, priority=fn}]):
@@ -354,19 +501,14 @@ static int api_solve_assign(lua_State *L)
     }
     /* Score every allowed pair the prefilter lets through; the exclusions hold whatever the
      * score says. */
-    const struct prefilter *pf = rp ? &rp->pre : NULL;
-    bool indexed = pf && pf->shared_mentor;
-    if (indexed)
-        pf_index(L, sc, s, sc->mp, nm, pf->shared_mentor, PF_NONE);
+    struct pf_pool pp;
+    pf_prepare(L, sc, s, &pp, rp ? &rp->pre : NULL, sc->mp, nm, false);
     for (int j = 0; j < ne; j++) {
         lua_rawgeti(L, 2, j + 1);
         int et = lua_gettop(L);
-        int n_try = indexed ? pf_candidates(L, sc, s, sc->ep[j], pf, j + 1, false) : nm;
+        int n_try = pf_try(L, sc, s, &pp, sc->ep[j], j + 1, sc->cap, -1, false);
         for (int t = 0; t < n_try; t++) {
-            int i = indexed ? sc->list[t] : t;
-            if (sc->cap[i] == 0 || (pf && !pf_pass(pf, s, sc->mp[i], sc->ep[j])) ||
-                !allowed(r, s, sc->mp[i], sc->ep[j]))
-                continue;
+            int i = sc->list[t];
             lua_rawgeti(L, 1, i + 1);
             double score;
             bool ok = pair_score(L, 3, lua_gettop(L), et, &score);
@@ -484,28 +626,16 @@ static int api_solve_pairs(lua_State *L)
     int *idx = people_of(L, sc, 0, 1, &n, "person");
     size_t cap = 64, m = 0;
     struct solve_pair_edge *edges = grab(L, sc, 1, cap, sizeof *edges);
-    const struct prefilter *pf = r->matching >= 0 ? &r->programs[r->matching].pre : NULL;
-    bool indexed = pf && pf->shared_mentor;
-    if (indexed)
-        pf_index(L, sc, s, idx, n, pf->shared_mentor, pf->shared_mentee);
+    /* Peers are candidates when one has what the other wants, either way round; each pair
+     * is tried once, from its first person. */
+    struct pf_pool pp;
+    pf_prepare(L, sc, s, &pp, r->matching >= 0 ? &r->programs[r->matching].pre : NULL, idx, n, true);
     for (int a = 0; a < n; a++) {
         lua_rawgeti(L, 1, a + 1);
         int at = lua_gettop(L);
-        /* Peers are candidates when one has what the other wants, either way round. */
-        int n_try = indexed ? pf_candidates(L, sc, s, idx[a], pf, a + 1, true) : n;
+        int n_try = pf_try(L, sc, s, &pp, idx[a], a + 1, NULL, a, true);
         for (int t = 0; t < n_try; t++) {
-            int b = indexed ? sc->list[t] : t;
-            if (b <= a || !allowed(r, s, idx[a], idx[b]))
-                continue;
-            if (pf && pf->level_window) {
-                int la = s->people[idx[a]].p.level, lb = s->people[idx[b]].p.level;
-                int gap = la > lb ? la - lb : lb - la;
-                if (!la || !lb || gap < pf->level_min || gap > pf->level_max)
-                    continue;
-            }
-            if (pf && pf->department && !pf_pass(&(struct prefilter){ .department = pf->department }, s,
-                                                  idx[a], idx[b]))
-                continue;
+            int b = sc->list[t];
             lua_rawgeti(L, 1, b + 1);
             double score;
             bool ok = pair_score(L, 2, at, lua_gettop(L), &score);
@@ -643,18 +773,14 @@ static int api_solve_groups(lua_State *L)
     }
     size_t cap = 64, m = 0;
     struct solve_group_edge *edges = grab(L, sc, 6, cap, sizeof *edges);
-    const struct prefilter *pf = r->matching >= 0 ? &r->programs[r->matching].pre : NULL;
-    bool indexed = pf && pf->shared_mentor;
-    if (indexed)
-        pf_index(L, sc, s, mp, nm, pf->shared_mentor, PF_NONE);
+    struct pf_pool pp;
+    pf_prepare(L, sc, s, &pp, r->matching >= 0 ? &r->programs[r->matching].pre : NULL, mp, nm, false);
     for (int j = 0; j < ne; j++) {
         lua_rawgeti(L, 2, j + 1);
         int et = lua_gettop(L);
-        int n_try = indexed ? pf_candidates(L, sc, s, ep[j], pf, j + 1, false) : nm;
+        int n_try = pf_try(L, sc, s, &pp, ep[j], j + 1, groups, -1, false);
         for (int t = 0; t < n_try; t++) {
-            int i = indexed ? sc->list[t] : t;
-            if (groups[i] == 0 || !allowed(r, s, mp[i], ep[j]) || (pf && !pf_pass(pf, s, mp[i], ep[j])))
-                continue;
+            int i = sc->list[t];
             lua_rawgeti(L, 1, i + 1);
             double score;
             bool ok = pair_score(L, 3, lua_gettop(L), et, &score);
@@ -768,10 +894,12 @@ static int api_solve_rounds(lua_State *L)
     }
     size_t cap = 64, m = 0;
     int (*pairs)[2] = grab(L, sc, 3, cap, sizeof *pairs);
-    for (int i = 0; i < nm; i++)
-        for (int j = 0; j < ne; j++) {
-            if (!allowed(r, s, mp[i], ep[j]))
-                continue;
+    struct pf_pool pp;
+    pf_prepare(L, sc, s, &pp, r->matching >= 0 ? &r->programs[r->matching].pre : NULL, mp, nm, false);
+    for (int j = 0; j < ne; j++) {
+        int n_try = pf_try(L, sc, s, &pp, ep[j], j + 1, NULL, -1, false);
+        for (int t = 0; t < n_try; t++) {
+            int i = sc->list[t];
             if (lua_isfunction(L, allowed_f)) {
                 lua_pushvalue(L, allowed_f);
                 lua_rawgeti(L, 1, i + 1);
@@ -793,6 +921,7 @@ static int api_solve_rounds(lua_State *L)
             pairs[m][1] = j;
             m++;
         }
+    }
     int *schedule = grab(L, sc, 4, (size_t)rounds * (size_t)ne, sizeof *schedule);
     struct solve_rounds_input in = { .n_mentors = nm, .n_mentees = ne, .n_allowed = (int)m,
                                      .allowed = (const int (*)[2])pairs, .rounds = rounds,

@@ -87,6 +87,7 @@ void rules_free(struct rules *r)
     if (!r)
         return;
     sandbox_close(&r->sb);
+    free(r->people_built);
     for (int i = 0; i < r->n_programs; i++)
         program_free(&r->programs[i].def);
     free(r->programs);
@@ -116,7 +117,7 @@ int rules_load(const char *path, const char *shipped_dir, struct rules **out, st
     free(copy);
     r->shipped_dir = shipped_dir ? strdup(shipped_dir) : rules_shipped_dir();
     r->matching = -1;
-    r->roles_ref = LUA_NOREF;
+    r->people_ref = LUA_NOREF;
     r->budget = SANDBOX_DEFAULT_BUDGET;
     r->sim = (struct sim_params){ .attendance = 0.85, .rating = 4.0, .renew = 0.6,
                                   .goal_progress = 0.5, .spread = 0.5, .approve = 0.9,
@@ -208,16 +209,7 @@ static bool call_predicate(struct rules *r, int prog, const char *field, int per
     lua_rawgeti(L, LUA_REGISTRYINDEX, r->programs[prog].table_ref);
     lua_getfield(L, -1, field);
     lua_remove(L, -2);
-    /* One table for all the predicates one person meets in a row (every program's mentor
-     * and mentee): rebuilt when the person, or anyone, changed since. */
-    if (r->roles_ref == LUA_NOREF || r->roles_person != person || r->roles_epoch != r->state->people_epoch) {
-        luaL_unref(L, LUA_REGISTRYINDEX, r->roles_ref);
-        lua_api_push_person(L, r->state, person);
-        r->roles_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-        r->roles_person = person;
-        r->roles_epoch = r->state->people_epoch;
-    }
-    lua_rawgeti(L, LUA_REGISTRYINDEX, r->roles_ref);
+    lua_api_push_person(L, r, r->state, person);
     sandbox_reset(&r->sb, r->budget);
     if (sandbox_call(&r->sb, 1, 1, where, where_len) != LUA_OK) {
         snprintf(why, why_len, "%s: %s", field, lua_tostring(L, -1));
@@ -285,6 +277,19 @@ static int read_side(lua_State *L, const struct state *s, int t, const char *k, 
     return 0;
 }
 
+/* The pool's `load` and `waiting_since` are set on the shared person tables for one match
+ * call: taken off again so no other call sees them. */
+static void pool_fields_clear(struct rules *r, const int *people, int n, const char *field)
+{
+    lua_State *L = r->sb.L;
+    for (int i = 0; i < n; i++) {
+        lua_api_push_person(L, r, r->state, people[i]);
+        lua_pushnil(L);
+        lua_setfield(L, -2, field);
+        lua_pop(L, 1);
+    }
+}
+
 int rules_match(struct rules *r, int prog, const int *mentors, int n_mentors, const int *mentees,
                 int n_mentees, struct rules_group **groups, int *n_groups, struct error *err)
 {
@@ -300,7 +305,7 @@ int rules_match(struct rules *r, int prog, const int *mentors, int n_mentors, co
     lua_createtable(L, 0, 3);
     lua_createtable(L, n_mentors, 0);
     for (int i = 0; i < n_mentors; i++) {
-        lua_api_push_person(L, s, mentors[i]);
+        lua_api_push_person(L, r, s, mentors[i]);
         lua_pushinteger(L, state_mentor_load(s, mentors[i], sprog));
         lua_setfield(L, -2, "load");
         lua_rawseti(L, -2, i + 1);
@@ -308,7 +313,7 @@ int rules_match(struct rules *r, int prog, const int *mentors, int n_mentors, co
     lua_setfield(L, -2, "mentors");
     lua_createtable(L, n_mentees, 0);
     for (int i = 0; i < n_mentees; i++) {
-        lua_api_push_person(L, s, mentees[i]);
+        lua_api_push_person(L, r, s, mentees[i]);
         int e = state_enrollment(s, mentees[i], sprog, (enum role)r->programs[prog].role_mentee);
         if (e >= 0) {
             lua_pushinteger(L, s->enrollments[e].waiting_since);
@@ -332,6 +337,8 @@ int rules_match(struct rules *r, int prog, const int *mentors, int n_mentors, co
     char where[320];
     int rc = sandbox_call(&r->sb, 2, 1, where, sizeof where);
     r->matching = -1;
+    pool_fields_clear(r, mentors, n_mentors, "load");
+    pool_fields_clear(r, mentees, n_mentees, "waiting_since");
     if (rc != LUA_OK) {
         int e = where[0] ? located(err, where, lua_tostring(L, -1))
                          : error_set(err, ERR_INPUT, NULL, 0, "%s", lua_tostring(L, -1));

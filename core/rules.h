@@ -23,6 +23,8 @@ struct prefilter {
     bool level_window;                  /* mentor level - mentee level within [level_min, level_max] */
     int level_min, level_max;
     int department;                     /* 0 any, 1 the same, 2 different */
+    int prefer_mentor, prefer_mentee;   /* rank by items shared between these sets (not required) */
+    int limit;                          /* score at most this many per mentee; 0 = all */
 };
 
 struct rules_program {
@@ -82,8 +84,12 @@ struct rules {
     int n_plugins;
     long long budget;         /* instructions per handler call */
 
-    int roles_ref, roles_person;   /* the person table the predicates share (see call_predicate) */
-    unsigned roles_epoch;
+    /* Person tables shared between calls (rules treat them as read-only, README), each
+     * rebuilt when its person changes: a registry table by person index + 1, and per person
+     * the state generation and version + 1 it was built from (lua_api_push_person). */
+    int people_ref;
+    struct rules_person_built { unsigned generation, version; } *people_built;
+    int n_people_built;
 
     /* The context of the call in progress (set by the caller of rules_*). */
     const struct state *state;

@@ -500,6 +500,10 @@ int sandbox_open(struct sandbox *sb, size_t mem_cap)
         return -ENOMEM;
     sb->L = L;
     *(struct sandbox **)lua_getextraspace(L) = sb;
+    /* Generational: the state keeps large long-lived data (the shared person tables) and
+     * makes short-lived garbage (pools, match tables); incremental cycles would walk the
+     * former again and again for the latter. */
+    lua_gc(L, LUA_GCGEN, 0, 0);
 
     static const luaL_Reg libs[] = {
         { LUA_GNAME, luaopen_base },         { LUA_TABLIBNAME, luaopen_table },

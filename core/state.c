@@ -35,7 +35,9 @@ static void idlist_free(struct idlist *l)
 
 void state_init(struct state *s)
 {
+    static unsigned generations;
     memset(s, 0, sizeof *s);
+    s->generation = ++generations;
 }
 
 void program_free(struct program *p)
@@ -383,6 +385,7 @@ static int apply_person(struct state *s, const cJSON *ev, struct error *err)
         if (i < 0)
             return fact_refused(err, "person", "left: no such person");
         s->people[i].left = true;
+        s->people[i].version = s->people_epoch;
         return 0;
     }
     struct person p;
@@ -398,6 +401,7 @@ static int apply_person(struct state *s, const cJSON *ev, struct error *err)
         }
         s->people[s->n_people].p = p;
         s->people[s->n_people].left = false;
+        s->people[s->n_people].version = s->people_epoch;
         s->n_people++;
         return 0;
     }
@@ -408,6 +412,7 @@ static int apply_person(struct state *s, const cJSON *ev, struct error *err)
     person_free(&s->people[i].p);
     s->people[i].p = p;
     s->people[i].left = false;
+    s->people[i].version = s->people_epoch;
     return 0;
 }
 

@@ -121,6 +121,7 @@ struct person_rec {
     struct idlist matches;          /* match ids this person is a party of */
     int manager_idx;                /* cache: the manager's index (-1 none), valid when */
     unsigned manager_epoch;         /* ... this equals state.people_epoch */
+    unsigned version;               /* the people_epoch of this person's last person event */
 };
 
 struct state {
@@ -152,6 +153,7 @@ struct state {
     bool simulated;                 /* the log was written by `simulate` (a virtual clock) */
 
     unsigned people_epoch;          /* +1 whenever someone is added or changes (manager caches) */
+    unsigned generation;            /* differs between any two states of the process (caches) */
     long long seq;                  /* last applied */
     tdm_time now;                   /* ts of the last applied event */
 

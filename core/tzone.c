@@ -43,10 +43,77 @@ static int lookup(const char *zone, tdm_time t)
     return localtime_r(&tt, &tm) ? (int)tm.tm_gmtoff : 0;
 }
 
+/* Per zone, the offsets at the first and the last second of each UTC day in a range that
+ * grows a year at a time: a day whose two agree has one offset throughout (zones change
+ * at most once a day), so only the few days with a change are asked hour by hour. Filling a
+ * year costs one tzset for the zone instead of one each time placement switches zones. */
+struct zone_days {
+    char *zone;
+    long long first;       /* the first day held (days since the epoch) */
+    int n;
+    int (*off)[2];         /* [day - first] = { offset at 00:00:00, offset at 23:59:59 } UTC */
+};
+
+static struct zone_days *zone_days;
+static int n_zone_days, cap_zone_days;
+
+static struct zone_days *days_of(const char *zone)
+{
+    for (int i = 0; i < n_zone_days; i++)
+        if (strcmp(zone_days[i].zone, zone) == 0)
+            return &zone_days[i];
+    if (n_zone_days == cap_zone_days) {
+        int ncap = cap_zone_days ? cap_zone_days * 2 : 16;
+        struct zone_days *nz = realloc(zone_days, (size_t)ncap * sizeof *nz);
+        if (!nz)
+            return NULL;
+        zone_days = nz;
+        cap_zone_days = ncap;
+    }
+    char *copy = strdup(zone);
+    if (!copy)
+        return NULL;
+    zone_days[n_zone_days] = (struct zone_days){ .zone = copy };
+    return &zone_days[n_zone_days++];
+}
+
+/* Makes zd hold `day`, adding a year on the side it lies. False when out of memory. */
+static bool days_cover(struct zone_days *zd, long long day)
+{
+    if (zd->n > 0 && day >= zd->first && day < zd->first + zd->n)
+        return true;
+    long long from = zd->n == 0 ? day - 31 : day < zd->first ? day - 366 : zd->first;
+    long long to = zd->n == 0 ? day + 366 : day < zd->first ? zd->first + zd->n : day + 366;
+    if (to - from > 200 * 366)
+        return false;   /* far-apart times: the hour cache serves them */
+    int (*off)[2] = malloc((size_t)(to - from) * sizeof *off);
+    if (!off)
+        return false;
+    for (long long d = from; d < to; d++) {
+        long long k = d - zd->first;
+        if (zd->n > 0 && k >= 0 && k < zd->n) {
+            off[d - from][0] = zd->off[k][0];
+            off[d - from][1] = zd->off[k][1];
+        } else {
+            off[d - from][0] = lookup(zd->zone, d * 86400);
+            off[d - from][1] = lookup(zd->zone, d * 86400 + 86399);
+        }
+    }
+    free(zd->off);
+    zd->off = off;
+    zd->first = from;
+    zd->n = (int)(to - from);
+    return true;
+}
+
 int tz_offset(const char *zone, tdm_time t)
 {
     if (!zone || !*zone)
         return 0;
+    long long day = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+    struct zone_days *zd = days_of(zone);
+    if (zd && days_cover(zd, day) && zd->off[day - zd->first][0] == zd->off[day - zd->first][1])
+        return zd->off[day - zd->first][0];
     /* Offsets change at most at whole hours in the zones of this world but for a few
      * historical ones; per hour is exact enough for meeting placement. */
     long long hour = t >= 0 ? t / 3600 : -((-t + 3599) / 3600);

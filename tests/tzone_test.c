@@ -2,6 +2,8 @@
  * included) and meeting placement inside every zone's working hours on weekdays. */
 #include "tzone.h"
 
+#include <stdlib.h>
+#include <time.h>
 #include <criterion/criterion.h>
 
 static tdm_time T(const char *s)
@@ -48,4 +50,42 @@ Test(tzone, no_common_hours_and_unknown_zones)
     cr_assert_eq(tz_gap(far, 2, T("2027-01-15T00:00:00Z")), 8 * 3600);
     const char *one[] = { "Asia/Tokyo", NULL };
     cr_assert_eq(tz_gap(one, 2, 0), 0);
+}
+
+/* What glibc says for zone at t, asked directly (the reference for the cached answers). Each
+ * Criterion test runs in its own process, so tzone has not set TZ yet when this does. */
+static int glibc_offset(const char *zone, tdm_time t)
+{
+    setenv("TZ", zone, 1);
+    tzset();
+    time_t tt = (time_t)t;
+    struct tm tm;
+    cr_assert(localtime_r(&tt, &tm));
+    return (int)tm.tm_gmtoff;
+}
+
+#define HOURS (2 * 366 * 24)
+
+Test(tzone, every_hour_of_two_years_matches_glibc_across_transitions)
+{
+    /* Days hold one offset unless a transition falls inside them: every hour of 2027-2028,
+     * asked from the end backwards and hopping between zones, agrees with glibc. */
+    const char *zones[] = { "Europe/Berlin", "America/New_York", "Australia/Sydney", "Asia/Kolkata",
+                            "America/Sao_Paulo", "Europe/London" };
+    enum { NZ = 6 };
+    tdm_time from = T("2027-01-01T00:00:00Z");
+    static int want[NZ][HOURS];
+    for (int z = 0; z < NZ; z++)
+        for (int h = 0; h < HOURS; h++)
+            want[z][h] = glibc_offset(zones[z], from + h * 3600LL);
+    unsetenv("TZ");
+    tzset();
+    for (int h = HOURS - 1; h >= 0; h--)
+        for (int z = 0; z < NZ; z++) {
+            int got = tz_offset(zones[z], from + h * 3600LL);
+            cr_assert_eq(got, want[z][h], "%s, hour %d of 2027-2028: %d, glibc %d", zones[z], h, got, want[z][h]);
+        }
+    /* the last second before and the first after Berlin's spring change (01:00 UTC) */
+    cr_assert_eq(tz_offset("Europe/Berlin", T("2027-03-28T00:59:59Z")), 3600);
+    cr_assert_eq(tz_offset("Europe/Berlin", T("2027-03-28T01:00:00Z")), 7200);
 }

@@ -44,7 +44,7 @@ tandem.program {
   mentor = function(p) return insider(p) and p.level >= 4 end,
   mentee = function(p) return insider(p) and p.level <= 8 end,
   -- Only pairs where the mentor has a skill the mentee wants are scored at all.
-  prefilter = { shared = { "skills", "wants" }, level_gap = { min = 1, max = 8 } },
+  prefilter = { shared = { "skills", "wants" }, level_gap = { min = 1, max = 8 }, limit = 40 },
   candidates = 20,
 }
 

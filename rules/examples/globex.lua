@@ -71,7 +71,7 @@ tandem.program {
   model = "peer",
   level_gap = 1,
   mentee = function(p) return insider(p) and p.level >= 3 and p.level <= 7 end,
-  prefilter = { shared = { "skills", "wants" } },
+  prefilter = { shared = { "skills", "wants" }, limit = 40 },
 }
 
 tandem.program {

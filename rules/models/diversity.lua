@@ -45,6 +45,9 @@ M.defaults = {
              questions_different = differ, skills = skills }
   end,
   capacity = function(mentor) return mentor.capacity end,
+  -- Large pools: each mentee is scored with at most 40 mentors (spread evenly, in C, before
+  -- any score call).
+  prefilter = { limit = 40 },
 }
 
 function M.match(program, pool)

@@ -26,6 +26,9 @@ M.defaults = {
     return 1 + 2 * skills, { skills = skills, high_potential = mentee.tags.high_potential and 1 or 0 }
   end,
   capacity = function(mentor) return mentor.capacity end,
+  -- Large pools: each mentee is scored with at most 40 mentors, those sharing most of what
+  -- they want first (in C, before any score call).
+  prefilter = { prefer = { "skills", "wants" }, limit = 40 },
 }
 
 function M.validate(program)

@@ -85,6 +85,9 @@ M.defaults = {
     return 1 + 2 * skills + cross, { skills = skills, cross_department = cross }
   end,
   capacity = function(mentor) return mentor.capacity end,
+  -- Large pools: each mentee is scored with at most 40 mentors, those sharing most of what
+  -- they want first (in C, before any score call).
+  prefilter = { prefer = { "skills", "wants" }, limit = 40 },
 }
 
 function M.validate(program)
@@ -205,13 +208,12 @@ function M.on.close(ev, program)
     for _, r in ipairs(had) do live = live or r.state == "active" or r.state == "proposed" end
     local who = tandem.person(mentee)
     if #had >= program.rounds and not live and who and not who.left then
-      local mentors, mentees = {}, {}
-      for _, p in ipairs(tandem.people { program = program.followup, role = "mentor" }) do mentors[p.id] = true end
-      for _, p in ipairs(tandem.people { program = program.followup, role = "mentee" }) do mentees[p.id] = true end
+      local as_mentee = tandem.enrolled(mentee, program.followup, "mentee")
       local best, best_round
       for n, r in ipairs(had) do
         local mentor = r.mentors[1]
-        if mentees[mentee] and mentors[mentor] and (not best or r.meetings_held > best.meetings_held
+        if as_mentee and tandem.enrolled(mentor, program.followup, "mentor") and
+            (not best or r.meetings_held > best.meetings_held
             or (r.meetings_held == best.meetings_held and r.score >= best.score)) then
           best, best_round = r, n
         end

@@ -36,6 +36,9 @@ M.defaults = {
     return 1 + 2 * skills + cross, { skills = skills, cross_department = cross }
   end,
   capacity = 1,
+  -- Large pools: each mentee is scored with at most 20 mentors, those sharing most of what
+  -- they want first (in C, before any score call; fewer edges keep the group solver fast).
+  prefilter = { prefer = { "skills", "wants" }, limit = 20 },
 }
 
 local function months(term)

@@ -40,6 +40,9 @@ M.defaults = {
     return 1 + math.max(0, math.min(gap, 3)) + cross, { skill = skill, level_gap = gap, cross_department = cross }
   end,
   capacity = function(mentor) return mentor.capacity end,
+  -- Large pools: only mentors with a skill the mentee wants, at most 40 of them, those
+  -- sharing most first (in C, before any score call).
+  prefilter = { shared = { "skills", "wants" }, limit = 40 },
 }
 
 function M.match(program, pool)

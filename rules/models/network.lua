@@ -43,6 +43,9 @@ M.defaults = {
            { skills = skills, cross_department = cross, level_gap = gap }
   end,
   capacity = function(mentor) return mentor.capacity end,
+  -- Large pools: each mentee is scored with at most 40 mentors, those sharing most of what
+  -- they want first (in C, before any score call).
+  prefilter = { prefer = { "skills", "wants" }, limit = 40 },
 }
 
 local function whole(v, lo, hi)
@@ -78,46 +81,78 @@ local function in_line(a, b)
   return false
 end
 
+-- M.network's order: most useful to the mentee, then the mentor's own matches, then by id.
+local function before(a, b)
+  if a.useful ~= b.useful then return a.useful > b.useful end
+  if a.source ~= b.source then return a.source == "match" end
+  return a.person.id < b.person.id
+end
+
+-- Adds to `list` the mentor's contacts for this mentee, each once ({ person = p, source =
+-- "match" or "department", useful = skills the mentee wants }): with `own_matches`, the
+-- people of the mentor's own matches in any program (read from the mentor's index, not all
+-- matches), then everyone in the lists of `colleagues`; never the mentor, the mentee,
+-- whoever is in `skip` or already in `seen` (a set of ids, which it fills).
+local function gather(mentor, mentee, skip, seen, own_matches, colleagues, list)
+  local function add(p, source)
+    if not p or seen[p.id] or skip[p.id] or p.id == mentor.id or p.id == mentee.id then return end
+    seen[p.id] = true
+    list[#list + 1] = { person = p, source = source, useful = tandem.overlap(p.skills, mentee.wants) }
+  end
+  if own_matches then
+    for _, m in ipairs(tandem.matches { person = mentor.id }) do
+      if m.state == "active" or m.state == "closed" then
+        for _, id in ipairs(m.mentors) do if not seen[id] then add(tandem.person(id), "match") end end
+        for _, id in ipairs(m.mentees) do if not seen[id] then add(tandem.person(id), "match") end end
+      end
+    end
+  end
+  for _, people in ipairs(colleagues) do
+    for _, p in ipairs(people) do add(p, "department") end
+  end
+  return list
+end
+
 -- The mentor's network, best first for this mentee: a list of { person = p, source = "match"
 -- or "department" }, leaving out the mentor, the mentee and whoever is in `skip` (a set of ids).
 function M.network(mentor, mentee, skip)
-  local found, order = {}, {}
-  local function add(p, source)
-    if not p or skip[p.id] or p.id == mentor.id or p.id == mentee.id then return end
-    local c = found[p.id]
-    if c then
-      if source == "match" then c.source = "match" end
-      return
-    end
-    c = { person = p, source = source, useful = tandem.overlap(p.skills, mentee.wants) }
-    found[p.id] = c
-    order[#order + 1] = c
-  end
-  -- The mentor's own matches, in any program (read from the mentor's index, not all matches).
-  for _, m in ipairs(tandem.matches { person = mentor.id }) do
-    if m.state == "active" or m.state == "closed" then
-      for _, id in ipairs(m.mentors) do if not found[id] then add(tandem.person(id), "match") end end
-      for _, id in ipairs(m.mentees) do if not found[id] then add(tandem.person(id), "match") end end
-    end
-  end
-  if mentor.department then
-    for _, p in ipairs(tandem.people { department = mentor.department }) do add(p, "department") end
-  end
-  table.sort(order, function(a, b)
-    if a.useful ~= b.useful then return a.useful > b.useful end
-    if a.source ~= b.source then return a.source == "match" end
-    return a.person.id < b.person.id
-  end)
+  local colleagues = mentor.department and { tandem.people { department = mentor.department } } or {}
+  local order = gather(mentor, mentee, skip, {}, true, colleagues, {})
+  table.sort(order, before)
   return order
 end
 
--- The best contact the mentor can introduce to the mentee now, or nil. Someone who left, whom
--- the mentee has been matched with, or who is in the mentee's reporting line is passed over.
-function M.next_contact(mentor, mentee, skip)
-  for _, c in ipairs(M.network(mentor, mentee, skip)) do
-    local p = c.person
-    if not p.left and not tandem.met(mentee, p) and not in_line(mentee, p) then return c end
+-- The contacts in `list` in M.network's order, best first, until one passes (no full sort:
+-- the first or second usually does).
+local function first_fit(list, fits)
+  while #list > 0 do
+    local bi = 1
+    for i = 2, #list do if before(list[i], list[bi]) then bi = i end end
+    local c = list[bi]
+    if fits(c.person) then return c end
+    list[bi] = list[#list]
+    list[#list] = nil
   end
+end
+
+-- The best contact the mentor can introduce to the mentee now, or nil: M.network's first that
+-- passes. Someone who left, whom the mentee has been matched with, or who is in the mentee's
+-- reporting line is passed over. Only the mentor's own matches and the department's people
+-- with a skill the mentee wants are weighed first: anyone else in the department shares
+-- nothing, so ranks after every one of them (M.network's order), and is looked at only when
+-- none of them fits.
+function M.next_contact(mentor, mentee, skip)
+  local function fits(p) return not p.left and not tandem.met(mentee, p) and not in_line(mentee, p) end
+  local seen, skilled = {}, {}
+  if mentor.department then
+    for skill in pairs(mentee.wants) do
+      skilled[#skilled + 1] = tandem.people { department = mentor.department, skill = skill }
+    end
+  end
+  local best = first_fit(gather(mentor, mentee, skip, seen, true, skilled, {}), fits)
+  if best or not mentor.department then return best end
+  local rest = gather(mentor, mentee, skip, seen, false, { tandem.people { department = mentor.department } }, {})
+  return first_fit(rest, fits)
 end
 
 M.on = {}

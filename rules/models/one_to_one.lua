@@ -34,6 +34,9 @@ M.defaults = {
            { skills = skills, cross_department = cross, level_gap = gap }
   end,
   capacity = function(mentor) return mentor.capacity end,
+  -- Large pools: each mentee is scored with at most 40 mentors, those sharing most of what
+  -- they want first (in C, before any score call).
+  prefilter = { prefer = { "skills", "wants" }, limit = 40 },
 }
 
 -- one_to_one keeps the relationship long enough to build trust, short enough to re-up.

@@ -48,6 +48,9 @@ M.defaults = {
              level_difference = math.abs((a.level or 0) - (b.level or 0)) }
   end,
   capacity = 1,
+  -- Large pools: each peer is scored with at most 40 others, those with most of what the
+  -- other wants first (in C, before any score call).
+  prefilter = { prefer = { "skills", "wants" }, limit = 40 },
 }
 
 function M.validate(program)

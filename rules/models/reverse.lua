@@ -28,6 +28,9 @@ M.defaults = {
            { skills = skills, cross_department = cross, level_gap = mentor.level - mentee.level }
   end,
   capacity = function(mentor) return 1 end,
+  -- Large pools: each mentee is scored with at most 40 mentors, those sharing most of what
+  -- they want first (in C, before any score call).
+  prefilter = { prefer = { "skills", "wants" }, limit = 40 },
 }
 
 function M.match(program, pool)

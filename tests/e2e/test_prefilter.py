@@ -52,3 +52,84 @@ class Prefilter(TandemCase):
         p = run("check", path, check=1)
         self.assertIn(f"{path}:3: ", p.stderr)
         self.assertIn("prefilter.shared", p.stderr)
+
+    def test_limit_scores_at_most_that_many_mentors_per_mentee(self):
+        _, matches, calls = self.run_with("prefilter = { limit = 5 },", "limited")
+        # 30 mentees, 5 mentors each (all 30 pass every other filter), and the chosen pairs
+        # once more for their reasons.
+        self.assertEqual(calls, 30 * 5 + len(matches))
+        self.assertGreaterEqual(len(matches), 25, "five candidates each still match most mentees")
+
+    def test_prefer_scores_the_mentors_sharing_most_first(self):
+        # The score prefers mentors who share nothing (10 against 1): only prefer's ranking
+        # can make every match one that shares a skill.
+        rules = self.write("prefer.lua", RULES.format(prefilter='prefilter = { prefer = { "skills", "wants" }, limit = 2 },')
+                           .replace("return 1 + tandem.overlap(m.skills, e.wants)",
+                                    "return tandem.overlap(m.skills, e.wants) > 0 and 1 or 10"))
+        _, st = self.simulate(rules=rules, people=self.people(), days="1", state="prefer")
+        log = read_log(st)
+        people = {e["person"]["id"]: e["person"] for e in log if e["type"] == "person"}
+        matches = [e for e in log if e["type"] == "match"]
+        calls = max(e["fields"]["n"] for e in log if e["type"] == "note")
+        self.assertEqual(calls, 30 * 2 + len(matches))
+        self.assertGreaterEqual(len(matches), 25)
+        for m in matches:
+            mentor, mentee = people[m["mentors"][0]], people[m["mentees"][0]]
+            self.assertTrue(set(mentor["skills"]) & set(mentee["wants"]), m)
+
+    def test_same_limit_same_candidates(self):
+        # The spread among equals is a hash of the pair: the same people give the same log.
+        _, a, _ = self.run_with("prefilter = { limit = 3 },", "spread1")
+        _, b, _ = self.run_with("prefilter = { limit = 3 },", "spread2")
+        pairs = lambda ms: [(m["mentors"][0], m["mentees"][0]) for m in ms]
+        self.assertEqual(pairs(a), pairs(b))
+        self.assertGreater(len({m for m, _ in pairs(a)}), 10, "equal mentees spread over many mentors")
+
+    def test_bad_limit_and_both_rankings_are_load_errors(self):
+        for line, words in (('prefilter = { limit = 0 },', "prefilter.limit"),
+                            ('prefilter = { shared = { "skills", "wants" }, prefer = { "skills", "wants" } },',
+                             "shared or prefer")):
+            path = self.write("bad.lua", 'tandem.program {\n  name = "x", model = "one_to_one",\n'
+                                         f'  {line}\n}}\n')
+            p = run("check", path, check=1)
+            self.assertIn(f"{path}:3: ", p.stderr)
+            self.assertIn(words, p.stderr)
+
+
+QUERIES = """
+tandem.program { name = "core", model = "one_to_one", match_every = "1y" }
+tandem.program { name = "other", model = "one_to_one", match_every = "1y",
+                 mentor = function(p) return false end }
+tandem.on("match", function(ev)
+  if ev.phase ~= "active" then return end
+  local m = tandem.match(ev.match)
+  local mentor = tandem.person(m.mentors[1])
+  local sql = {}
+  for _, p in ipairs(tandem.people { skill = "sql" }) do sql[#sql + 1] = p.id end
+  table.sort(sql)
+  tandem.note("queries", {
+    mentor_in_core = tandem.enrolled(m.mentors[1], "core", "mentor"),
+    mentor_as_mentee = tandem.enrolled(m.mentors[1], "core", "mentee"),
+    mentor_in_other = tandem.enrolled(m.mentors[1], "other"),
+    mentee_in_core = tandem.enrolled(m.mentees[1], "core"),
+    nobody = tandem.enrolled("nobody", "core"),
+    sql = sql,
+    -- the pool's fields are taken off the shared person tables after matching
+    load = mentor.load or false, waiting_since = tandem.person(m.mentees[1]).waiting_since or false,
+  })
+end)
+"""
+
+
+class Queries(TandemCase):
+    def test_enrolled_skill_filter_and_clean_person_tables(self):
+        people = self.write("people.csv", "id,level,skills,wants,capacity\nm1,7,sql,,1\nm2,8,go,,1\n"
+                                          "e1,2,,sql,1\ne2,3,sql,go,1\n")
+        _, st = self.simulate(rules=self.write("q.lua", QUERIES), people=people, days="1", state="q")
+        notes = [e["fields"] for e in read_log(st) if e["type"] == "note"]
+        self.assertEqual(len(notes), 2)
+        for n in notes:
+            self.assertEqual((n["mentor_in_core"], n["mentor_as_mentee"], n["mentor_in_other"],
+                              n["mentee_in_core"], n["nobody"]), (True, False, False, True, False))
+            self.assertEqual(n["sql"], ["e2", "m1"])
+            self.assertEqual((n["load"], n["waiting_since"]), (False, False))
