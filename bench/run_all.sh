@@ -61,9 +61,20 @@ else
     echo "solve_bench: not built (needs liblemon-dev); skipped"
 fi
 
+echo "== simulate_bench (a year of all eleven models blended)"
+if [ $QUICK = 1 ]; then
+    python3 "$BENCH/simulate_bench.py" --dir "$PARENT" --people 1000 --days 60 --markdown "$OUT/simulate.md"
+else
+    python3 "$BENCH/simulate_bench.py" --dir "$PARENT" --markdown "$OUT/simulate.md"
+fi
+
 python3 "$BENCH/write_results.py" "$OUT" "$PARENT" "$BENCH/RESULTS.md"
 if [ -f "$OUT/solve.md" ]; then
     { echo; echo "## The solvers against LEMON, scipy and networkx (\`bench/solve_bench.py\`)"; echo
       [ $SOLVE = 1 ] || echo "**An optimum differed or a program failed: see below.**"; echo
       cat "$OUT/solve.md"; } >> "$BENCH/RESULTS.md"
+fi
+if [ -f "$OUT/simulate.md" ]; then
+    { echo; echo "## A year of every model blended (\`bench/simulate_bench.py\`)"; echo
+      cat "$OUT/simulate.md"; } >> "$BENCH/RESULTS.md"
 fi

@@ -1136,7 +1136,57 @@ static int api_matches(lua_State *L)
     return 1;
 }
 
-static int api_people(lua_State *L)
+/* The people of one department, ascending (the index is rebuilt when anyone changed): *n of
+ * them from the returned array (NULL and 0 when there is no such department); *ok false when
+ * there was no memory for the index (the caller then scans everyone). */
+static const int *department_people(struct rules *r, const struct state *s, const char *dept, int *n, bool *ok)
+{
+    *ok = true;
+    if (r->dept_generation != s->generation || r->dept_epoch != s->people_epoch + 1) {
+        strmap_free(&r->dept_map);
+        memset(&r->dept_map, 0, sizeof r->dept_map);
+        free(r->dept_start);
+        free(r->dept_people);
+        r->dept_generation = 0;
+        int nb = 0;
+        r->dept_start = calloc((size_t)s->n_people + 2, sizeof *r->dept_start);
+        r->dept_people = malloc(((size_t)s->n_people + 1) * sizeof *r->dept_people);
+        int *bucket = malloc(((size_t)s->n_people + 1) * sizeof *bucket);
+        bool failed = !bucket || !r->dept_start || !r->dept_people;
+        for (int i = 0; !failed && i < s->n_people; i++) {
+            const char *d = s->people[i].p.department;
+            bucket[i] = d ? strmap_get(&r->dept_map, d) : -1;
+            if (d && bucket[i] < 0) {
+                bucket[i] = nb++;
+                failed = strmap_put(&r->dept_map, d, bucket[i]) < 0;
+            }
+            if (bucket[i] >= 0)
+                r->dept_start[bucket[i] + 2]++;
+        }
+        if (failed) {
+            free(bucket);
+            *ok = false;
+            return NULL;
+        }
+        for (int b = 0; b < nb; b++)
+            r->dept_start[b + 2] += r->dept_start[b + 1];
+        for (int i = 0; i < s->n_people; i++)
+            if (bucket[i] >= 0)
+                r->dept_people[r->dept_start[bucket[i] + 1]++] = i;
+        free(bucket);
+        r->dept_generation = s->generation;
+        r->dept_epoch = s->people_epoch + 1;
+    }
+    int b = strmap_get(&r->dept_map, dept);
+    *n = b < 0 ? 0 : r->dept_start[b + 1] - r->dept_start[b];
+    if (b < 0)
+        return NULL;
+    return r->dept_people + r->dept_start[b];
+}
+
+/* The people tandem.people and tandem.ids list (filters in the table at stack index 1):
+ * pushes a list of each one's table (copies) or, with ids, of their ids. */
+static int list_people(lua_State *L, bool ids)
 {
     const struct state *s = S(L);
     const char *prog = opt_field(L, 1, "program");
@@ -1147,13 +1197,23 @@ static int api_people(lua_State *L)
     int p = prog ? state_program(s, prog) : -1;
     int ro = role ? role_parse(role) : -1;
     if (role && ro < 0)
-        return raise(L, "tandem.people: unknown role \"%s\"", role);
+        return raise(L, "%s: unknown role \"%s\"", ids ? "tandem.ids" : "tandem.people", role);
     lua_newtable(L);
+    if (prog && p < 0)
+        return 1;
+    /* A department names its people through the index; everyone is scanned otherwise. */
+    int count = s->n_people;
+    bool indexed = false;
+    const int *only = dept ? department_people(R(L), s, dept, &count, &indexed) : NULL;
+    if (dept && !indexed)
+        count = s->n_people;
     int n = 0;
-    for (int i = 0; i < s->n_people; i++) {
+    for (int k = 0; k < count; k++) {
+        int i = indexed ? only[k] : k;
         const struct person *pe = &s->people[i].p;
-        if (s->people[i].left || (tag && !strset_has(&pe->tags, tag)) || (skill && !strset_has(&pe->skills, skill)) ||
-            (dept && (!pe->department || strcmp(dept, pe->department) != 0)))
+        /* the department first: one comparison that turns most people away */
+        if (s->people[i].left || (dept && (!pe->department || strcmp(dept, pe->department) != 0)) ||
+            (tag && !strset_has(&pe->tags, tag)) || (skill && !strset_has(&pe->skills, skill)))
             continue;
         if (prog) {
             bool any = false;
@@ -1163,10 +1223,24 @@ static int api_people(lua_State *L)
             if (!any)
                 continue;
         }
-        build_person(L, s, i);
+        if (ids)
+            lua_pushstring(L, pe->id);
+        else
+            build_person(L, s, i);
         lua_rawseti(L, -2, ++n);
     }
     return 1;
+}
+
+static int api_people(lua_State *L)
+{
+    return list_people(L, false);
+}
+
+/* tandem.ids{...}: tandem.people's ids only, for rules that look at a few of many. */
+static int api_ids(lua_State *L)
+{
+    return list_people(L, true);
 }
 
 /* tandem.enrolled(id, program [, role]): whether the person is enrolled in the program (in
@@ -1224,6 +1298,16 @@ static int api_met(lua_State *L)
         return 1;
     }
     lua_pushboolean(L, a >= 0 && b >= 0 && state_met(s, a, b, prog));
+    return 1;
+}
+
+/* tandem.in_line(a, b): whether one is above the other on a management chain (the walk the
+ * engine's own exclusion makes). */
+static int api_in_line(lua_State *L)
+{
+    const struct state *s = S(L);
+    int a = person_arg(L, s, 1), b = person_arg(L, s, 2);
+    lua_pushboolean(L, a >= 0 && b >= 0 && state_reporting_line(s, a, b));
     return 1;
 }
 
@@ -1517,7 +1601,7 @@ void lua_api_open(struct rules *r)
         { "priority", api_priority },
         { "simulation", api_simulation }, { "person", api_person },     { "match", api_match },
         { "matches", api_matches },       { "people", api_people },     { "now", api_now },
-        { "enrolled", api_enrolled },
+        { "enrolled", api_enrolled },     { "ids", api_ids },           { "in_line", api_in_line },
         { "overlap", api_overlap },       { "met", api_met },           { "flag", api_flag },
         { "note", api_note },             { "close", api_close },       { "goal", api_goal },
         { "introduce", api_introduce },   { "propose", api_propose },   { "prompt", api_prompt },

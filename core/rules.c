@@ -88,6 +88,9 @@ void rules_free(struct rules *r)
         return;
     sandbox_close(&r->sb);
     free(r->people_built);
+    strmap_free(&r->dept_map);
+    free(r->dept_start);
+    free(r->dept_people);
     for (int i = 0; i < r->n_programs; i++)
         program_free(&r->programs[i].def);
     free(r->programs);

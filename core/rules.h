@@ -90,6 +90,12 @@ struct rules {
     int people_ref;
     struct rules_person_built { unsigned generation, version; } *people_built;
     int n_people_built;
+    /* People by department, for queries naming one (lua_api.c): department -> bucket, and
+     * bucket b's people (ascending) at dept_people[dept_start[b] .. dept_start[b + 1]);
+     * valid for the state generation and people_epoch + 1 it was built from. */
+    struct strmap dept_map;
+    int *dept_start, *dept_people;
+    unsigned dept_generation, dept_epoch;
 
     /* The context of the call in progress (set by the caller of rules_*). */
     const struct state *state;

@@ -67,25 +67,12 @@ function M.match(program, pool)
                              { objective = program.objective })
 end
 
--- True when a and b are one above the other on a management chain (walked up to 64 levels).
-local function in_line(a, b)
-  for _, pair in ipairs({ { a, b }, { b, a } }) do
-    local above, cur = pair[1], pair[2]
-    for _ = 1, 64 do
-      if not cur.manager then break end
-      if cur.manager == above.id then return true end
-      cur = tandem.person(cur.manager)
-      if not cur then break end
-    end
-  end
-  return false
-end
 
 -- M.network's order: most useful to the mentee, then the mentor's own matches, then by id.
 local function before(a, b)
   if a.useful ~= b.useful then return a.useful > b.useful end
   if a.source ~= b.source then return a.source == "match" end
-  return a.person.id < b.person.id
+  return (a.id or a.person.id) < (b.id or b.person.id)
 end
 
 -- Adds to `list` the mentor's contacts for this mentee, each once ({ person = p, source =
@@ -123,13 +110,14 @@ function M.network(mentor, mentee, skip)
 end
 
 -- The contacts in `list` in M.network's order, best first, until one passes (no full sort:
--- the first or second usually does).
+-- the first or second usually does). A contact known by id only gets its person then.
 local function first_fit(list, fits)
   while #list > 0 do
     local bi = 1
     for i = 2, #list do if before(list[i], list[bi]) then bi = i end end
     local c = list[bi]
-    if fits(c.person) then return c end
+    c.person = c.person or tandem.person(c.id)
+    if c.person and fits(c.person) then return c end
     list[bi] = list[#list]
     list[#list] = nil
   end
@@ -137,22 +125,30 @@ end
 
 -- The best contact the mentor can introduce to the mentee now, or nil: M.network's first that
 -- passes. Someone who left, whom the mentee has been matched with, or who is in the mentee's
--- reporting line is passed over. Only the mentor's own matches and the department's people
--- with a skill the mentee wants are weighed first: anyone else in the department shares
--- nothing, so ranks after every one of them (M.network's order), and is looked at only when
--- none of them fits.
+-- reporting line is passed over. Colleagues are known by id (tandem.ids): how useful one is,
+-- is how many of the per-skill lists of the mentee's wants hold them, and only the few looked
+-- at become person tables; those useful to nobody are looked at only when no one else fits.
 function M.next_contact(mentor, mentee, skip)
-  local function fits(p) return not p.left and not tandem.met(mentee, p) and not in_line(mentee, p) end
-  local seen, skilled = {}, {}
-  if mentor.department then
-    for skill in pairs(mentee.wants) do
-      skilled[#skilled + 1] = tandem.people { department = mentor.department, skill = skill }
+  local function fits(p) return not p.left and not tandem.met(mentee, p) and not tandem.in_line(mentee, p) end
+  local seen = {}
+  local list = gather(mentor, mentee, skip, seen, true, {}, {})
+  local function colleague(id, useful)
+    if seen[id] or skip[id] or id == mentor.id or id == mentee.id then return end
+    seen[id] = true
+    list[#list + 1] = { id = id, source = "department", useful = useful }
+  end
+  if not mentor.department then return first_fit(list, fits) end
+  local useful = {}
+  for skill in pairs(mentee.wants) do
+    for _, id in ipairs(tandem.ids { department = mentor.department, skill = skill }) do
+      useful[id] = (useful[id] or 0) + 1
     end
   end
-  local best = first_fit(gather(mentor, mentee, skip, seen, true, skilled, {}), fits)
-  if best or not mentor.department then return best end
-  local rest = gather(mentor, mentee, skip, seen, false, { tandem.people { department = mentor.department } }, {})
-  return first_fit(rest, fits)
+  for id, n in pairs(useful) do colleague(id, n) end
+  local best = first_fit(list, fits)
+  if best then return best end
+  for _, id in ipairs(tandem.ids { department = mentor.department }) do colleague(id, 0) end
+  return first_fit(list, fits)
 end
 
 M.on = {}

@@ -51,9 +51,9 @@ M.defaults = {
     return 1 + cross, { cross_department = cross }
   end,
   capacity = 1,
-  -- Large pools: each attendee is scored with at most 10 leaders (spread evenly, in C, before
+  -- Large pools: each attendee is scored with at most 5 leaders (spread evenly, in C, before
   -- any score call): any leader will do, and fewer edges keep the session solver fast.
-  prefilter = { limit = 10 },
+  prefilter = { limit = 5 },
 }
 
 local function whole(v, lo, hi)

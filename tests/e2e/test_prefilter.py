@@ -114,6 +114,10 @@ tandem.on("match", function(ev)
     mentee_in_core = tandem.enrolled(m.mentees[1], "core"),
     nobody = tandem.enrolled("nobody", "core"),
     sql = sql,
+    sql_ids = (function() local ids = tandem.ids { skill = "sql" } table.sort(ids) return ids end)(),
+    dept_ids = tandem.ids { department = "Eng", skill = "go" },
+    e1_under_m2 = tandem.in_line("e1", "m2"), m2_over_e1 = tandem.in_line("m2", "e1"),
+    m1_m2 = tandem.in_line("m1", "m2"),
     -- the pool's fields are taken off the shared person tables after matching
     load = mentor.load or false, waiting_since = tandem.person(m.mentees[1]).waiting_since or false,
   })
@@ -122,9 +126,10 @@ end)
 
 
 class Queries(TandemCase):
-    def test_enrolled_skill_filter_and_clean_person_tables(self):
-        people = self.write("people.csv", "id,level,skills,wants,capacity\nm1,7,sql,,1\nm2,8,go,,1\n"
-                                          "e1,2,,sql,1\ne2,3,sql,go,1\n")
+    def test_enrolled_ids_in_line_skill_filter_and_clean_person_tables(self):
+        people = self.write("people.csv", "id,level,department,manager,skills,wants,capacity\n"
+                                          "m1,7,Eng,,sql,,1\nm2,8,Eng,,go,,1\ne1,2,Ops,m2,,sql,1\n"
+                                          "e2,3,Ops,,sql,go,1\n")
         _, st = self.simulate(rules=self.write("q.lua", QUERIES), people=people, days="1", state="q")
         notes = [e["fields"] for e in read_log(st) if e["type"] == "note"]
         self.assertEqual(len(notes), 2)
@@ -132,4 +137,7 @@ class Queries(TandemCase):
             self.assertEqual((n["mentor_in_core"], n["mentor_as_mentee"], n["mentor_in_other"],
                               n["mentee_in_core"], n["nobody"]), (True, False, False, True, False))
             self.assertEqual(n["sql"], ["e2", "m1"])
+            self.assertEqual(n["sql_ids"], ["e2", "m1"])
+            self.assertEqual(n["dept_ids"], ["m2"])
+            self.assertEqual((n["e1_under_m2"], n["m2_over_e1"], n["m1_m2"]), (True, True, False))
             self.assertEqual((n["load"], n["waiting_since"]), (False, False))
