@@ -36,13 +36,16 @@ static int cand_desc(const void *a, const void *b)
     return x->mentor - y->mentor;
 }
 
-/* Calls score(mentor, mentee); returns false for nil/false (never match). */
-static bool call_score(lua_State *L, int score_f, int mt, int et, double *out)
+/* Calls score(mentor, mentee, explain); returns false for nil/false (never match). explain is
+ * true only when the reasons (the second value) are wanted: for the chosen pairs, not for
+ * the many scored, so a score can leave its reasons table unbuilt then. */
+static bool call_score(lua_State *L, int score_f, int mt, int et, double *out, bool explain)
 {
     lua_pushvalue(L, score_f);
     lua_pushvalue(L, mt);
     lua_pushvalue(L, et);
-    lua_call(L, 2, 2);
+    lua_pushboolean(L, explain);
+    lua_call(L, 3, 2);
     int ty = lua_type(L, -2);
     bool ok = ty == LUA_TNUMBER;
     if (ok)
@@ -74,7 +77,7 @@ static bool allowed(const struct rules *r, const struct state *s, int a, int b)
 
 static bool pair_score(lua_State *L, int score_f, int at, int bt, double *score)
 {
-    bool ok = call_score(L, score_f, at, bt, score);
+    bool ok = call_score(L, score_f, at, bt, score, false);
     lua_pop(L, 1);   /* the reasons: asked again for the chosen pairs only */
     if (ok && (!isfinite(*score) || fabs(*score) > 1e9))
         raise(L, "score must be a finite number within +-1e9");
@@ -572,7 +575,7 @@ static int api_solve_assign(lua_State *L)
         lua_pushvalue(L, et);
         lua_rawseti(L, -3, 1);
         double score = 0;
-        call_score(L, 3, mt, et, &score);
+        call_score(L, 3, mt, et, &score, true);
         lua_setfield(L, g, "why");
         lua_pushnumber(L, score);
         lua_setfield(L, g, "score");
@@ -673,7 +676,7 @@ static int api_solve_pairs(lua_State *L)
         lua_pushvalue(L, bt);
         lua_rawseti(L, g + 1, 2);
         double score = 0;
-        call_score(L, 2, at, bt, &score);
+        call_score(L, 2, at, bt, &score, true);
         lua_setfield(L, g, "why");
         lua_pushnumber(L, score);
         lua_setfield(L, g, "score");
@@ -834,7 +837,7 @@ static int api_solve_groups(lua_State *L)
             lua_rawgeti(L, 1, mentor + 1);
             lua_rawgeti(L, 2, j + 1);
             double score = 0;
-            call_score(L, 3, gt + 1, gt + 2, &score);
+            call_score(L, 3, gt + 1, gt + 2, &score, true);
             total += score;
             lua_getfield(L, gt, "why");
             lua_insert(L, -2);

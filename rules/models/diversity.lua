@@ -36,10 +36,11 @@ M.defaults = {
   objective = "quality",
   mentor = function(p) return (p.level or 0) >= 6 end,
   mentee = function(p) return p.level ~= nil and p.level <= 5 end,
-  score = function(mentor, mentee)
+  score = function(mentor, mentee, explain)
     local compared, differ = M.difference(mentor, mentee)
     local cross = (mentor.department and mentee.department and mentor.department ~= mentee.department) and 2 or 0
     local skills = tandem.overlap(mentor.skills, mentee.wants)
+    if not explain then return cross + differ + skills end
     return cross + differ + skills,
            { cross_department = cross > 0 and 1 or 0, questions_compared = compared,
              questions_different = differ, skills = skills }

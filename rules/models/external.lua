@@ -21,8 +21,9 @@ M.defaults = {
   objective = "coverage",
   mentor = function(p) return p.tags.external == true end,
   mentee = function(p) return not p.tags.external and p.level ~= nil end,
-  score = function(mentor, mentee)
+  score = function(mentor, mentee, explain)
     local skills = tandem.overlap(mentor.skills, mentee.wants)
+    if not explain then return 1 + 2 * skills end
     return 1 + 2 * skills, { skills = skills, high_potential = mentee.tags.high_potential and 1 or 0 }
   end,
   capacity = function(mentor) return mentor.capacity end,

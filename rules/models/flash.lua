@@ -79,9 +79,10 @@ M.defaults = {
   objective = "coverage",
   mentor = function(p) return (p.level or 0) >= 6 end,
   mentee = function(p) return p.level ~= nil and p.level <= 5 end,
-  score = function(mentor, mentee)
+  score = function(mentor, mentee, explain)
     local skills = tandem.overlap(mentor.skills, mentee.wants)
     local cross = mentor.department ~= mentee.department and 1 or 0
+    if not explain then return 1 + 2 * skills + cross end
     return 1 + 2 * skills + cross, { skills = skills, cross_department = cross }
   end,
   capacity = function(mentor) return mentor.capacity end,
@@ -183,7 +184,7 @@ function M.match(program, pool)
   })[1]
   local groups = {}
   for _, pair in ipairs(round) do
-    local score, why = program.score(pair.mentor, pair.mentee)
+    local score, why = program.score(pair.mentor, pair.mentee, true)
     why = type(why) == "table" and why or {}
     why.round = done(pair.mentee) + 1
     groups[#groups + 1] = { mentors = { pair.mentor }, mentees = { pair.mentee }, score = score, why = why }

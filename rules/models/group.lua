@@ -30,9 +30,10 @@ M.defaults = {
   group_size = 4,
   mentor = function(p) return (p.level or 0) >= 6 end,
   mentee = function(p) return p.level ~= nil and p.level <= 5 end,
-  score = function(mentor, mentee)
+  score = function(mentor, mentee, explain)
     local skills = tandem.overlap(mentor.skills, mentee.wants)
     local cross = (mentor.department ~= mentee.department) and 1 or 0
+    if not explain then return 1 + 2 * skills + cross end
     return 1 + 2 * skills + cross, { skills = skills, cross_department = cross }
   end,
   capacity = 1,

@@ -32,11 +32,12 @@ M.defaults = {
   objective = "coverage",
   mentor = function(p) return p.level ~= nil end,
   mentee = function(p) return p.level ~= nil and next(p.wants) ~= nil end,
-  score = function(mentor, mentee)
+  score = function(mentor, mentee, explain)
     local skill = M.skill(mentor, mentee)
     if not skill then return nil end
     local gap = (mentor.level or 0) - (mentee.level or 0)
     local cross = mentor.department ~= mentee.department and 1 or 0
+    if not explain then return 1 + math.max(0, math.min(gap, 3)) + cross end
     return 1 + math.max(0, math.min(gap, 3)) + cross, { skill = skill, level_gap = gap, cross_department = cross }
   end,
   capacity = function(mentor) return mentor.capacity end,

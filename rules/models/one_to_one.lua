@@ -25,11 +25,12 @@ M.defaults = {
   objective = "coverage",
   mentor = function(p) return (p.level or 0) >= 6 end,
   mentee = function(p) return p.level ~= nil and p.level <= 5 end,
-  score = function(mentor, mentee)
+  score = function(mentor, mentee, explain)
     local skills = tandem.overlap(mentor.skills, mentee.wants)
     local cross = (mentor.department ~= mentee.department) and 1 or 0
     local gap = (mentor.level or 0) - (mentee.level or 0)
     local stretch = (gap >= 2 and gap <= 5) and 1 or 0
+    if not explain then return 2 * skills + cross + stretch end
     return 2 * skills + cross + stretch,
            { skills = skills, cross_department = cross, level_gap = gap }
   end,

@@ -40,9 +40,10 @@ M.defaults = {
   objective = "coverage",
   level_gap = 1,
   mentee = function(p) return p.level ~= nil end,
-  score = function(a, b)
+  score = function(a, b, explain)
     local skills = tandem.overlap(a.skills, b.wants) + tandem.overlap(b.skills, a.wants)
     local cross = (a.department ~= b.department) and 1 or 0
+    if not explain then return 1 + 2 * skills + cross end
     return 1 + 2 * skills + cross,
            { skills = skills, cross_department = cross,
              level_difference = math.abs((a.level or 0) - (b.level or 0)) }
@@ -63,9 +64,9 @@ end
 function M.match(program, pool)
   local gap = program.level_gap
   -- Similar level holds whatever the program's own score allows.
-  local score = function(a, b)
+  local score = function(a, b, explain)
     if a.level == nil or b.level == nil or math.abs(a.level - b.level) > gap then return nil end
-    return program.score(a, b)
+    return program.score(a, b, explain)
   end
   return tandem.solve.pairs(pool.people, score, { objective = program.objective })
 end

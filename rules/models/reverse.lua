@@ -19,11 +19,12 @@ M.defaults = {
   objective = "coverage",
   mentor = function(p) return p.level ~= nil and p.level <= 6 end,
   mentee = function(p) return p.level ~= nil and p.level >= 5 end,
-  score = function(mentor, mentee)
+  score = function(mentor, mentee, explain)
     if not (mentor.level and mentee.level and mentor.level < mentee.level) then return nil end
     local skills = tandem.overlap(mentor.skills, mentee.wants)
     local cross = mentor.department ~= mentee.department and 1 or 0
     local wide = (mentee.level - mentor.level) >= 3 and 1 or 0
+    if not explain then return 2 * skills + cross + wide end
     return 2 * skills + cross + wide,
            { skills = skills, cross_department = cross, level_gap = mentor.level - mentee.level }
   end,
@@ -35,9 +36,9 @@ M.defaults = {
 
 function M.match(program, pool)
   -- Whatever the program's score says, a reverse pair has the junior person mentoring.
-  local score = function(mentor, mentee)
+  local score = function(mentor, mentee, explain)
     if not (mentor.level and mentee.level and mentor.level < mentee.level) then return nil end
-    return program.score(mentor, mentee)
+    return program.score(mentor, mentee, explain)
   end
   return tandem.solve.assign(pool.mentors, pool.mentees, score, program.capacity,
                              { objective = program.objective })

@@ -74,9 +74,10 @@ M.defaults = {
   objective = "coverage",
   mentor = function(p) return p.tags.ambassador == true end,
   mentee = function(p) return p.level ~= nil and not p.tags.ambassador end,
-  score = function(mentor, mentee)
+  score = function(mentor, mentee, explain)
     local skills = tandem.overlap(mentor.skills, mentee.wants)
     local cross = mentor.department ~= mentee.department and 1 or 0
+    if not explain then return 1 + 2 * skills + cross end
     return 1 + 2 * skills + cross, { skills = skills, cross_department = cross }
   end,
   capacity = function(mentor) return mentor.capacity end,
@@ -174,10 +175,11 @@ function M.match(program, pool)
     end
     return visited[id]
   end
-  local score = function(mentor, mentee)
-    local s, why = program.score(mentor, mentee)
+  local score = function(mentor, mentee, explain)
+    local s, why = program.score(mentor, mentee, explain)
     if s == nil or s == false then return s end
     local fresh = (mentor.department and not visited_by(mentee.id)[mentor.department]) and 1 or 0
+    if not explain then return s + 2 * fresh end
     why = type(why) == "table" and why or {}
     why.new_department = fresh
     why.rotation = (history[mentee.id] or NONE).count + 1

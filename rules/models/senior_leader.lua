@@ -46,8 +46,9 @@ M.defaults = {
   objective = "coverage",
   mentor = function(p) return p.tags.senior_leader == true end,
   mentee = function(p) return not p.tags.senior_leader end,
-  score = function(leader, attendee)
+  score = function(leader, attendee, explain)
     local cross = (leader.department ~= attendee.department) and 1 or 0
+    if not explain then return 1 + cross end
     return 1 + cross, { cross_department = cross }
   end,
   capacity = 1,

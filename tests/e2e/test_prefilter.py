@@ -2,13 +2,19 @@
 from tandemtest import TandemCase, read_log, run
 
 RULES = """
-calls = 0
+calls, explained = 0, 0
 tandem.program {{
   name = "core", model = "one_to_one", match_every = "1y",
   {prefilter}
-  score = function(m, e) calls = calls + 1 return 1 + tandem.overlap(m.skills, e.wants) end,
+  score = function(m, e, explain)
+    calls = calls + 1
+    if explain then explained = explained + 1 end
+    return 1 + tandem.overlap(m.skills, e.wants)
+  end,
 }}
-tandem.on("match", function(ev) if ev.phase == "active" then tandem.note("calls", {{ n = calls }}) end end)
+tandem.on("match", function(ev)
+  if ev.phase == "active" then tandem.note("calls", {{ n = calls, explained = explained }}) end
+end)
 """
 
 
@@ -36,8 +42,10 @@ class Prefilter(TandemCase):
         people, matches, calls = self.run_with(
             'prefilter = { shared = { "skills", "wants" }, level_gap = { min = 2, max = 6 }, '
             'department = "different" },', "filtered")
-        # Every pair is scored once, and each chosen pair once more for its reasons.
+        # Every pair is scored once, and each chosen pair once more for its reasons (explain).
         self.assertEqual(all_calls, 900 + len(all_matches), "without a prefilter every pair is scored")
+        explained = max(e["fields"]["explained"] for e in read_log(self.path("plain")) if e["type"] == "note")
+        self.assertEqual(explained, len(all_matches), "explain is true for the chosen pairs only")
         self.assertLess(calls, all_calls / 4, "the prefilter cut the score calls")
         self.assertTrue(matches)
         for m in matches:
