@@ -59,9 +59,20 @@ static int n_zone_days, cap_zone_days;
 
 static struct zone_days *days_of(const char *zone)
 {
+    /* Callers pass the same few strings (people's timezone fields) again and again: a slot
+     * per string address remembers its zone, checked with one comparison (an address can be
+     * reused for another name once a person changes). */
+    static struct { const char *at; int zone; } seen[256];
+    size_t slot = ((uintptr_t)zone >> 4) & 255;
+    if (seen[slot].at == zone && seen[slot].zone < n_zone_days &&
+        strcmp(zone_days[seen[slot].zone].zone, zone) == 0)
+        return &zone_days[seen[slot].zone];
     for (int i = 0; i < n_zone_days; i++)
-        if (strcmp(zone_days[i].zone, zone) == 0)
+        if (strcmp(zone_days[i].zone, zone) == 0) {
+            seen[slot].at = zone;
+            seen[slot].zone = i;
             return &zone_days[i];
+        }
     if (n_zone_days == cap_zone_days) {
         int ncap = cap_zone_days ? cap_zone_days * 2 : 16;
         struct zone_days *nz = realloc(zone_days, (size_t)ncap * sizeof *nz);
