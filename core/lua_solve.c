@@ -1,8 +1,10 @@
 /* lua_solve: tandem.solve.* — the bridge from Lua pools to the pure C solvers. Each primitive
  * scores only allowed pairs (never a person with themselves, never across a reporting line,
- * never a pair met before in the program unless it allows repeats), keeps each person's
- * `candidates` best when the program sets it, runs the optimal solver and hands back groups
- * with their scores and reasons. Working memory is GC-owned, so a score that raises leaks nothing. */
+ * never a pair met before in the program unless it allows repeats) that the program's
+ * prefilter lets through (at most `limit` a person, ranked in C), keeps each person's
+ * `candidates` best when the program sets it, runs the optimal solver on those and hands back
+ * groups with their scores and reasons. Working memory is GC-owned, so a score that raises
+ * leaks nothing. */
 #include <errno.h>
 #include <stdint.h>
 #include <math.h>
