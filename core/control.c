@@ -275,21 +275,31 @@ static unsigned long long take_ticket(struct control_client *c)
     return t;
 }
 
-void control_reply(struct control_server *s, struct control_client *c, unsigned long long ticket, cJSON *reply)
+char *control_line(cJSON *reply)
 {
-    (void)s;
     char *text = cJSON_PrintUnformatted(reply);
     cJSON_Delete(reply);
-    size_t n = strlen(text);
-    char *line = realloc(text, n + 2);
+    size_t n = text ? strlen(text) : 0;
+    char *line = text ? realloc(text, n + 2) : NULL;
     if (!line) {
         free(text);
-        line = strdup("{\"ok\":false,\"error\":\"out of memory\"}\n");
-    } else {
-        line[n] = '\n';
-        line[n + 1] = '\0';
+        return NULL;
     }
-    text = line;
+    line[n] = '\n';
+    line[n + 1] = '\0';
+    return line;
+}
+
+void control_reply(struct control_server *s, struct control_client *c, unsigned long long ticket, cJSON *reply)
+{
+    control_reply_line(s, c, ticket, control_line(reply));
+}
+
+void control_reply_line(struct control_server *s, struct control_client *c, unsigned long long ticket, char *text)
+{
+    (void)s;
+    if (!text)
+        text = strdup("{\"ok\":false,\"error\":\"out of memory\"}\n");
     for (int i = 0; i < c->n_pending; i++)
         if (c->pending[i].ticket == ticket) {
             c->pending[i].text = text;

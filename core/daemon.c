@@ -24,7 +24,7 @@
 struct waiting_reply {
     struct control_client *client;
     unsigned long long ticket;
-    cJSON *reply;
+    char *line;                /* the reply, printed (control_reply_line) */
 };
 
 struct daemon {
@@ -57,6 +57,21 @@ static cJSON *error_reply(const char *msg)
     cJSON_AddFalseToObject(r, "ok");
     cJSON_AddStringToObject(r, "error", msg);
     return r;
+}
+
+/* {"ok":true,"events":[...]} and its newline, as control_line would print it; frees events. */
+static char *ok_events(char *events)
+{
+    static const char head[] = "{\"ok\":true,\"events\":";
+    size_t n = strlen(events);
+    char *line = malloc(sizeof head - 1 + n + 3);
+    if (line) {
+        memcpy(line, head, sizeof head - 1);
+        memcpy(line + sizeof head - 1, events, n);
+        memcpy(line + sizeof head - 1 + n, "}\n", 3);
+    }
+    free(events);
+    return line;
 }
 
 static void fail(struct daemon *d, const struct error *err)
@@ -93,7 +108,7 @@ static void log_failed(struct daemon *d, const struct error *err)
     snprintf(why, sizeof why, "the event log could not be written (%s); nothing was acknowledged", buf);
     for (int i = 0; i < d->n_waiting; i++) {
         struct waiting_reply *w = &d->waiting[i];
-        cJSON_Delete(w->reply);
+        free(w->line);
         if (d->ctl)
             control_reply(d->ctl, w->client, w->ticket, error_reply(why));
     }
@@ -164,7 +179,7 @@ static void flush_batch(struct daemon *d)
         log_committed(d);
     for (int i = 0; i < d->n_waiting; i++) {
         struct waiting_reply *w = &d->waiting[i];
-        control_reply(d->ctl, w->client, w->ticket, w->reply);
+        control_reply_line(d->ctl, w->client, w->ticket, w->line);
     }
     d->n_waiting = 0;
     control_flush(d->ctl);
@@ -226,17 +241,17 @@ static void on_due(uv_timer_t *t)
     rearm_due(d);
 }
 
-static void queue_reply(struct daemon *d, struct control_client *c, unsigned long long ticket, cJSON *reply)
+static void queue_reply(struct daemon *d, struct control_client *c, unsigned long long ticket, char *line)
 {
     if (!d->e.hold_commit) {
-        control_reply(d->ctl, c, ticket, reply);
+        control_reply_line(d->ctl, c, ticket, line);
         return;
     }
     if (d->n_waiting == d->cap_waiting) {
         d->cap_waiting = d->cap_waiting ? d->cap_waiting * 2 : 64;
         d->waiting = realloc(d->waiting, (size_t)d->cap_waiting * sizeof *d->waiting);
     }
-    d->waiting[d->n_waiting++] = (struct waiting_reply){ c, ticket, reply };
+    d->waiting[d->n_waiting++] = (struct waiting_reply){ c, ticket, line };
 }
 
 static cJSON *status(struct daemon *d)
@@ -335,34 +350,30 @@ static void on_command(void *ctx, struct control_client *c, cJSON *cmd, unsigned
         }
         control_reply(d->ctl, c, ticket, reply);
     } else if (strcmp(name, "reload") == 0) {
-        cJSON *reply = reload(d);
-        queue_reply(d, c, ticket, reply);
+        queue_reply(d, c, ticket, control_line(reload(d)));
     } else {
-        cJSON *facts = cJSON_CreateArray();
+        char *events = NULL;   /* "[...]": the facts as the journal printed them */
         struct error err = { 0 };
-        int rc = engine_submit(&d->e, cmd, facts, &err);
+        int rc = engine_submit_json(&d->e, cmd, &events, &err);
         if (journal_failed(d->e.journal)) {
             /* Whatever rc says (a refusal can follow facts): nothing reached the disk. */
-            cJSON_Delete(facts);
+            free(events);
             char buf[1200], why[1400];
             snprintf(why, sizeof why, "the event log could not be written (%s); nothing was acknowledged",
                      error_text(&err, buf, sizeof buf));
             control_reply(d->ctl, c, ticket, error_reply(why));
             log_failed(d, &err);
-        } else if (rc == ERR_INPUT && cJSON_GetArraySize(facts) == 0) {
-            cJSON_Delete(facts);
+        } else if (rc == ERR_INPUT && (!events || strcmp(events, "[]") == 0)) {
+            free(events);
             control_reply(d->ctl, c, ticket, error_reply(err.msg));
         } else if (rc < 0 && rc != ERR_INPUT) {
-            cJSON_Delete(facts);
+            free(events);
             control_reply(d->ctl, c, ticket, error_reply(err.msg));
             fail(d, &err);
         } else {
             if (!d->e.hold_commit)
                 log_committed(d);
-            cJSON *reply = cJSON_CreateObject();
-            cJSON_AddTrueToObject(reply, "ok");
-            cJSON_AddItemToObject(reply, "events", facts);
-            queue_reply(d, c, ticket, reply);
+            queue_reply(d, c, ticket, ok_events(events));
         }
     }
     cJSON_Delete(cmd);

@@ -40,6 +40,7 @@ struct uv_loop_s;
 
 struct pending_event {
     cJSON *event;
+    char *text;                 /* event as the journal printed it (cJSON_free) */
     int depth;
 };
 
@@ -86,6 +87,11 @@ int engine_import_people(struct engine *e, const char *csv, FILE *errors, struct
  * sync policy. When facts is an array, copies of the command's own facts are appended.
  * Returns 0, ERR_INPUT (the command was refused: nothing happened) or ERR_SYSTEM. */
 int engine_submit(struct engine *e, const cJSON *cmd, cJSON *facts, struct error *err);
+/* engine_submit for a reply: *events gets the command's facts as the text of one JSON array
+ * (the bytes cJSON_PrintUnformatted makes of the array engine_submit fills, taken from the
+ * journal's own print of each event, so none is printed twice). The caller frees *events;
+ * it is NULL when the command failed for want of memory. */
+int engine_submit_json(struct engine *e, const cJSON *cmd, char **events, struct error *err);
 
 /* Virtual clock: fires every due item up to and including `until`, in order, then moves the
  * clock there. progress (may be NULL) is called now and then with the current time. */
