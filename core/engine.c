@@ -9,7 +9,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- facts ---- */
 
@@ -679,6 +682,52 @@ int engine_snapshot(struct engine *e, struct error *err)
     if (rc == 0)
         e->snapshot_seq = e->state.seq;
     return rc;
+}
+
+int engine_snapshot_fork(struct engine *e, int *pid, int *fd, long long *seq, struct error *err)
+{
+    int rc = engine_log_commit(e, e->sync, err);
+    if (rc < 0)
+        return rc;
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0)
+        return error_set(err, ERR_SYSTEM, NULL, 0, "cannot make a pipe for the snapshot: %s", strerror(errno));
+    long long offset = journal_end_offset(e->journal);
+    fflush(NULL);                       /* nothing buffered is written twice */
+    pid_t child = fork();
+    if (child < 0) {
+        int en = errno;
+        close(p[0]);
+        close(p[1]);
+        return error_set(err, ERR_SYSTEM, NULL, 0, "cannot fork to write the snapshot: %s", strerror(en));
+    }
+    if (child == 0) {
+        /* The child holds a copy of the state as it is now and writes it; the parent's
+         * descriptors (the socket, its clients, the log) are closed here so that a client the
+         * parent drops sees its connection end, and the child can touch nothing but files. */
+        if (p[1] > 3)
+            close_range(3, (unsigned)p[1] - 1, 0);
+        close_range((unsigned)p[1] + 1, ~0u, 0);
+        struct error werr = { 0 };
+        char why[1200] = "";
+        if (snapshot_write(e->dir, &e->state, offset, &werr) < 0)
+            error_text(&werr, why, sizeof why);
+        size_t n = strlen(why);
+        while (n > 0 && write(p[1], why, n) < 0 && errno == EINTR)
+            ;
+        _exit(why[0] ? 1 : 0);
+    }
+    close(p[1]);
+    *pid = (int)child;
+    *fd = p[0];
+    *seq = e->state.seq;
+    return 0;
+}
+
+void engine_snapshot_written(struct engine *e, long long seq)
+{
+    if (seq > e->snapshot_seq)
+        e->snapshot_seq = seq;
 }
 
 void engine_close(struct engine *e)

@@ -110,6 +110,15 @@ int engine_reject_rules(struct engine *e, const char *path, const char *message,
 /* Commits what is pending, then writes a snapshot of the state (STATE/snapshot-SEQ.json) so
  * the next start replays only the log after it. */
 int engine_snapshot(struct engine *e, struct error *err);
+/* engine_snapshot without stopping the caller: commits what is pending, then forks; the
+ * child writes the snapshot of the state as it is at that moment (snapshot_write: temp
+ * file, fsync, rename, directory fsync) and exits, 0 when it is written. *pid is the child,
+ * *fd the read end of a pipe (close-on-exec; the caller closes it) on which the child
+ * writes why it failed, or nothing, before it exits; *seq the snapshot's seq. The caller
+ * reads fd to its end, reaps pid, and on success calls engine_snapshot_written. Returns 0,
+ * or ERR_SYSTEM when the commit failed (see journal_failed) or no child could be made. */
+int engine_snapshot_fork(struct engine *e, int *pid, int *fd, long long *seq, struct error *err);
+void engine_snapshot_written(struct engine *e, long long seq);
 
 /* After the log failed (journal_failed): the state may hold facts that never reached the
  * disk. Rebuilds it from the newest snapshot and the log as the disk has it (journal_reopen:
