@@ -674,16 +674,6 @@ int engine_rebuild(struct engine *e, struct error *err)
     return 0;
 }
 
-int engine_snapshot(struct engine *e, struct error *err)
-{
-    int rc = engine_log_commit(e, e->sync, err);
-    if (rc == 0)
-        rc = snapshot_write(e->dir, &e->state, journal_end_offset(e->journal), err);
-    if (rc == 0)
-        e->snapshot_seq = e->state.seq;
-    return rc;
-}
-
 int engine_snapshot_fork(struct engine *e, int *pid, int *fd, long long *seq, struct error *err)
 {
     int rc = engine_log_commit(e, e->sync, err);

@@ -107,10 +107,8 @@ int engine_commit_pending(struct engine *e, struct error *err);
 /* Records that a rule file was refused (a `rules` event, phase rejected); the old rules go on. */
 int engine_reject_rules(struct engine *e, const char *path, const char *message, struct error *err);
 
-/* Commits what is pending, then writes a snapshot of the state (STATE/snapshot-SEQ.json) so
- * the next start replays only the log after it. */
-int engine_snapshot(struct engine *e, struct error *err);
-/* engine_snapshot without stopping the caller: commits what is pending, then forks; the
+/* Writes a snapshot of the state (STATE/snapshot-SEQ.json) so the next start replays only
+ * the log after it, without stopping the caller: commits what is pending, then forks; the
  * child writes the snapshot of the state as it is at that moment (snapshot_write: temp
  * file, fsync, rename, directory fsync) and exits, 0 when it is written. *pid is the child,
  * *fd the read end of a pipe (close-on-exec; the caller closes it) on which the child
