@@ -1,6 +1,7 @@
 #!/bin/sh
-# Runs every benchmark and rewrites bench/RESULTS.md. About 3 minutes with a cached log
-# (bench/out/cache); the first run also simulates the restart log (a few minutes of CPU).
+# Runs every benchmark and rewrites bench/RESULTS.md. About 7 minutes with a cached log
+# (bench/out/cache), 3 of them a simulated year of 10,000 people; the first run also
+# simulates the restart log (a few minutes of CPU).
 #
 #   bench/run_all.sh [--quick]        --quick: shorter rows and a smaller log (a smoke run)
 #

@@ -187,13 +187,9 @@ static void client_close(struct control_client *c)
     uv_close((uv_handle_t *)&c->idle, on_client_handle_closed);
 }
 
-static void on_written(uv_write_t *req, int status)
+/* A client paused by too_full is read again once it has caught up by half. */
+static void maybe_resume(struct control_client *c)
 {
-    struct write_req *w = (struct write_req *)req;
-    struct control_client *c = w->client;
-    (void)status;   /* a client that went away just misses its reply */
-    free(w->text);
-    free(w);
     if (c->paused && !c->closing && c->n_pending <= CLIENT_PENDING_MAX / 2 &&
         uv_stream_get_write_queue_size((uv_stream_t *)&c->pipe) <= CLIENT_UNSENT_MAX / 2) {
         c->paused = false;
@@ -201,11 +197,34 @@ static void on_written(uv_write_t *req, int status)
     }
 }
 
-/* Sends what replies have gathered with one write (one syscall for many replies). */
+static void on_written(uv_write_t *req, int status)
+{
+    struct write_req *w = (struct write_req *)req;
+    struct control_client *c = w->client;
+    (void)status;   /* a client that went away just misses its reply */
+    free(w->text);
+    free(w);
+    maybe_resume(c);
+}
+
+/* Sends what replies have gathered with one write (one syscall for many replies): at once
+ * when the socket takes it all (no write request, no completion callback and no epoll_ctl
+ * to stop watching for POLLOUT), else what is left is queued. */
 static void client_flush(struct control_client *c)
 {
     if (c->closing || c->out_len == 0)
         return;
+    uv_buf_t now = uv_buf_init(c->out, (unsigned)c->out_len);
+    int sent = uv_try_write((uv_stream_t *)&c->pipe, &now, 1);
+    if (sent == (int)c->out_len) {
+        c->out_len = 0;
+        maybe_resume(c);
+        return;
+    }
+    if (sent > 0) {
+        memmove(c->out, c->out + sent, c->out_len - (size_t)sent);
+        c->out_len -= (size_t)sent;
+    }
     struct write_req *w = malloc(sizeof *w);
     if (!w) {
         client_close(c);
@@ -275,21 +294,31 @@ static unsigned long long take_ticket(struct control_client *c)
     return t;
 }
 
-void control_reply(struct control_server *s, struct control_client *c, unsigned long long ticket, cJSON *reply)
+char *control_line(cJSON *reply)
 {
-    (void)s;
     char *text = cJSON_PrintUnformatted(reply);
     cJSON_Delete(reply);
-    size_t n = strlen(text);
-    char *line = realloc(text, n + 2);
+    size_t n = text ? strlen(text) : 0;
+    char *line = text ? realloc(text, n + 2) : NULL;
     if (!line) {
         free(text);
-        line = strdup("{\"ok\":false,\"error\":\"out of memory\"}\n");
-    } else {
-        line[n] = '\n';
-        line[n + 1] = '\0';
+        return NULL;
     }
-    text = line;
+    line[n] = '\n';
+    line[n + 1] = '\0';
+    return line;
+}
+
+void control_reply(struct control_server *s, struct control_client *c, unsigned long long ticket, cJSON *reply)
+{
+    control_reply_line(s, c, ticket, control_line(reply));
+}
+
+void control_reply_line(struct control_server *s, struct control_client *c, unsigned long long ticket, char *text)
+{
+    (void)s;
+    if (!text)
+        text = strdup("{\"ok\":false,\"error\":\"out of memory\"}\n");
     for (int i = 0; i < c->n_pending; i++)
         if (c->pending[i].ticket == ticket) {
             c->pending[i].text = text;

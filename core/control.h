@@ -33,6 +33,11 @@ int control_listen(uv_loop_t *loop, const char *path, int mode, control_cmd_fn f
                    struct control_server **out, char *why, size_t why_len);
 /* Queues the reply (a JSON object; consumed) for the line with this ticket. */
 void control_reply(struct control_server *s, struct control_client *c, unsigned long long ticket, cJSON *reply);
+/* The same for a reply already printed: text is one JSON object and its '\n', from malloc
+ * (consumed); NULL stands for out of memory and sends an error reply. */
+void control_reply_line(struct control_server *s, struct control_client *c, unsigned long long ticket, char *text);
+/* Prints a reply (consumed) as control_reply_line takes it; NULL when out of memory. */
+char *control_line(cJSON *reply);
 /* Sends the replies gathered since the last flush (replies made outside a client's read,
  * such as at a group commit, wait for this). */
 void control_flush(struct control_server *s);

@@ -9,8 +9,10 @@
  * reply, and one is tried again at most every LOG_RETRY_MS; the daemon goes on. */
 #include "daemon.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,7 +26,13 @@
 struct waiting_reply {
     struct control_client *client;
     unsigned long long ticket;
-    cJSON *reply;
+    char *line;                /* the reply, printed (control_reply_line) */
+};
+
+struct snapshot_waiter {       /* a `ctl snapshot` waiting for a snapshot at seq >= want */
+    struct control_client *client;
+    unsigned long long ticket;
+    long long want;
 };
 
 struct daemon {
@@ -47,6 +55,14 @@ struct daemon {
     bool log_retrying;         /* writes are tried again; the next commit tells */
     uint64_t retry_at;         /* uv_now() before which no write is tried */
     char log_error[1200];      /* why the log failed, for replies, status and stderr */
+    int snap_pid;              /* a child writing a snapshot (engine_snapshot_fork), 0 when none */
+    long long snap_seq;        /* ... the seq it writes */
+    uv_pipe_t snap_pipe;       /* ... its report: why it failed, or nothing */
+    char snap_why[1200];
+    size_t snap_why_len;
+    char snap_buf[512];
+    struct snapshot_waiter *snap_waiting;
+    int n_snap_waiting, cap_snap_waiting;
 };
 
 static void stop(struct daemon *d, int code);
@@ -57,6 +73,21 @@ static cJSON *error_reply(const char *msg)
     cJSON_AddFalseToObject(r, "ok");
     cJSON_AddStringToObject(r, "error", msg);
     return r;
+}
+
+/* {"ok":true,"events":[...]} and its newline, as control_line would print it; frees events. */
+static char *ok_events(char *events)
+{
+    static const char head[] = "{\"ok\":true,\"events\":";
+    size_t n = strlen(events);
+    char *line = malloc(sizeof head - 1 + n + 3);
+    if (line) {
+        memcpy(line, head, sizeof head - 1);
+        memcpy(line + sizeof head - 1, events, n);
+        memcpy(line + sizeof head - 1 + n, "}\n", 3);
+    }
+    free(events);
+    return line;
 }
 
 static void fail(struct daemon *d, const struct error *err)
@@ -93,7 +124,7 @@ static void log_failed(struct daemon *d, const struct error *err)
     snprintf(why, sizeof why, "the event log could not be written (%s); nothing was acknowledged", buf);
     for (int i = 0; i < d->n_waiting; i++) {
         struct waiting_reply *w = &d->waiting[i];
-        cJSON_Delete(w->reply);
+        free(w->line);
         if (d->ctl)
             control_reply(d->ctl, w->client, w->ticket, error_reply(why));
     }
@@ -164,25 +195,145 @@ static void flush_batch(struct daemon *d)
         log_committed(d);
     for (int i = 0; i < d->n_waiting; i++) {
         struct waiting_reply *w = &d->waiting[i];
-        control_reply(d->ctl, w->client, w->ticket, w->reply);
+        control_reply_line(d->ctl, w->client, w->ticket, w->line);
     }
     d->n_waiting = 0;
     control_flush(d->ctl);
 }
 
-/* A snapshot is a cache: failing to write one is reported and changes nothing else. */
-static void maybe_snapshot(struct daemon *d)
+/* ---- snapshots: written by a child process while the loop goes on ----
+ * A snapshot is a cache: failing to write one is reported (and told to the `ctl snapshot`
+ * it was for) and changes nothing else. */
+
+static void snapshot_start(struct daemon *d);
+
+/* Answers the `ctl snapshot`s that a snapshot at seq (written, or failed: why) was for;
+ * seq < 0 answers them all. */
+static void snapshot_answer(struct daemon *d, long long seq, const char *why)
 {
-    if (d->log_failed || d->o->snapshot_every <= 0 || d->e.state.seq - d->e.snapshot_seq < d->o->snapshot_every)
+    int k = 0;
+    for (int i = 0; i < d->n_snap_waiting; i++) {
+        struct snapshot_waiter *w = &d->snap_waiting[i];
+        if (seq >= 0 && w->want > seq) {
+            d->snap_waiting[k++] = *w;
+            continue;
+        }
+        cJSON *reply = why ? error_reply(why) : cJSON_CreateObject();
+        if (!why) {
+            cJSON_AddTrueToObject(reply, "ok");
+            cJSON_AddNumberToObject(reply, "seq", (double)seq);
+        }
+        if (d->ctl)
+            control_reply(d->ctl, w->client, w->ticket, reply);
+        else
+            cJSON_Delete(reply);
+    }
+    d->n_snap_waiting = k;
+    if (d->ctl)
+        control_flush(d->ctl);
+}
+
+static void on_snapshot_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    struct daemon *d = h->data;
+    (void)suggested;
+    *buf = uv_buf_init(d->snap_buf, sizeof d->snap_buf);
+}
+
+/* The child has exited (its pipe is closed): reap it and answer for its snapshot. */
+static void on_snapshot_closed(uv_handle_t *h)
+{
+    struct daemon *d = h->data;
+    int status = 0;
+    while (waitpid(d->snap_pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    d->snap_pid = 0;
+    d->snap_why[d->snap_why_len] = '\0';
+    if (d->snap_why_len == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+        snprintf(d->snap_why, sizeof d->snap_why, "the process writing the snapshot ended without saying why (%s %d)",
+                 WIFSIGNALED(status) ? "signal" : "exit status",
+                 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+    const char *why = d->snap_why[0] ? d->snap_why : NULL;
+    if (why)
+        fprintf(stderr, "tandem: snapshot not written: %s\n", why);
+    else
+        engine_snapshot_written(&d->e, d->snap_seq);
+    snapshot_answer(d, d->snap_seq, why);
+    if (!d->stopping && d->n_snap_waiting > 0)
+        snapshot_start(d);
+}
+
+static void on_snapshot_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+    struct daemon *d = stream->data;
+    if (nread > 0) {
+        size_t room = sizeof d->snap_why - 1 - d->snap_why_len;
+        size_t n = (size_t)nread < room ? (size_t)nread : room;
+        memcpy(d->snap_why + d->snap_why_len, buf->base, n);
+        d->snap_why_len += n;
+    } else if (nread < 0) {
+        uv_read_stop(stream);
+        uv_close((uv_handle_t *)stream, on_snapshot_closed);
+    }
+}
+
+/* Starts a child writing a snapshot of the state as it is now (at most one at a time). */
+static void snapshot_start(struct daemon *d)
+{
+    if (d->snap_pid)
         return;
     struct error err = { 0 };
-    char buf[1200];
-    if (engine_snapshot(&d->e, &err) < 0) {
+    int pid = 0, fd = -1;
+    long long seq = 0;
+    if (engine_snapshot_fork(&d->e, &pid, &fd, &seq, &err) < 0) {
+        char buf[1200];
+        error_text(&err, buf, sizeof buf);
+        snapshot_answer(d, -1, buf);
         if (journal_failed(d->e.journal))
             log_failed(d, &err);
         else
-            fprintf(stderr, "tandem: snapshot not written: %s\n", error_text(&err, buf, sizeof buf));
+            fprintf(stderr, "tandem: snapshot not written: %s\n", buf);
+        return;
     }
+    d->snap_pid = pid;
+    d->snap_seq = seq;
+    d->snap_why_len = 0;
+    uv_pipe_init(&d->loop, &d->snap_pipe, 0);
+    d->snap_pipe.data = d;
+    int rc = uv_pipe_open(&d->snap_pipe, fd);
+    if (rc == 0)
+        rc = uv_read_start((uv_stream_t *)&d->snap_pipe, on_snapshot_alloc, on_snapshot_read);
+    if (rc < 0) {
+        /* Not watched: wait for the child here (the loop stalls this once). */
+        d->snap_why_len = (size_t)snprintf(d->snap_why, sizeof d->snap_why, "cannot watch the snapshot writer: %s",
+                                           uv_strerror(rc));
+        uv_close((uv_handle_t *)&d->snap_pipe, on_snapshot_closed);
+    }
+}
+
+static void maybe_snapshot(struct daemon *d)
+{
+    if (d->log_failed || d->snap_pid || d->o->snapshot_every <= 0 ||
+        d->e.state.seq - d->e.snapshot_seq < d->o->snapshot_every)
+        return;
+    snapshot_start(d);
+}
+
+/* `ctl snapshot`: answered once a snapshot at the state's seq now (or later) is written. */
+static void snapshot_asked(struct daemon *d, struct control_client *c, unsigned long long ticket)
+{
+    if (d->n_snap_waiting == d->cap_snap_waiting) {
+        int cap = d->cap_snap_waiting ? d->cap_snap_waiting * 2 : 8;
+        struct snapshot_waiter *w = realloc(d->snap_waiting, (size_t)cap * sizeof *w);
+        if (!w) {
+            control_reply(d->ctl, c, ticket, error_reply("out of memory"));
+            return;
+        }
+        d->snap_waiting = w;
+        d->cap_snap_waiting = cap;
+    }
+    d->snap_waiting[d->n_snap_waiting++] = (struct snapshot_waiter){ c, ticket, d->e.state.seq };
+    snapshot_start(d);
 }
 
 static void on_turn_end(uv_check_t *h)
@@ -226,17 +377,17 @@ static void on_due(uv_timer_t *t)
     rearm_due(d);
 }
 
-static void queue_reply(struct daemon *d, struct control_client *c, unsigned long long ticket, cJSON *reply)
+static void queue_reply(struct daemon *d, struct control_client *c, unsigned long long ticket, char *line)
 {
     if (!d->e.hold_commit) {
-        control_reply(d->ctl, c, ticket, reply);
+        control_reply_line(d->ctl, c, ticket, line);
         return;
     }
     if (d->n_waiting == d->cap_waiting) {
         d->cap_waiting = d->cap_waiting ? d->cap_waiting * 2 : 64;
         d->waiting = realloc(d->waiting, (size_t)d->cap_waiting * sizeof *d->waiting);
     }
-    d->waiting[d->n_waiting++] = (struct waiting_reply){ c, ticket, reply };
+    d->waiting[d->n_waiting++] = (struct waiting_reply){ c, ticket, line };
 }
 
 static cJSON *status(struct daemon *d)
@@ -321,48 +472,32 @@ static void on_command(void *ctx, struct control_client *c, cJSON *cmd, unsigned
     } else if (!log_writable(d)) {
         control_reply(d->ctl, c, ticket, refusal(d));
     } else if (strcmp(name, "snapshot") == 0) {
-        struct error err = { 0 };
-        cJSON *reply;
-        if (engine_snapshot(&d->e, &err) < 0) {
-            char buf[1200];
-            reply = error_reply(error_text(&err, buf, sizeof buf));
-            if (journal_failed(d->e.journal))
-                log_failed(d, &err);
-        } else {
-            reply = cJSON_CreateObject();
-            cJSON_AddTrueToObject(reply, "ok");
-            cJSON_AddNumberToObject(reply, "seq", (double)d->e.snapshot_seq);
-        }
-        control_reply(d->ctl, c, ticket, reply);
+        snapshot_asked(d, c, ticket);
     } else if (strcmp(name, "reload") == 0) {
-        cJSON *reply = reload(d);
-        queue_reply(d, c, ticket, reply);
+        queue_reply(d, c, ticket, control_line(reload(d)));
     } else {
-        cJSON *facts = cJSON_CreateArray();
+        char *events = NULL;   /* "[...]": the facts as the journal printed them */
         struct error err = { 0 };
-        int rc = engine_submit(&d->e, cmd, facts, &err);
+        int rc = engine_submit_json(&d->e, cmd, &events, &err);
         if (journal_failed(d->e.journal)) {
             /* Whatever rc says (a refusal can follow facts): nothing reached the disk. */
-            cJSON_Delete(facts);
+            free(events);
             char buf[1200], why[1400];
             snprintf(why, sizeof why, "the event log could not be written (%s); nothing was acknowledged",
                      error_text(&err, buf, sizeof buf));
             control_reply(d->ctl, c, ticket, error_reply(why));
             log_failed(d, &err);
-        } else if (rc == ERR_INPUT && cJSON_GetArraySize(facts) == 0) {
-            cJSON_Delete(facts);
+        } else if (rc == ERR_INPUT && (!events || strcmp(events, "[]") == 0)) {
+            free(events);
             control_reply(d->ctl, c, ticket, error_reply(err.msg));
         } else if (rc < 0 && rc != ERR_INPUT) {
-            cJSON_Delete(facts);
+            free(events);
             control_reply(d->ctl, c, ticket, error_reply(err.msg));
             fail(d, &err);
         } else {
             if (!d->e.hold_commit)
                 log_committed(d);
-            cJSON *reply = cJSON_CreateObject();
-            cJSON_AddTrueToObject(reply, "ok");
-            cJSON_AddItemToObject(reply, "events", facts);
-            queue_reply(d, c, ticket, reply);
+            queue_reply(d, c, ticket, ok_events(events));
         }
     }
     cJSON_Delete(cmd);
@@ -391,6 +526,12 @@ static void stop(struct daemon *d, int code)
     if (code == 0 && (d->n_waiting > 0 || journal_pending(d->e.journal)))
         flush_batch(d);
     engine_close_plugins(&d->e);   /* their handles close as the loop runs on */
+    snapshot_answer(d, -1, "the daemon is stopping");
+    if (d->snap_pid && !uv_is_closing((uv_handle_t *)&d->snap_pipe)) {
+        /* The snapshot being written is finished (its child reaped) as the loop closes. */
+        uv_read_stop((uv_stream_t *)&d->snap_pipe);
+        uv_close((uv_handle_t *)&d->snap_pipe, on_snapshot_closed);
+    }
     uv_timer_stop(&d->due_timer);
     uv_check_stop(&d->group_commit);
     control_close(d->ctl);
@@ -500,6 +641,7 @@ out:
         fprintf(stderr, "tandem: a handle was left open at exit\n");
     engine_close(&d->e);
     free(d->waiting);
+    free(d->snap_waiting);
     free(d);
     return code;
 }

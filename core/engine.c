@@ -9,7 +9,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- facts ---- */
 
@@ -37,7 +40,8 @@ static void schedule_request(struct engine *e, const struct request *r);
 /* Journals, applies and queues one fact for the rules. Takes ownership of f. */
 int engine_commit(struct engine *e, cJSON *f, int depth, struct error *err)
 {
-    int rc = journal_append(e->journal, f, err);
+    char *text = NULL;   /* the journal's print of f: a reply shows it without printing again */
+    int rc = journal_append_text(e->journal, f, &text, err);
     if (rc == ERR_INPUT) {
         /* The log cannot hold it (a line over its size limit): the command is refused,
          * nothing was written or applied. */
@@ -47,6 +51,7 @@ int engine_commit(struct engine *e, cJSON *f, int depth, struct error *err)
     if (rc == 0)
         rc = state_apply(&e->state, f, err);
     if (rc < 0) {
+        cJSON_free(text);
         cJSON_Delete(f);
         /* A fact the engine made and its own state refuses is an engine failure: nothing
          * more is committed (the line stays in the unwritten buffer). */
@@ -72,6 +77,7 @@ int engine_commit(struct engine *e, cJSON *f, int depth, struct error *err)
             int ncap = e->q_cap ? e->q_cap * 2 : 64;
             struct pending_event *q = realloc(e->queue, (size_t)ncap * sizeof *q);
             if (!q) {
+                cJSON_free(text);
                 cJSON_Delete(f);
                 return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
             }
@@ -80,7 +86,7 @@ int engine_commit(struct engine *e, cJSON *f, int depth, struct error *err)
         }
     }
     engine_plugins_keep(e, f);
-    e->queue[e->q_head + e->q_len++] = (struct pending_event){ f, depth };
+    e->queue[e->q_head + e->q_len++] = (struct pending_event){ f, text, depth };
     return 0;
 }
 
@@ -258,7 +264,59 @@ static int event_program(const struct engine *e, const cJSON *ev)
     return cJSON_IsString(prog) ? engine_rules_prog(e, state_program(&e->state, prog->valuestring)) : -1;
 }
 
-static int drain(struct engine *e, cJSON *facts, struct error *err)
+/* A JSON array's text, grown one printed element at a time. */
+struct json_list {
+    char *s;
+    size_t len, cap;
+    bool failed;           /* out of memory: s is dropped */
+};
+
+static void list_add(struct json_list *l, const char *text)
+{
+    size_t n = strlen(text);
+    if (l->failed)
+        return;
+    if (l->len + n + 3 > l->cap) {
+        size_t cap = l->cap ? l->cap : 512;
+        while (cap < l->len + n + 3)
+            cap *= 2;
+        char *s = realloc(l->s, cap);
+        if (!s) {
+            free(l->s);
+            *l = (struct json_list){ .failed = true };
+            return;
+        }
+        l->s = s;
+        l->cap = cap;
+    }
+    char sep = l->len == 0 ? '[' : ',';
+    l->s[l->len++] = sep;
+    memcpy(l->s + l->len, text, n);
+    l->len += n;
+}
+
+/* Closes the list: "[...]" (cJSON_PrintUnformatted's bytes for the array of those
+ * elements), owned by the caller; NULL when out of memory. */
+static char *list_end(struct json_list *l)
+{
+    if (l->failed || (l->len == 0 && (l->s = malloc(3)) == NULL))
+        return NULL;
+    if (l->len == 0)
+        l->s[l->len++] = '[';
+    l->s[l->len++] = ']';
+    l->s[l->len] = '\0';
+    return l->s;
+}
+
+static void pending_free(struct pending_event *pe)
+{
+    cJSON_free(pe->text);
+    cJSON_Delete(pe->event);
+}
+
+/* Hands each queued event to the rules; the command's own facts are appended to facts
+ * (copies) or to list (their text), either or both may be NULL. */
+static int drain(struct engine *e, cJSON *facts, struct json_list *list, struct error *err)
 {
     while (e->q_len > 0) {
         struct pending_event pe = e->queue[e->q_head++];
@@ -267,6 +325,8 @@ static int drain(struct engine *e, cJSON *facts, struct error *err)
             e->q_head = 0;
         if (facts)
             cJSON_AddItemToArray(facts, cJSON_Duplicate(pe.event, 1));
+        if (list)
+            list_add(list, pe.text);
         const char *type = cJSON_GetObjectItemCaseSensitive(pe.event, "type")->valuestring;
         int rc = 0;
         if (e->rules && strcmp(type, "rules") != 0 && strcmp(type, "rule.error") != 0) {
@@ -299,7 +359,7 @@ static int drain(struct engine *e, cJSON *facts, struct error *err)
                 cJSON_Delete(d.actions);
             }
         }
-        cJSON_Delete(pe.event);
+        pending_free(&pe);
         if (rc < 0)
             return rc;
     }
@@ -309,10 +369,11 @@ static int drain(struct engine *e, cJSON *facts, struct error *err)
 /* After a command: its events go to the rules, then the log is committed (unless the
  * caller holds commits to group them). A command refused before its first fact leaves
  * nothing to commit. */
-static int finish(struct engine *e, long long seq_before, int rc, cJSON *facts, struct error *err)
+static int finish(struct engine *e, long long seq_before, int rc, cJSON *facts, struct json_list *list,
+                  struct error *err)
 {
     if (rc == 0)
-        rc = drain(e, facts, err);
+        rc = drain(e, facts, list, err);
     if (rc == ERR_INPUT && e->state.seq == seq_before)
         return rc;
     if (e->hold_commit)
@@ -324,7 +385,18 @@ static int finish(struct engine *e, long long seq_before, int rc, cJSON *facts, 
 int engine_submit(struct engine *e, const cJSON *cmd, cJSON *facts, struct error *err)
 {
     long long before = e->state.seq;
-    return finish(e, before, commands_exec(e, cmd, 0, NULL, err), facts, err);
+    return finish(e, before, commands_exec(e, cmd, 0, NULL, err), facts, NULL, err);
+}
+
+int engine_submit_json(struct engine *e, const cJSON *cmd, char **events, struct error *err)
+{
+    long long before = e->state.seq;
+    struct json_list list = { 0 };
+    int rc = finish(e, before, commands_exec(e, cmd, 0, NULL, err), NULL, &list, err);
+    *events = list_end(&list);
+    if (*events == NULL && rc >= 0)
+        rc = error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
+    return rc;
 }
 
 int engine_commit_pending(struct engine *e, struct error *err)
@@ -355,7 +427,7 @@ int engine_fire_due(struct engine *e, struct error *err)
         if (!ticks_current(e, &d))
             continue;
         long long before = e->state.seq;
-        int rc = finish(e, before, ticks_fire(e, &d, err), NULL, err);
+        int rc = finish(e, before, ticks_fire(e, &d, err), NULL, NULL, err);
         if (rc < 0)
             return rc;
     }
@@ -369,7 +441,7 @@ int engine_reject_rules(struct engine *e, const char *path, const char *message,
     cJSON_AddStringToObject(f, "file", path);
     cJSON_AddStringToObject(f, "error", message);
     long long before = e->state.seq;
-    return finish(e, before, engine_commit(e, f, 0, err), NULL, err);
+    return finish(e, before, engine_commit(e, f, 0, err), NULL, NULL, err);
 }
 
 int engine_advance(struct engine *e, tdm_time until, engine_progress_fn progress, void *ctx, struct error *err)
@@ -385,7 +457,7 @@ int engine_advance(struct engine *e, tdm_time until, engine_progress_fn progress
         if (d.when > clock_now(&e->clock))
             clock_advance(&e->clock, d.when);
         long long before = e->state.seq;
-        int rc = finish(e, before, ticks_fire(e, &d, err), NULL, err);
+        int rc = finish(e, before, ticks_fire(e, &d, err), NULL, NULL, err);
         if (rc < 0)
             return rc;
         if (progress && ++fired % 256 == 0)
@@ -435,7 +507,7 @@ int engine_use_rules(struct engine *e, struct rules *r, struct error *err)
     struct cmd_ctx x = { e, 0, NULL };
     for (int p = 0; rc == 0 && p < e->state.n_people; p++)
         rc = engine_enroll_person(&x, p, e->state.seq, err);
-    return finish(e, before, rc, NULL, err);
+    return finish(e, before, rc, NULL, NULL, err);
 }
 
 struct import_ctx {
@@ -574,7 +646,7 @@ int engine_rebuild(struct engine *e, struct error *err)
         return rc;
     }
     while (e->q_len > 0) {              /* events of the facts that were lost with the commit */
-        cJSON_Delete(e->queue[e->q_head++].event);
+        pending_free(&e->queue[e->q_head++]);
         e->q_len--;
     }
     e->q_head = 0;
@@ -600,21 +672,57 @@ int engine_rebuild(struct engine *e, struct error *err)
     return 0;
 }
 
-int engine_snapshot(struct engine *e, struct error *err)
+int engine_snapshot_fork(struct engine *e, int *pid, int *fd, long long *seq, struct error *err)
 {
     int rc = engine_log_commit(e, e->sync, err);
-    if (rc == 0)
-        rc = snapshot_write(e->dir, &e->state, journal_end_offset(e->journal), err);
-    if (rc == 0)
-        e->snapshot_seq = e->state.seq;
-    return rc;
+    if (rc < 0)
+        return rc;
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0)
+        return error_set(err, ERR_SYSTEM, NULL, 0, "cannot make a pipe for the snapshot: %s", strerror(errno));
+    long long offset = journal_end_offset(e->journal);
+    fflush(NULL);                       /* nothing buffered is written twice */
+    pid_t child = fork();
+    if (child < 0) {
+        int en = errno;
+        close(p[0]);
+        close(p[1]);
+        return error_set(err, ERR_SYSTEM, NULL, 0, "cannot fork to write the snapshot: %s", strerror(en));
+    }
+    if (child == 0) {
+        /* The child holds a copy of the state as it is now and writes it; the parent's
+         * descriptors (the socket, its clients, the log) are closed here so that a client the
+         * parent drops sees its connection end, and the child can touch nothing but files. */
+        if (p[1] > 3)
+            close_range(3, (unsigned)p[1] - 1, 0);
+        close_range((unsigned)p[1] + 1, ~0u, 0);
+        struct error werr = { 0 };
+        char why[1200] = "";
+        if (snapshot_write(e->dir, &e->state, offset, &werr) < 0)
+            error_text(&werr, why, sizeof why);
+        size_t n = strlen(why);
+        while (n > 0 && write(p[1], why, n) < 0 && errno == EINTR)
+            ;
+        _exit(why[0] ? 1 : 0);
+    }
+    close(p[1]);
+    *pid = (int)child;
+    *fd = p[0];
+    *seq = e->state.seq;
+    return 0;
+}
+
+void engine_snapshot_written(struct engine *e, long long seq)
+{
+    if (seq > e->snapshot_seq)
+        e->snapshot_seq = seq;
 }
 
 void engine_close(struct engine *e)
 {
     engine_plugins_free(e);   /* first: a closing plugin may still query the state */
     while (e->q_len > 0) {
-        cJSON_Delete(e->queue[e->q_head++].event);
+        pending_free(&e->queue[e->q_head++]);
         e->q_len--;
     }
     free(e->queue);

@@ -40,6 +40,7 @@ struct uv_loop_s;
 
 struct pending_event {
     cJSON *event;
+    char *text;                 /* event as the journal printed it (cJSON_free) */
     int depth;
 };
 
@@ -86,6 +87,11 @@ int engine_import_people(struct engine *e, const char *csv, FILE *errors, struct
  * sync policy. When facts is an array, copies of the command's own facts are appended.
  * Returns 0, ERR_INPUT (the command was refused: nothing happened) or ERR_SYSTEM. */
 int engine_submit(struct engine *e, const cJSON *cmd, cJSON *facts, struct error *err);
+/* engine_submit for a reply: *events gets the command's facts as the text of one JSON array
+ * (the bytes cJSON_PrintUnformatted makes of the array engine_submit fills, taken from the
+ * journal's own print of each event, so none is printed twice). The caller frees *events;
+ * it is NULL when the command failed for want of memory. */
+int engine_submit_json(struct engine *e, const cJSON *cmd, char **events, struct error *err);
 
 /* Virtual clock: fires every due item up to and including `until`, in order, then moves the
  * clock there. progress (may be NULL) is called now and then with the current time. */
@@ -101,9 +107,16 @@ int engine_commit_pending(struct engine *e, struct error *err);
 /* Records that a rule file was refused (a `rules` event, phase rejected); the old rules go on. */
 int engine_reject_rules(struct engine *e, const char *path, const char *message, struct error *err);
 
-/* Commits what is pending, then writes a snapshot of the state (STATE/snapshot-SEQ.json) so
- * the next start replays only the log after it. */
-int engine_snapshot(struct engine *e, struct error *err);
+/* Writes a snapshot of the state (STATE/snapshot-SEQ.json) so the next start replays only
+ * the log after it, without stopping the caller: commits what is pending, then forks; the
+ * child writes the snapshot of the state as it is at that moment (snapshot_write: temp
+ * file, fsync, rename, directory fsync) and exits, 0 when it is written. *pid is the child,
+ * *fd the read end of a pipe (close-on-exec; the caller closes it) on which the child
+ * writes why it failed, or nothing, before it exits; *seq the snapshot's seq. The caller
+ * reads fd to its end, reaps pid, and on success calls engine_snapshot_written. Returns 0,
+ * or ERR_SYSTEM when the commit failed (see journal_failed) or no child could be made. */
+int engine_snapshot_fork(struct engine *e, int *pid, int *fd, long long *seq, struct error *err);
+void engine_snapshot_written(struct engine *e, long long seq);
 
 /* After the log failed (journal_failed): the state may hold facts that never reached the
  * disk. Rebuilds it from the newest snapshot and the log as the disk has it (journal_reopen:

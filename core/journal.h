@@ -72,11 +72,16 @@ long long journal_end_offset(const struct journal *j);
  * three members are "seq" (a number == last_seq + 1), "ts" (a string
  * "YYYY-MM-DDTHH:MM:SSZ" not less than the last ts) and "type" (a non-empty
  * string), with no other member named seq, ts, type or crc in any case. The
- * printed line is read back with the same check journal_open uses, so a
- * committed line always verifies later. Does not take ownership of event.
+ * printed line gets the checks journal_open makes (on the event itself when
+ * cJSON is sure to read its print back unchanged, else by parsing the line),
+ * so a committed line always verifies later. Does not take ownership of event.
  * ERR_INPUT with a message when the event is refused (nothing is buffered),
  * ERR_SYSTEM when out of memory or when the journal has failed. */
 int journal_append(struct journal *j, const cJSON *event, struct error *err);
+/* journal_append that also hands back, when printed is not NULL, the event as cJSON printed
+ * it (unformatted, without the line's crc; the caller frees it with cJSON_free), so that a
+ * reply showing the event need not print it again. *printed is NULL when refused. */
+int journal_append_text(struct journal *j, const cJSON *event, char **printed, struct error *err);
 
 /* Writes every buffered line with one write() (looping over short writes) and
  * then fdatasync unless sync == JOURNAL_SYNC_OFF. Returns 0 when the lines are

@@ -385,6 +385,51 @@ Test(journal, append_enforces_seq_ts_type_and_reserved_keys)
     cr_assert_eq(replay_count(0, 0, NULL, NULL), 2, "refused events reached the file");
 }
 
+/* journal_append judges most events without parsing their print again; the ones cJSON may
+ * not read back as they were (raw text, nesting past its parse limit) are parsed, so the
+ * verdict is the one journal_open gives. */
+Test(journal, append_refuses_what_would_not_read_back)
+{
+    struct journal *j;
+    struct error err = {0};
+    cr_assert_eq(journal_open(g_path, false, NULL, &j, &err), 0, "%s", err.msg);
+    cJSON *deep = event_n(1), *inner = deep;
+    for (int i = 0; i < CJSON_NESTING_LIMIT + 5; i++)
+        inner = cJSON_AddObjectToObject(inner, "o");
+    cr_assert_eq(journal_append(j, deep, &err), ERR_INPUT, "an event nested past cJSON's parse limit was accepted");
+    cJSON_Delete(deep);
+    cJSON *raw = event_n(1);
+    cJSON_AddRawToObject(raw, "r", "{not json");
+    cr_assert_eq(journal_append(j, raw, &err), ERR_INPUT, "raw text that is not JSON was accepted");
+    cJSON_Delete(raw);
+    raw = event_n(1);
+    cJSON_AddRawToObject(raw, "r", "[1,{\"b\":2}]");
+    char *printed = NULL;
+    cr_assert_eq(journal_append_text(j, raw, &printed, &err), 0, "%s", err.msg);
+    char *expect = cJSON_PrintUnformatted(raw);
+    cr_assert_str_eq(printed, expect, "the text handed back is not cJSON's print of the event");
+    cJSON_free(expect);
+    cJSON_free(printed);
+    cJSON_Delete(raw);
+    cJSON *fine = event_n(2);
+    inner = fine;
+    for (int i = 0; i < 150; i++)
+        inner = cJSON_AddObjectToObject(inner, "o");
+    cr_assert_eq(journal_append(j, fine, &err), 0, "%s", err.msg);
+    cr_assert_eq(journal_commit(j, JOURNAL_SYNC_OFF, &err), 0, "%s", err.msg);
+    journal_close(j);
+    struct seen s = {0};
+    cr_assert_eq(journal_replay(g_path, 0, collect, &s, NULL, NULL, &err), 0, "%s", err.msg);
+    cr_assert_eq(s.n, 2);
+    /* Printed, not cJSON_Compare: it compares each level twice, 2^150 times here. */
+    char *back = cJSON_PrintUnformatted(s.ev[1]), *sent = cJSON_PrintUnformatted(fine);
+    cr_assert_str_eq(back, sent, "a nested event changed on the way");
+    cJSON_free(back);
+    cJSON_free(sent);
+    seen_free(&s);
+    cJSON_Delete(fine);
+}
+
 Test(journal, text_that_looks_like_an_escape_round_trips)
 {
     struct journal *j;

@@ -11,7 +11,7 @@ import threading
 import unittest
 import time
 
-from tandemtest import TIME_FACTOR, Daemon, TandemCase, read_log, run, write_log
+from tandemtest import FAULTFS, TIME_FACTOR, Daemon, TandemCase, read_log, run, write_log
 
 RULES = """
 tandem.program { name = "core", model = "one_to_one" }
@@ -400,6 +400,43 @@ class Snapshots(DaemonCase):
         # The state a snapshot start rebuilt goes on exactly like a full replay's.
         replay = json.loads(run("report", "--state", self.state, "--format", "json", check=0).stdout)
         self.assertEqual(replay["people"], json.loads(full)["people"] + 1)
+
+    @unittest.skipUnless(os.path.exists(FAULTFS), "needs build/faultfs.so (make e2e-test builds it)")
+    def test_commands_answered_while_a_snapshot_is_written(self):
+        # faultfs holds the snapshot's fsync until the test lets it go: a daemon that wrote
+        # snapshots on its loop could not answer the person.add meanwhile (its reply would
+        # time out), so this cannot pass by accident.
+        ctl = self.path("fault.ctl")
+        with open(ctl, "w") as f:
+            f.write("stall snapshot-\n")
+        asan = os.environ.get("ASAN_OPTIONS", "")
+        env = {"LD_PRELOAD": FAULTFS, "FAULTFS_MATCH": self.path("state"), "FAULTFS_CTL": ctl,
+               "ASAN_OPTIONS": (asan + ":" if asan else "") + "verify_asan_link_order=0"}
+        self.rules = self.write("rules.lua", RULES)
+        self.state = self.path("state")
+        d = Daemon(self.rules, self.state, "--snapshot-every", "0", people=self.write("people.csv", PEOPLE), env=env)
+        self.addCleanup(lambda: d.proc.poll() is None and d.stop(signal.SIGKILL))
+        seq = d.send({"cmd": "status"})["status"]["seq"]
+        asker = d.connect()
+        asker.send_raw(b'{"cmd":"snapshot"}\n')
+        deadline = time.time() + 20 * TIME_FACTOR
+        while "faultfs: stall" not in d.stderr():
+            self.assertLess(time.time(), deadline, "the snapshot never reached its fsync")
+            time.sleep(0.02)
+        for i in range(20):
+            self.assertTrue(d.send({"cmd": "person.add", "id": f"during{i}", "level": 3})["ok"])
+        self.assertEqual(d.send({"cmd": "status"})["status"]["people"], 25)
+        self.assertEqual(self.snaps(), [], "no snapshot in place before its fsync returned")
+        with open(ctl, "w") as f:
+            f.write("off\n")
+        r = asker.reply()
+        self.assertTrue(r["ok"], r)
+        self.assertEqual(r["seq"], seq, "the snapshot is of the state when it was asked for")
+        self.assertEqual(self.snaps(), ["snapshot-%012d.json" % seq])
+        self.assertEqual(d.stop(), 0)
+        d2 = Daemon(self.rules, self.state)
+        self.assertEqual(d2.send({"cmd": "status"})["status"]["people"], 25)
+        self.assertEqual(d2.stop(), 0)
 
     def test_damaged_snapshot_falls_back(self):
         d = self.start("--snapshot-every", "0")

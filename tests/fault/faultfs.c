@@ -13,6 +13,7 @@
  *              to that file fails with ENOSPC (a disk that fills mid-line)
  *     fsync    fsync and fdatasync fail with EIO (nothing synced)
  *     rename   rename fails with EIO
+ *     stall    fsync and fdatasync wait (they do not fail) for as long as the mode is stall
  * Each injected fault is told on stderr as "faultfs: OP PATH: ERROR". */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -25,6 +26,7 @@
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_FD 4096
@@ -72,6 +74,8 @@ static int mode_for(const char *path)
     if (strcmp(mode, "enospc") == 0 || strcmp(mode, "eio") == 0 || strcmp(mode, "short") == 0 ||
         strcmp(mode, "fsync") == 0 || strcmp(mode, "rename") == 0)
         return mode[0] == 'e' ? (mode[1] == 'n' ? 'n' : 'e') : mode[0];
+    if (strcmp(mode, "stall") == 0)
+        return 'h';
     return 0;
 }
 
@@ -201,6 +205,15 @@ ssize_t writev(int fd, const struct iovec *iov, int cnt)
 static int sync_fault(int fd, const char *op)
 {
     const char *path = fd_path(fd);
+    if (path && mode_for(path) == 'h') {
+        char msg[600];
+        int n = snprintf(msg, sizeof msg, "faultfs: stall %s %s\n", op, path);
+        if (n > 0)
+            syscall(SYS_write, 2, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
+        struct timespec ten_ms = { 0, 10 * 1000 * 1000 };
+        while (mode_for(path) == 'h')
+            nanosleep(&ten_ms, NULL);
+    }
     if (path && mode_for(path) == 'f') {
         tell(op, path, EIO);
         errno = EIO;
