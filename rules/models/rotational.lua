@@ -146,15 +146,30 @@ end
 
 local NONE = { count = 0, mentors = {} }
 
+-- Whether any of the mentors has room for one more mentee (the daily tick's usual answer is
+-- no: then the mentees' histories are not worth reading).
+-- A capacity that is not a whole number is the solver's to refuse, so it counts as room.
+local function any_room(program, mentors)
+  for _, m in ipairs(mentors) do
+    local c = program.capacity
+    if type(c) == "function" then c = c(m) elseif c == nil then c = m.capacity end
+    c = math.tointeger(c)
+    if c == nil or c - (m.load or 0) > 0 then return true end
+  end
+  return false
+end
+
 function M.match(program, pool)
-  local ids = {}
-  for i, e in ipairs(pool.mentees) do ids[i] = e.id end
-  local history = M.history(program, ids)
-  local mentors, mentees, department = {}, {}, {}
+  local mentors, department = {}, {}
   for _, m in ipairs(pool.mentors) do
     department[m.id] = m.department
     if m.tags.ambassador then mentors[#mentors + 1] = m end
   end
+  if not any_room(program, mentors) then return {} end
+  local ids = {}
+  for i, e in ipairs(pool.mentees) do ids[i] = e.id end
+  local history = M.history(program, ids)
+  local mentees = {}
   for _, e in ipairs(pool.mentees) do
     if (history[e.id] or NONE).count < program.rotations then mentees[#mentees + 1] = e end
   end
