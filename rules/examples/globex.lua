@@ -43,8 +43,9 @@ tandem.program {
   mentor = function(p) return insider(p) and p.level >= 7 end,
   mentee = new_joiner,
   score = function(mentor, mentee)
-    if #tandem.matches { program = "speed", person = mentee.id, state = "closed" } < 3 then return nil end
+    -- the cheap test first: most pairs never met in the speed rounds
     if not tandem.met(mentor, mentee, "speed") then return nil end
+    if #tandem.matches { program = "speed", person = mentee.id, state = "closed" } < 3 then return nil end
     return 1 + tandem.overlap(mentor.skills, mentee.wants)
   end,
 }
