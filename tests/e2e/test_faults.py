@@ -4,14 +4,17 @@ For each fault: the clients whose facts did not reach the disk get errors, never
 daemon says what failed on stderr and refuses writes while the fault lasts; it goes on when
 the fault clears; a restart holds exactly the acknowledged facts in a gapless, verified log."""
 import datetime
+import json
 import math
 import os
 import signal
+import subprocess
 import threading
 import time
 
-from tandemtest import FAULTFS, TIME_FACTOR, Daemon, log_line, read_log
+from tandemtest import FAULTFS, TIME_FACTOR, Daemon, TandemCase, log_line, read_log, tandem_cmd, write_log
 from test_daemon import DaemonCase
+from test_tail import Reader
 
 ERRNO_TEXT = {"enospc": "No space left on device", "eio": "Input/output error",
               "short": "No space left on device", "fsync": "Input/output error",
@@ -359,3 +362,54 @@ class DueFaults(FaultCase):
 
     def test_tick_due_during_a_failing_fsync(self):
         self.check_tick_during_fault("batch", "fsync")
+
+
+class TailAfterCut(TandemCase):
+    """`tail -f` on a log that a failed commit cuts back after tail showed its lines."""
+
+    def test_tail_follows_a_log_cut_back_and_written_again(self):
+        state = self.path("state")
+        base = [{"ts": f"2027-01-01T00:00:0{i}Z", "type": "note", "text": f"kept{i}", "fields": {}, "rule": ""}
+                for i in range(3)]
+        write_log(state, base)
+        log = os.path.join(state, "events.jsonl")
+        proc = subprocess.Popen([*tandem_cmd(), "tail", "--state", state, "-f", "--json"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.addCleanup(lambda: proc.poll() is None and (proc.kill(), proc.wait()))
+        out = Reader(proc)
+        self.assertEqual([json.loads(x)["text"] for x in out.lines(3, 10 * TIME_FACTOR)], ["kept0", "kept1", "kept2"])
+
+        def line(seq, text):
+            return log_line({"seq": seq, "ts": "2027-01-01T00:01:00Z", "type": "note", "text": text,
+                             "fields": {}, "rule": ""})
+
+        # A commit's lines reach the file (tail shows them), then its fsync fails: cut back.
+        size = os.path.getsize(log)
+        with open(log, "a") as f:
+            f.write(line(4, "lost4") + line(5, "lost5"))
+        self.assertEqual([json.loads(x)["text"] for x in out.lines(2, 10 * TIME_FACTOR)], ["lost4", "lost5"])
+        os.truncate(log, size)
+        time.sleep(0.5)
+        # The next commit writes other lines with the same seqs (cut and written again before tail
+        # looks, too: the second time both happen at once).
+        with open(log, "a") as f:
+            f.write(line(4, "new4"))
+        self.assertEqual([json.loads(x)["text"] for x in out.lines(1, 10 * TIME_FACTOR)], ["new4"])
+        with open(log, "a") as f:
+            f.write(line(5, "lost5b") + line(6, "lost6b"))
+        self.assertEqual([json.loads(x)["text"] for x in out.lines(2, 10 * TIME_FACTOR)], ["lost5b", "lost6b"])
+        with open(log, "r+") as f:
+            f.truncate(size + len(line(4, "new4")))
+            f.seek(0, 2)
+            f.write(line(5, "new5-longer-than-before") + line(6, "new6"))
+        got = [json.loads(x) for x in out.lines(2, 10 * TIME_FACTOR)]
+        self.assertEqual([(e["seq"], e["text"]) for e in got], [(5, "new5-longer-than-before"), (6, "new6")],
+                         "tail did not go on from where the log was cut (or showed it again from the start)")
+        self.assertIsNone(proc.poll(), "tail stopped")
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=10 * TIME_FACTOR)
+        self.assertEqual(proc.returncode, 0, err)
+        err = err.decode()
+        self.assertIn("cut back to seq 3", err)
+        self.assertIn("cut back to seq 4", err)
+        self.assertNotIn("reading it from the start", err)
