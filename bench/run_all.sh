@@ -8,14 +8,21 @@
 # Environment: BENCH_DIR=/path puts the state dirs on another filesystem (default: $TMPDIR
 # or /tmp); TANDEM_BIN=/path measures another build.
 set -eu
+usage() {
+    echo "usage: bench/run_all.sh [--quick]   every benchmark; rewrites bench/RESULTS.md (see bench/README.md)"
+}
+QUICK=0
+case "${1:-}" in
+    "") ;;
+    --quick) QUICK=1 ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; exit 2 ;;   # not a full run by mistake: it takes minutes and rewrites RESULTS.md
+esac
 cd "$(dirname "$0")/.."
 BENCH=bench
 OUT=$BENCH/out/run
 rm -rf "$OUT"
 mkdir -p "$OUT"
-
-QUICK=0
-[ "${1:-}" = "--quick" ] && QUICK=1
 
 make -s
 make -s -C "$BENCH"

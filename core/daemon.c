@@ -66,6 +66,7 @@ struct daemon {
 };
 
 static void stop(struct daemon *d, int code);
+static void rearm_due(struct daemon *d);
 
 static cJSON *error_reply(const char *msg)
 {
@@ -135,6 +136,10 @@ static void log_failed(struct daemon *d, const struct error *err)
     d->log_retrying = false;
     d->retry_at = uv_now(&d->loop) + LOG_RETRY_MS;
     rebuild(d);
+    /* What was due and lost with the commit is due again in the rebuilt schedule: the timer
+     * must come back at the retry time even when no client writes (a failed group commit of
+     * a due item is found at the turn's end, after on_due armed the timer for later). */
+    rearm_due(d);
 }
 
 /* A failure of the engine: the log's (the daemon goes on, refusing writes) or anything else
@@ -191,8 +196,7 @@ static void flush_batch(struct daemon *d)
         engine_failed(d, &err);        /* fails every waiting reply */
         return;
     }
-    if (d->n_waiting > 0)
-        log_committed(d);
+    log_committed(d);   /* a due item's facts with no client waiting count too */
     for (int i = 0; i < d->n_waiting; i++) {
         struct waiting_reply *w = &d->waiting[i];
         control_reply_line(d->ctl, w->client, w->ticket, w->line);
@@ -374,6 +378,14 @@ static void on_due(uv_timer_t *t)
         if (d->stopping)
             return;
     }
+    /* With --fsync batch the group commit runs after the loop's poll, which may sleep until the
+     * next due item: what fired is committed now, not when a client happens to write. */
+    if (d->e.hold_commit && !d->stopping && journal_pending(d->e.journal)) {
+        flush_batch(d);
+        maybe_snapshot(d);
+        if (d->stopping)
+            return;
+    }
     rearm_due(d);
 }
 
@@ -447,9 +459,13 @@ static cJSON *reload(struct daemon *d)
         }
         return error_reply(buf);
     }
-    if (engine_use_rules(&d->e, r, &err) < 0) {
+    if (engine_reload_rules(&d->e, r, &err) < 0) {
+        bool log = journal_failed(d->e.journal);
+        char buf[1200], why[1400];
+        snprintf(why, sizeof why, "the event log could not be written (%s); the rules in force are still %s",
+                 error_text(&err, buf, sizeof buf), d->e.rules->sha256);
         engine_failed(d, &err);
-        return error_reply(err.msg);
+        return error_reply(log ? why : err.msg);
     }
     cJSON *reply = cJSON_CreateObject();
     cJSON_AddTrueToObject(reply, "ok");
@@ -510,7 +526,11 @@ static void on_signal(uv_signal_t *h, int signum)
 {
     struct daemon *d = h->data;
     if (signum == SIGHUP) {
-        cJSON_Delete(reload(d));
+        if (log_writable(d))
+            cJSON_Delete(reload(d));
+        else
+            fprintf(stderr, "tandem: reload refused: the event log cannot be written (%s); send SIGHUP again "
+                    "once it can\n", d->log_error);
         rearm_due(d);
     } else {
         stop(d, 0);

@@ -477,9 +477,12 @@ int engine_sync(struct engine *e, struct error *err)
 
 /* ---- rules and people ---- */
 
-int engine_use_rules(struct engine *e, struct rules *r, struct error *err)
+/* Puts r in force and records it; the rules it replaces are handed back in *old (NULL at
+ * the first load), still allocated, so a reload whose event fails to commit can go back. */
+static int install_rules(struct engine *e, struct rules *r, struct rules **old, struct error *err)
 {
     long long before = e->state.seq;
+    *old = NULL;
     engine_plugins_lua(e, r);   /* tandem.x, before any handler of r runs */
     if (!e->rules && e->state.rules_sha256 && strcmp(e->state.rules_sha256, r->sha256) == 0 &&
         e->state.rules_file && strcmp(e->state.rules_file, r->path) == 0) {
@@ -498,7 +501,7 @@ int engine_use_rules(struct engine *e, struct rules *r, struct error *err)
     for (int i = 0; i < r->n_priorities; i++)
         cJSON_AddItemToArray(pr, cJSON_CreateString(r->priorities[i]));
     cJSON_AddItemToObject(f, "programs", rules_programs_json(r));
-    rules_free(e->rules);
+    *old = e->rules;
     e->rules = r;
     e->sim.p = r->sim;
     int rc = engine_commit(e, f, 0, err);
@@ -508,6 +511,32 @@ int engine_use_rules(struct engine *e, struct rules *r, struct error *err)
     for (int p = 0; rc == 0 && p < e->state.n_people; p++)
         rc = engine_enroll_person(&x, p, e->state.seq, err);
     return finish(e, before, rc, NULL, NULL, err);
+}
+
+int engine_use_rules(struct engine *e, struct rules *r, struct error *err)
+{
+    struct rules *old;
+    int rc = install_rules(e, r, &old, err);
+    rules_free(old);
+    return rc;
+}
+
+int engine_reload_rules(struct engine *e, struct rules *r, struct error *err)
+{
+    struct rules *old;
+    int rc = install_rules(e, r, &old, err);
+    if (rc == 0 && e->hold_commit)
+        rc = engine_log_commit(e, e->sync, err);   /* now, not with the turn: the swap depends on it */
+    if (journal_failed(e->journal) && old) {
+        /* The log is the source of truth: its last `rules` event still names the old rules,
+         * so they stay in force (the caller rebuilds the state from the disk). */
+        rules_free(e->rules);
+        e->rules = old;
+        e->sim.p = old->sim;
+        return rc < 0 ? rc : error_set(err, ERR_SYSTEM, e->path, 0, "the event log failed");
+    }
+    rules_free(old);
+    return rc;
 }
 
 struct import_ctx {

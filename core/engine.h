@@ -79,6 +79,11 @@ void engine_close(struct engine *e);
  * then enrols everyone the new programs accept. */
 int engine_use_rules(struct engine *e, struct rules *r, struct error *err);
 
+/* A reload: engine_use_rules, with the `rules` event committed at once (also when the caller
+ * holds commits). If the log fails, r is freed and the rules in force stay the old ones, as
+ * the log says; the state still holds what did not reach the disk (engine_rebuild). */
+int engine_reload_rules(struct engine *e, struct rules *r, struct error *err);
+
 /* Imports people from a CSV export as person commands. Bad rows go to `errors`. */
 int engine_import_people(struct engine *e, const char *csv, FILE *errors, struct people_csv_result *res,
                          struct error *err);

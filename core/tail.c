@@ -5,7 +5,9 @@
 #include "tail.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,11 +20,23 @@ const char *const tail_known_types[] = { "rules", "person", "enroll", "match", "
                                          "feedback", "review", "reup", "close", "flag", "note", "rule.error",
                                          NULL };
 
+/* Where a read ended: the offset after its last line, that line's crc and seq. A daemon cuts
+ * the log back to its last commit when a commit fails, after tail may have shown lines of it;
+ * the newest checkpoint still on disk is where following goes on. */
+#define TAIL_CHECKPOINTS 256
+struct checkpoint {
+    long long end, seq;
+    char crc[8];
+};
+
 struct tail {
     const struct tail_options *o;
     FILE *out;
     long long offset;              /* after the last complete line read */
     ino_t inode;                   /* of the file offset is in */
+    long long last_seq;            /* of the last line read */
+    struct checkpoint cp[TAIL_CHECKPOINTS];   /* a ring, newest at cp_next - 1 */
+    int cp_next, n_cp;
     char **match_program;          /* match id -> its program (interned in programs) */
     long long n_match_program;
     char **programs;
@@ -215,7 +229,7 @@ static void print_line(struct tail *t, const cJSON *ev, const char *type)
 static int on_event(void *ctx, const cJSON *ev, long long line)
 {
     struct tail *t = ctx;
-    (void)line;
+    t->last_seq = line;
     const char *type = str(ev, "type");
     if (!type)
         return 0;
@@ -236,13 +250,63 @@ static int on_event(void *ctx, const cJSON *ev, long long line)
     return 0;
 }
 
-/* Reads what was appended since the last read (or all of a log that was replaced). */
+/* The crc of the line that ends at byte end of fd (its last bytes are `"crc":"XXXXXXXX"}\n`). */
+static bool crc_before(int fd, long long end, char crc[8])
+{
+    char b[12];
+    return end >= (long long)sizeof b && pread(fd, b, sizeof b, end - (long long)sizeof b) == (ssize_t)sizeof b &&
+           memcmp(b + 10, "}\n", 2) == 0 && (memcpy(crc, b + 2, 8), true);
+}
+
+/* A log that is no longer what was read up to offset (same file, cut back by a failed commit,
+ * maybe written again since): goes back to the newest checkpoint still on disk, so what
+ * follows it is read (again). Returns false when none is left (read the log from the start). */
+static bool rewind_to_checkpoint(struct tail *t, int fd)
+{
+    long long shown = t->last_seq;
+    while (t->n_cp > 0) {
+        const struct checkpoint *c = &t->cp[(t->cp_next - 1 + TAIL_CHECKPOINTS) % TAIL_CHECKPOINTS];
+        char crc[8];
+        if (crc_before(fd, c->end, crc) && memcmp(crc, c->crc, 8) == 0) {
+            if (c->end == t->offset)
+                return true;   /* nothing changed after all */
+            fprintf(stderr, "tandem: %s was cut back to seq %lld (a commit that failed): the events shown "
+                    "after it up to seq %lld were not written; following from there\n", t->o->path, c->seq, shown);
+            t->offset = c->end;
+            t->last_seq = c->seq;
+            return true;
+        }
+        t->cp_next = (t->cp_next - 1 + TAIL_CHECKPOINTS) % TAIL_CHECKPOINTS;
+        t->n_cp--;
+    }
+    return false;
+}
+
+/* True when the line before offset is still the one read last (the log was not cut there). */
+static bool offset_holds(struct tail *t)
+{
+    if (t->offset == 0 || t->n_cp == 0)
+        return true;
+    int fd = open(t->o->path, O_RDONLY | O_CLOEXEC);
+    char crc[8];
+    const struct checkpoint *c = &t->cp[(t->cp_next - 1 + TAIL_CHECKPOINTS) % TAIL_CHECKPOINTS];
+    bool ok = fd < 0 || (crc_before(fd, t->offset, crc) && memcmp(crc, c->crc, 8) == 0) ||
+              rewind_to_checkpoint(t, fd);
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+/* Reads what was appended since the last read (or all of a log that was replaced or cut back
+ * past every checkpoint). */
 static int read_more(struct tail *t, FILE *diag)
 {
     struct stat st;
-    if (stat(t->o->path, &st) == 0 && t->offset > 0 && (st.st_size < t->offset || st.st_ino != t->inode)) {
+    bool same = stat(t->o->path, &st) == 0 && st.st_ino == t->inode;
+    if (t->offset > 0 && (!same || !offset_holds(t))) {
         fprintf(stderr, "tandem: %s was replaced; reading it from the start\n", t->o->path);
         t->offset = 0;
+        t->n_cp = t->cp_next = 0;
         t->n_match_program = 0;
         free(t->match_program);
         t->match_program = NULL;
@@ -251,8 +315,27 @@ static int read_more(struct tail *t, FILE *diag)
         t->inode = st.st_ino;
     long long end = t->offset;
     int rc = journal_replay(t->o->path, t->offset, on_event, t, diag, &end, t->err);
+    if (rc == ERR_INPUT && !diag && t->offset > 0) {
+        /* Following, the log may have been cut between the check above and the read: the
+         * next read rewinds. A log damaged for good fails that one the same way. */
+        long long at = t->offset;
+        if (!offset_holds(t) || t->offset != at)
+            return 0;
+    }
     if (rc < 0)
         return rc;
+    if (end > t->offset) {
+        int fd = open(t->o->path, O_RDONLY | O_CLOEXEC);
+        struct checkpoint *c = &t->cp[t->cp_next];
+        if (fd >= 0 && crc_before(fd, end, c->crc)) {
+            c->end = end;
+            c->seq = t->last_seq;
+            t->cp_next = (t->cp_next + 1) % TAIL_CHECKPOINTS;
+            t->n_cp += t->n_cp < TAIL_CHECKPOINTS;
+        }
+        if (fd >= 0)
+            close(fd);
+    }
     t->offset = end;
     if (fflush(t->out) != 0 || ferror(t->out))
         return error_set(t->err, ERR_SYSTEM, NULL, 0, "cannot write the output: %s", strerror(errno));

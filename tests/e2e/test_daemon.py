@@ -356,7 +356,11 @@ class CrashSafety(DaemonCase):
                 threads = [threading.Thread(target=writer, args=(k,)) for k in range(3)]
                 for t in threads:
                     t.start()
+                # Kill mid-stream once enough were acknowledged (slower under a wrapper).
                 time.sleep(1.0)
+                deadline = time.time() + 10 * TIME_FACTOR
+                while len(acked) <= 20 and time.time() < deadline:
+                    time.sleep(0.05)
                 d.proc.send_signal(signal.SIGKILL)
                 d.proc.wait()
                 stop.set()
