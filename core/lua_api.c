@@ -708,15 +708,11 @@ static void parse_prefilter(lua_State *L, int t, const char *prog, struct prefil
     int *mentee_set[2] = { &pf->shared_mentee, &pf->prefer_mentee };
     for (int w = 0; w < 2; w++) {
         if (lua_getfield(L, p, sets[w]) != LUA_TNIL) {
-            bool list = lua_istable(L, -1);
-            if (list)
-                lua_rawgeti(L, -1, 1);
-            else
-                lua_pushnil(L);
-            if (list)
-                lua_rawgeti(L, -2, 2);
-            else
-                lua_pushnil(L);
+            if (!lua_istable(L, -1))
+                raise_field(L, "prefilter", "program \"%s\": prefilter.%s must name two of skills, wants, "
+                            "tags: {\"skills\", \"wants\"}", prog, sets[w]);
+            lua_rawgeti(L, -1, 1);
+            lua_rawgeti(L, -2, 2);
             *mentor_set[w] = set_name(lua_tostring(L, -2));
             *mentee_set[w] = set_name(lua_tostring(L, -1));
             if (*mentor_set[w] <= 0 || *mentee_set[w] <= 0)

@@ -379,7 +379,7 @@ static bool pf_fits(const struct prefilter *pf, const struct state *s, int mento
 static int pf_try(lua_State *L, struct scratch *sc, const struct state *s, const struct pf_pool *pp, int who,
                   int mark, const int *open, int after, bool either_way)
 {
-    const struct rules *r = lua_api_rules(L);
+    const struct rules *r = R(L);
     const struct prefilter *pf = pp->pf;
     int n = 0;
     if (pp->first) {

@@ -192,3 +192,15 @@ Test(lua_api, priority_rank_for_scores)
     cr_assert_str_eq(lua("return tandem.priority('inclusion')"), "1");
     cr_assert_str_eq(lua("return tandem.priority('culture')"), "");
 }
+
+Test(lua_api, department_queries_follow_people_changes)
+{
+    /* tandem.ids / tandem.people naming a department read an index built on first use: a
+     * person added or moved afterwards is listed where they are now. */
+    cr_assert_str_eq(lua("return table.concat(tandem.ids { department = 'Eng' }, ',')"), "boss,lead,dev");
+    person("new", 4, "Eng", NULL, "", "");
+    person("rep", 2, "Eng", NULL, "", "");   /* an update: rep moves from Sales */
+    cr_assert_str_eq(lua("return table.concat(tandem.ids { department = 'Eng' }, ',')"), "boss,lead,dev,rep,new");
+    cr_assert_str_eq(lua("return #tandem.people { department = 'Sales' }"), "0");
+    cr_assert_str_eq(lua("return #tandem.ids { department = 'Nowhere' }"), "0");
+}

@@ -120,15 +120,22 @@ static ssize_t write_fault(int fd, size_t len, const char *op)
     return (ssize_t)len;
 }
 
+/* The open family's optional third argument: read only when the flags say one was passed. */
+#define OPEN_MODE(flags, mode)                          \
+    do {                                                \
+        (mode) = 0;                                     \
+        if ((flags) & (O_CREAT | O_TMPFILE)) {          \
+            va_list ap_;                                \
+            va_start(ap_, flags);                       \
+            (mode) = va_arg(ap_, mode_t);               \
+            va_end(ap_);                                \
+        }                                               \
+    } while (0)
+
 int open(const char *path, int flags, ...)
 {
-    mode_t mode = 0;
-    if (flags & (O_CREAT | O_TMPFILE)) {
-        va_list ap;
-        va_start(ap, flags);
-        mode = va_arg(ap, mode_t);
-        va_end(ap);
-    }
+    mode_t mode;
+    OPEN_MODE(flags, mode);
     int fd = REAL(open)(path, flags, mode);
     watch(fd, path);
     return fd;
@@ -136,13 +143,8 @@ int open(const char *path, int flags, ...)
 
 int open64(const char *path, int flags, ...)
 {
-    mode_t mode = 0;
-    if (flags & (O_CREAT | O_TMPFILE)) {
-        va_list ap;
-        va_start(ap, flags);
-        mode = va_arg(ap, mode_t);
-        va_end(ap);
-    }
+    mode_t mode;
+    OPEN_MODE(flags, mode);
     int fd = REAL(open64)(path, flags, mode);
     watch(fd, path);
     return fd;
@@ -150,13 +152,8 @@ int open64(const char *path, int flags, ...)
 
 int openat(int dirfd, const char *path, int flags, ...)
 {
-    mode_t mode = 0;
-    if (flags & (O_CREAT | O_TMPFILE)) {
-        va_list ap;
-        va_start(ap, flags);
-        mode = va_arg(ap, mode_t);
-        va_end(ap);
-    }
+    mode_t mode;
+    OPEN_MODE(flags, mode);
     int fd = REAL(openat)(dirfd, path, flags, mode);
     watch(fd, path);
     return fd;
