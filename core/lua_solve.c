@@ -99,8 +99,15 @@ struct scratch {
     void *extra[8];           /* the other solvers' arrays */
     struct strmap items;      /* prefilter: item -> bucket */
     int *bucket_start, *bucket_entries, *stamp, *list;   /* prefilter: CSR index and scratch */
-    int *hits;                /* prefilter: items a candidate shares with the mentee at hand */
     uint64_t *keys;           /* prefilter: rank keys when a limit applies */
+    /* prefilter with a limit: the pool on a hash ring, and each position's items */
+    uint32_t *ring;           /* ring place -> the person's hash, ascending */
+    int *ring_pos;            /* ring place -> pool position */
+    int *item_start, *item_of;    /* position -> its item buckets (CSR) */
+    uint64_t *mask;           /* position -> its buckets as bits, when there are at most 64 */
+    unsigned char *want;      /* bucket -> 1 while it is one of the person at hand's */
+    int *chosen;              /* the candidates taken so far */
+    int n_buckets;
 };
 
 static int scratch_gc(lua_State *L)
@@ -120,8 +127,14 @@ static int scratch_gc(lua_State *L)
     free(sc->bucket_entries);
     free(sc->stamp);
     free(sc->list);
-    free(sc->hits);
     free(sc->keys);
+    free(sc->ring);
+    free(sc->ring_pos);
+    free(sc->item_start);
+    free(sc->item_of);
+    free(sc->mask);
+    free(sc->want);
+    free(sc->chosen);
     memset(sc, 0, sizeof *sc);
     return 0;
 }
@@ -215,7 +228,8 @@ static const char *pf_key(lua_State *L, struct scratch *sc, char tag, const char
 
 /* Indexes people idx[0..n) by the items of their `first` set (tag '1') and, unless PF_NONE,
  * their `second` set (tag '2'): bucket b holds, ascending, the positions of those who have
- * item b. */
+ * item b; position i's buckets are item_of[item_start[i] .. item_start[i + 1]), and also the
+ * bits of mask[i] when there are at most 64 buckets. */
 static void pf_index(lua_State *L, struct scratch *sc, const struct state *s, const int *idx, int n, int first,
                      int second)
 {
@@ -225,13 +239,22 @@ static void pf_index(lua_State *L, struct scratch *sc, const struct state *s, co
         if (pass == 1) {
             sc->bucket_start = calloc((size_t)nb + 2, sizeof *sc->bucket_start);
             sc->bucket_entries = malloc(((size_t)total + 1) * sizeof *sc->bucket_entries);
-            if (!sc->bucket_start || !sc->bucket_entries)
+            sc->item_start = calloc((size_t)n + 1, sizeof *sc->item_start);
+            sc->item_of = malloc(((size_t)total + 1) * sizeof *sc->item_of);
+            sc->mask = calloc((size_t)n + 1, sizeof *sc->mask);
+            sc->want = calloc((size_t)nb + 1, 1);
+            if (!sc->bucket_start || !sc->bucket_entries || !sc->item_start || !sc->item_of || !sc->mask ||
+                !sc->want)
                 raise(L, "out of memory");
+            sc->n_buckets = nb;
         }
         if (pass == 2)
             for (int b = 0; b < nb; b++)
                 sc->bucket_start[b + 2] += sc->bucket_start[b + 1];
-        for (int i = 0; i < n; i++)
+        int f = 0;   /* pass 2: the forward list's length so far */
+        for (int i = 0; i < n; i++) {
+            if (pass == 2)
+                sc->item_start[i] = f;
             for (int w = 0; w < 2; w++) {
                 if (which[w] == PF_NONE)
                     continue;
@@ -247,9 +270,15 @@ static void pf_index(lua_State *L, struct scratch *sc, const struct state *s, co
                         sc->bucket_start[b + 2]++;
                     } else {
                         sc->bucket_entries[sc->bucket_start[b + 1]++] = i;
+                        sc->item_of[f++] = b;
+                        if (nb <= 64)
+                            sc->mask[i] |= 1ULL << b;
                     }
                 }
             }
+        }
+        if (pass == 2)
+            sc->item_start[n] = f;
     }
 }
 
@@ -258,9 +287,8 @@ static int cmp_int(const void *a, const void *b)
     return *(const int *)a - *(const int *)b;
 }
 
-/* Counts, in sc->hits, the items of person's `which` set that the people indexed under tag
- * have; each one met for the first time in this lookup (mark) is added to sc->list (n so far).
- * Returns the new count. */
+/* Adds to sc->list (n so far) the people indexed under tag who have an item of person's
+ * `which` set, each once in this lookup (mark). Returns the new count. */
 static int pf_lookup(lua_State *L, struct scratch *sc, const struct state *s, int person, int which, char tag,
                      int mark, int n)
 {
@@ -271,23 +299,27 @@ static int pf_lookup(lua_State *L, struct scratch *sc, const struct state *s, in
             int i = sc->bucket_entries[q];
             if (sc->stamp[i] != mark) {
                 sc->stamp[i] = mark;
-                sc->hits[i] = 0;
                 sc->list[n++] = i;
             }
-            sc->hits[i]++;
         }
     }
     return n;
 }
 
-/* A well-mixed hash of a pair of people (splitmix64's finalizer), so candidates that share
- * as many items are picked in an order that differs from mentee to mentee. */
-static uint32_t pair_hash(int a, int b)
+/* A well-mixed hash of a person (splitmix64's finalizer): their place on the ring that
+ * spreads equal candidates, the same whoever else is in the pool. */
+static uint32_t person_hash(int person)
 {
-    uint64_t z = ((uint64_t)(uint32_t)a << 32 | (uint32_t)b) + 0x9e3779b97f4a7c15ULL;
+    uint64_t z = (uint64_t)(uint32_t)person + 0x9e3779b97f4a7c15ULL;
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return (uint32_t)(z ^ (z >> 31));
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
 }
 
 /* Moves the `k` largest of keys[0..n) to the front (Hoare's quickselect: O(n) on average). */
@@ -345,12 +377,26 @@ static void pf_prepare(lua_State *L, struct scratch *sc, const struct state *s, 
     }
     sc->stamp = calloc((size_t)n + 1, sizeof *sc->stamp);
     sc->list = malloc(((size_t)n + 1) * sizeof *sc->list);
-    sc->hits = calloc((size_t)n + 1, sizeof *sc->hits);
     sc->keys = malloc(((size_t)n + 1) * sizeof *sc->keys);
-    if (!sc->stamp || !sc->list || !sc->hits || !sc->keys)
+    if (!sc->stamp || !sc->list || !sc->keys)
         raise(L, "out of memory");
     if (pp->first)
         pf_index(L, sc, s, idx, n, pp->first, pp->second ? pp->second : PF_NONE);
+    if (pf && pf->limit) {
+        /* The ring: the pool ordered by a hash of each person (ties by position). */
+        sc->ring = malloc(((size_t)n + 1) * sizeof *sc->ring);
+        sc->ring_pos = malloc(((size_t)n + 1) * sizeof *sc->ring_pos);
+        sc->chosen = malloc(((size_t)n + 1) * sizeof *sc->chosen);
+        if (!sc->ring || !sc->ring_pos || !sc->chosen)
+            raise(L, "out of memory");
+        for (int i = 0; i < n; i++)
+            sc->keys[i] = (uint64_t)person_hash(idx[i]) << 32 | (uint32_t)i;
+        qsort(sc->keys, (size_t)n, sizeof *sc->keys, cmp_u64);
+        for (int k = 0; k < n; k++) {
+            sc->ring[k] = (uint32_t)(sc->keys[k] >> 32);
+            sc->ring_pos[k] = (int)(uint32_t)sc->keys[k];
+        }
+    }
 }
 
 /* Whether a pair passes the prefilter's level window and department; for one-pool models
@@ -370,17 +416,119 @@ static bool pf_fits(const struct prefilter *pf, const struct state *s, int mento
     return pf_pass(pf, s, mentor, mentee);
 }
 
+/* Marks in sc->want (and as bits in *wmask) the buckets of person's `which` set under tag
+ * (on = 1), or clears them (on = 0). Returns how many of the set's items are indexed. */
+static int pf_mark(lua_State *L, struct scratch *sc, const struct state *s, int person, int which, char tag,
+                   unsigned char on, uint64_t *wmask)
+{
+    const struct strset *set = pf_set(s, person, which);
+    int n = 0;
+    for (int k = 0; k < set->n; k++) {
+        int b = strmap_get(&sc->items, pf_key(L, sc, tag, set->v[k]));
+        if (b < 0)
+            continue;
+        sc->want[b] = on;
+        if (b < 64)
+            *wmask |= 1ULL << b;
+        n++;
+    }
+    return n;
+}
+
+/* How many of the marked buckets (wmask: as bits) position i has. */
+static int pf_hits(const struct scratch *sc, int i, uint64_t wmask)
+{
+    if (!sc->item_start)
+        return 0;
+    if (sc->n_buckets <= 64)
+        return __builtin_popcountll(sc->mask[i] & wmask);
+    int h = 0;
+    for (int q = sc->item_start[i]; q < sc->item_start[i + 1]; q++)
+        h += sc->want[sc->item_of[q]];
+    return h;
+}
+
+/* pf_try under a limit: the `limit` best of those that pass, by items shared (the most
+ * first), then by the ring: walking on from the person's own hash, the first met first, so
+ * equal mentees spread over equal mentors and the same people always give the same
+ * candidates. One walk round the ring, which stops once `limit` candidates share every
+ * indexed item the person has: O(pool) at worst, with a popcount per position, and the
+ * level, department, reporting-line and history checks only for those taken or next in line. */
+static int pf_walk(lua_State *L, struct scratch *sc, const struct state *s, const struct pf_pool *pp, int who,
+                   const int *open, int after, bool either_way)
+{
+    const struct rules *r = R(L);
+    const struct prefilter *pf = pp->pf;
+    uint64_t wmask = 0;
+    int all = 0;   /* the most items a candidate can share */
+    if (pp->first) {
+        all = pf_mark(L, sc, s, who, pp->look, '1', 1, &wmask);
+        if (pp->second)
+            all += pf_mark(L, sc, s, who, pp->look_back, '2', 1, &wmask);
+    }
+    int n = pp->n, got = 0, rest = 0;
+    uint32_t from = person_hash(who);
+    int k = 0, hi = n;   /* the ring's first place at or after `from` */
+    while (k < hi) {
+        int mid = k + (hi - k) / 2;
+        if (sc->ring[mid] < from)
+            k = mid + 1;
+        else
+            hi = mid;
+    }
+    if (k == n)
+        k = 0;   /* past the last hash: round to the first */
+    for (int step = 0; step < n && got < pf->limit; step++, k = k + 1 < n ? k + 1 : 0) {
+        int i = sc->ring_pos[k];
+        if (i <= after || (open && !open[i]))
+            continue;
+        int h = pf_hits(sc, i, wmask);
+        if (h == 0 && pf->shared_mentor)
+            continue;
+        if (h < all) {
+            /* rank key: items shared (high bits), then the order met (to undo it) */
+            sc->list[rest] = i;
+            sc->keys[rest] = (uint64_t)h << 32 | (uint32_t)(UINT32_MAX - (uint32_t)rest);
+            rest++;
+        } else if (pf_fits(pf, s, pp->idx[i], who, either_way) && allowed(r, s, pp->idx[i], who)) {
+            sc->chosen[got++] = i;
+        }
+    }
+    /* Fewer than `limit` share every item: the best of the others, the next best taking the
+     * place of one that does not pass. */
+    for (int lo = 0; got < pf->limit && lo < rest;) {
+        int need = pf->limit - got < rest - lo ? pf->limit - got : rest - lo;
+        select_top(sc->keys + lo, rest - lo, need);
+        for (int t = lo; t < lo + need; t++) {
+            int i = sc->list[UINT32_MAX - (uint32_t)sc->keys[t]];
+            if (pf_fits(pf, s, pp->idx[i], who, either_way) && allowed(r, s, pp->idx[i], who))
+                sc->chosen[got++] = i;
+        }
+        lo += need;
+    }
+    if (pp->first) {
+        uint64_t unused = 0;
+        pf_mark(L, sc, s, who, pp->look, '1', 0, &unused);
+        if (pp->second)
+            pf_mark(L, sc, s, who, pp->look_back, '2', 0, &unused);
+    }
+    memcpy(sc->list, sc->chosen, (size_t)got * sizeof *sc->list);
+    qsort(sc->list, (size_t)got, sizeof *sc->list, cmp_int);
+    return got;
+}
+
 /* Fills sc->list, ascending, with the positions of the pool that the person at hand (who,
  * met for the mark-th time) may be scored with: those sharing an item with them under
  * `shared` (everyone otherwise), open (open[i] != 0, or all when open is NULL), after `after`
  * (one-pool models score a pair once), allowed, and within the level window and department.
- * With `limit`, only that many: those sharing the most items of `shared` or `prefer` first,
- * ties broken by a hash of the pair. Returns the count. */
+ * With `limit`, only that many (pf_walk). Returns the count. */
 static int pf_try(lua_State *L, struct scratch *sc, const struct state *s, const struct pf_pool *pp, int who,
                   int mark, const int *open, int after, bool either_way)
 {
     const struct rules *r = R(L);
     const struct prefilter *pf = pp->pf;
+    if (pf && pf->limit)
+        return pf_walk(L, sc, s, pp, who, open, after, either_way);
     int n = 0;
     if (pp->first) {
         n = pf_lookup(L, sc, s, who, pp->look, '1', mark, 0);
@@ -392,41 +540,16 @@ static int pf_try(lua_State *L, struct scratch *sc, const struct state *s, const
         for (int i = 0; i < pp->n; i++)
             if (sc->stamp[i] != mark) {
                 sc->stamp[i] = mark;
-                sc->hits[i] = 0;
                 sc->list[n++] = i;
             }
     }
     int kept = 0;
-    bool limited = pf && pf->limit;
     for (int t = 0; t < n; t++) {
         int i = sc->list[t];
         if (i <= after || (open && !open[i]) || !pf_fits(pf, s, pp->idx[i], who, either_way) ||
-            (!limited && !allowed(r, s, pp->idx[i], who)))
+            !allowed(r, s, pp->idx[i], who))
             continue;
         sc->list[kept++] = i;
-    }
-    if (limited) {
-        /* rank key: items shared (high bits), the pair's hash, then the position to undo it */
-        for (int t = 0; t < kept; t++) {
-            int i = sc->list[t];
-            uint64_t h = (uint64_t)(pair_hash(who, pp->idx[i]) >> 12);   /* 20 bits */
-            sc->keys[t] = (uint64_t)(unsigned)sc->hits[i] << 52 | h << 32 | (uint32_t)i;
-        }
-        /* The best `limit` that are allowed: the reporting-line walk and the history lookup
-         * cost more than the ranking, so they run on the chosen ones, and on the next best
-         * in turn for those refused. */
-        int got = 0, lo = 0;
-        while (got < pf->limit && lo < kept) {
-            int need = pf->limit - got < kept - lo ? pf->limit - got : kept - lo;
-            select_top(sc->keys + lo, kept - lo, need);
-            for (int t = lo; t < lo + need; t++)
-                if (allowed(r, s, pp->idx[(uint32_t)sc->keys[t]], who))
-                    sc->keys[got++] = sc->keys[t];
-            lo += need;
-        }
-        kept = got;
-        for (int t = 0; t < kept; t++)
-            sc->list[t] = (int)(uint32_t)sc->keys[t];
     }
     qsort(sc->list, (size_t)kept, sizeof *sc->list, cmp_int);
     return kept;

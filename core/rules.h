@@ -16,7 +16,7 @@
 #define RULES_MAX_PRIORITIES 3
 
 /* A declarative prefilter, evaluated in C before any score call: with `limit`, a large pool
- * costs people x limit score calls instead of people squared (lua_solve.c pf_try). */
+ * costs people x limit score calls instead of people squared (lua_solve.c pf_walk). */
 enum prefilter_set { PF_NONE, PF_SKILLS, PF_WANTS, PF_TAGS };
 struct prefilter {
     int shared_mentor, shared_mentee;   /* the pair must share an item between these sets */

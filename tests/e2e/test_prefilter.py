@@ -86,12 +86,54 @@ class Prefilter(TandemCase):
             self.assertTrue(set(mentor["skills"]) & set(mentee["wants"]), m)
 
     def test_same_limit_same_candidates(self):
-        # The spread among equals is a hash of the pair: the same people give the same log.
+        # The spread among equals is a ring ordered by people's hashes: the same people give
+        # the same log.
         _, a, _ = self.run_with("prefilter = { limit = 3 },", "spread1")
         _, b, _ = self.run_with("prefilter = { limit = 3 },", "spread2")
         pairs = lambda ms: [(m["mentors"][0], m["mentees"][0]) for m in ms]
         self.assertEqual(pairs(a), pairs(b))
         self.assertGreater(len({m for m, _ in pairs(a)}), 10, "equal mentees spread over many mentors")
+
+    def test_limit_keeps_those_sharing_most_that_pass_the_filters(self):
+        # Mentees want two or three items, mentors have several: the scored mentors of
+        # each mentee share at least as many items as any passing mentor left out, and there
+        # are `limit` of them when that many pass. 8 items take the ranking's bit-mask path,
+        # 90 its per-person lists (over 64 items).
+        import random
+        for vocabulary in (8, 90):
+            with self.subTest(items=vocabulary):
+                rng = random.Random(vocabulary)
+                items = [f"s{k}" for k in range(vocabulary)]
+                rows = ["id,level,department,skills,wants,capacity"]
+                for i in range(60):
+                    skills = ";".join(rng.sample(items, rng.randint(*((1, 5) if vocabulary < 10 else (10, 30)))))
+                    rows.append(f"m{i},{rng.randint(3, 12)},D{i % 3},{skills},,3")
+                for i in range(40):
+                    wants = ";".join(rng.sample(items[:30], rng.randint(2, 3)))
+                    rows.append(f"e{i},{rng.randint(1, 6)},D{i % 4},,{wants},1")
+                people_csv = self.write(f"people{vocabulary}.csv", "\n".join(rows) + "\n")
+                rules = self.write(f"rank{vocabulary}.lua", RANKED)
+                _, st = self.simulate(rules=rules, people=people_csv, days="1", state=f"rank{vocabulary}")
+                log = read_log(st)
+                people = {e["person"]["id"]: e["person"] for e in log if e["type"] == "person"}
+                note = [e for e in log if e["type"] == "note"]
+                self.assertTrue(note, "matching happened")
+                scored = {}
+                for pair in note[-1]["fields"]["pairs"].split(","):
+                    m, e = pair.split(">")
+                    scored.setdefault(e, set()).add(m)
+                mentors = [p for p in people.values() if p["id"].startswith("m")]
+                shared = lambda m, e: len(set(m.get("skills", [])) & set(e.get("wants", [])))
+                for eid, mids in scored.items():
+                    e = people[eid]
+                    passing = [m for m in mentors if 1 <= m["level"] - e["level"] <= 6
+                               and m["department"] != e["department"]]
+                    self.assertEqual(len(mids), min(5, len(passing)), eid)
+                    self.assertTrue(all(1 <= people[m]["level"] - e["level"] <= 6 for m in mids))
+                    left_out = [shared(m, e) for m in passing if m["id"] not in mids]
+                    worst = min(shared(people[m], e) for m in mids)
+                    self.assertGreaterEqual(worst, max(left_out, default=0), eid)
+                self.assertEqual(len(scored), 40, "every mentee was scored")
 
     def test_bad_limit_and_both_rankings_are_load_errors(self):
         for line, words in (('prefilter = { limit = 0 },', "prefilter.limit"),
@@ -102,6 +144,28 @@ class Prefilter(TandemCase):
             p = run("check", path, check=1)
             self.assertIn(f"{path}:3: ", p.stderr)
             self.assertIn(words, p.stderr)
+
+
+RANKED = """
+local pairs_seen, first = {}, {}
+tandem.program {
+  name = "core", model = "one_to_one", match_every = "1y", candidates = 5,
+  mentor = function(p) return p.id:sub(1, 1) == "m" end,
+  mentee = function(p) return p.id:sub(1, 1) == "e" end,
+  prefilter = { prefer = { "skills", "wants" }, level_gap = { min = 1, max = 6 },
+                department = "different", limit = 5 },
+  score = function(m, e, explain)
+    if not explain then pairs_seen[#pairs_seen + 1] = m.id .. ">" .. e.id end
+    return 1
+  end,
+}
+tandem.on("match", function(ev)
+  if ev.phase == "active" and not first.done then
+    first.done = true
+    tandem.note("scored", { pairs = table.concat(pairs_seen, ",") })
+  end
+end)
+"""
 
 
 QUERIES = """
