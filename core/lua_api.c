@@ -1132,51 +1132,103 @@ static int api_matches(lua_State *L)
     return 1;
 }
 
-/* The people of one department, ascending (the index is rebuilt when anyone changed): *n of
- * them from the returned array (NULL and 0 when there is no such department); *ok false when
- * there was no memory for the index (the caller then scans everyone). */
-static const int *department_people(struct rules *r, const struct state *s, const char *dept, int *n, bool *ok)
+/* The index's key for the people of a department with a skill ("Eng", US, "sql") in *buf,
+ * grown as needed; NULL when there is no memory. */
+static const char *dept_skill_key(char **buf, size_t *cap, const char *dept, const char *skill)
 {
-    *ok = true;
-    if (r->dept_generation != s->generation || r->dept_epoch != s->people_epoch + 1) {
+    size_t nd = strlen(dept), ns = strlen(skill);
+    if (nd + ns + 2 > *cap) {
+        char *nb = realloc(*buf, nd + ns + 2);
+        if (!nb)
+            return NULL;
+        *buf = nb;
+        *cap = nd + ns + 2;
+    }
+    memcpy(*buf, dept, nd);
+    (*buf)[nd] = '\x1f';
+    memcpy(*buf + nd + 1, skill, ns + 1);
+    return *buf;
+}
+
+/* Rebuilds the department index: a bucket per department and one per department and skill,
+ * bucket b's people (ascending) at dept_people[dept_start[b] .. dept_start[b + 1]).
+ * Returns false when memory ran out (the index is then empty). */
+static bool dept_index_build(struct rules *r, const struct state *s)
+{
+    strmap_free(&r->dept_map);
+    memset(&r->dept_map, 0, sizeof r->dept_map);
+    free(r->dept_start);
+    free(r->dept_people);
+    r->dept_start = r->dept_people = NULL;
+    r->dept_generation = 0;
+    size_t total = 0;
+    for (int i = 0; i < s->n_people; i++)
+        if (s->people[i].p.department)
+            total += 1 + (size_t)s->people[i].p.skills.n;
+    r->dept_start = calloc(total + 2, sizeof *r->dept_start);
+    r->dept_people = malloc((total + 1) * sizeof *r->dept_people);
+    int *bucket = malloc((total + 1) * sizeof *bucket);
+    char *buf = NULL;
+    size_t cap = 0, at = 0;
+    int nb = 0;
+    bool failed = !bucket || !r->dept_start || !r->dept_people;
+    for (int i = 0; !failed && i < s->n_people; i++) {
+        const struct person *p = &s->people[i].p;
+        if (!p->department)
+            continue;
+        for (int k = -1; !failed && k < p->skills.n; k++) {
+            const char *key = k < 0 ? p->department : dept_skill_key(&buf, &cap, p->department, p->skills.v[k]);
+            int b = key ? strmap_get(&r->dept_map, key) : -1;
+            if (key && b < 0) {
+                b = nb++;
+                failed = strmap_put(&r->dept_map, key, b) < 0;
+            }
+            failed = failed || !key;
+            if (!failed) {
+                bucket[at++] = b;
+                r->dept_start[b + 2]++;
+            }
+        }
+    }
+    free(buf);
+    if (failed) {
+        free(bucket);
         strmap_free(&r->dept_map);
         memset(&r->dept_map, 0, sizeof r->dept_map);
-        free(r->dept_start);
-        free(r->dept_people);
-        r->dept_generation = 0;
-        int nb = 0;
-        r->dept_start = calloc((size_t)s->n_people + 2, sizeof *r->dept_start);
-        r->dept_people = malloc(((size_t)s->n_people + 1) * sizeof *r->dept_people);
-        int *bucket = malloc(((size_t)s->n_people + 1) * sizeof *bucket);
-        bool failed = !bucket || !r->dept_start || !r->dept_people;
-        for (int i = 0; !failed && i < s->n_people; i++) {
-            const char *d = s->people[i].p.department;
-            bucket[i] = d ? strmap_get(&r->dept_map, d) : -1;
-            if (d && bucket[i] < 0) {
-                bucket[i] = nb++;
-                failed = strmap_put(&r->dept_map, d, bucket[i]) < 0;
-            }
-            if (bucket[i] >= 0)
-                r->dept_start[bucket[i] + 2]++;
-        }
-        if (failed) {
-            free(bucket);
-            *ok = false;
-            return NULL;
-        }
-        for (int b = 0; b < nb; b++)
-            r->dept_start[b + 2] += r->dept_start[b + 1];
-        for (int i = 0; i < s->n_people; i++)
-            if (bucket[i] >= 0)
-                r->dept_people[r->dept_start[bucket[i] + 1]++] = i;
-        free(bucket);
-        r->dept_generation = s->generation;
-        r->dept_epoch = s->people_epoch + 1;
+        return false;
     }
-    int b = strmap_get(&r->dept_map, dept);
-    *n = b < 0 ? 0 : r->dept_start[b + 1] - r->dept_start[b];
+    for (int b = 0; b < nb; b++)
+        r->dept_start[b + 2] += r->dept_start[b + 1];
+    at = 0;
+    for (int i = 0; i < s->n_people; i++)
+        if (s->people[i].p.department)
+            for (int k = -1; k < s->people[i].p.skills.n; k++)
+                r->dept_people[r->dept_start[bucket[at++] + 1]++] = i;
+    free(bucket);
+    r->dept_generation = s->generation;
+    r->dept_epoch = s->people_epoch + 1;
+    return true;
+}
+
+/* The people of one department, or of one department with a skill (skill not NULL),
+ * ascending, from the index (rebuilt when anyone changed): *n of them from the returned
+ * array (NULL and 0 when there is none); *ok false when there was no memory for the index
+ * (the caller then scans everyone). */
+static const int *department_people(struct rules *r, const struct state *s, const char *dept, const char *skill,
+                                    int *n, bool *ok)
+{
+    *n = 0;
+    *ok = (r->dept_generation == s->generation && r->dept_epoch == s->people_epoch + 1) || dept_index_build(r, s);
+    char *buf = NULL;
+    size_t cap = 0;
+    const char *key = *ok && skill ? dept_skill_key(&buf, &cap, dept, skill) : dept;
+    int b = *ok && key ? strmap_get(&r->dept_map, key) : -1;
+    free(buf);
+    if (*ok && !key)
+        *ok = false;   /* no memory for the key: scan */
     if (b < 0)
         return NULL;
+    *n = r->dept_start[b + 1] - r->dept_start[b];
     return r->dept_people + r->dept_start[b];
 }
 
@@ -1197,10 +1249,11 @@ static int list_people(lua_State *L, bool ids)
     lua_newtable(L);
     if (prog && p < 0)
         return 1;
-    /* A department names its people through the index; everyone is scanned otherwise. */
+    /* A department (with a skill) names its people through the index; everyone is scanned
+     * otherwise. */
     int count = s->n_people;
     bool indexed = false;
-    const int *only = dept ? department_people(R(L), s, dept, &count, &indexed) : NULL;
+    const int *only = dept ? department_people(R(L), s, dept, skill, &count, &indexed) : NULL;
     if (dept && !indexed)
         count = s->n_people;
     int n = 0;

@@ -90,8 +90,10 @@ struct rules {
     int people_ref;
     struct rules_person_built { unsigned generation, version; } *people_built;
     int n_people_built;
-    /* People by department, for queries naming one (lua_api.c): department -> bucket, and
-     * bucket b's people (ascending) at dept_people[dept_start[b] .. dept_start[b + 1]);
+    /* People by department, and by department and skill, for queries naming one (lua_api.c):
+     * "dept" or "dept" US "skill" -> bucket, and bucket b's people (ascending) at
+     * dept_people[dept_start[b] .. dept_start[b + 1]) (queries check both again, so a
+     * department whose name holds a US cannot mislead them);
      * valid for the state generation and people_epoch + 1 it was built from. */
     struct strmap dept_map;
     int *dept_start, *dept_people;

@@ -195,12 +195,19 @@ Test(lua_api, priority_rank_for_scores)
 
 Test(lua_api, department_queries_follow_people_changes)
 {
-    /* tandem.ids / tandem.people naming a department read an index built on first use: a
-     * person added or moved afterwards is listed where they are now. */
+    /* tandem.ids / tandem.people naming a department (and a skill) read an index built on
+     * first use: a person added, moved or with new skills afterwards is listed where they
+     * are now. */
     cr_assert_str_eq(lua("return table.concat(tandem.ids { department = 'Eng' }, ',')"), "boss,lead,dev");
-    person("new", 4, "Eng", NULL, "", "");
+    cr_assert_str_eq(lua("return table.concat(tandem.ids { department = 'Eng', skill = 'sql' }, ',')"), "boss,lead");
+    person("new", 4, "Eng", NULL, "\"sql\"", "");
     person("rep", 2, "Eng", NULL, "", "");   /* an update: rep moves from Sales */
+    person("lead", 8, "Eng", "boss", "\"go\"", "");   /* lead now knows go, not sql */
     cr_assert_str_eq(lua("return table.concat(tandem.ids { department = 'Eng' }, ',')"), "boss,lead,dev,rep,new");
+    cr_assert_str_eq(lua("return table.concat(tandem.ids { department = 'Eng', skill = 'sql' }, ',')"), "boss,new");
+    cr_assert_str_eq(lua("return table.concat(tandem.ids { department = 'Eng', skill = 'go' }, ',')"), "boss,lead");
     cr_assert_str_eq(lua("return #tandem.people { department = 'Sales' }"), "0");
     cr_assert_str_eq(lua("return #tandem.ids { department = 'Nowhere' }"), "0");
+    cr_assert_str_eq(lua("return #tandem.ids { department = 'Eng', skill = 'cobol' }"), "0");
+    cr_assert_str_eq(lua("return #tandem.ids { department = 'Ops', skill = 'sql' }"), "0");
 }
