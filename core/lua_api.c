@@ -163,7 +163,7 @@ void lua_api_push_json(lua_State *L, const cJSON *v)
             lua_rawseti(L, -2, i++);
         }
     } else if (cJSON_IsObject(v)) {
-        lua_newtable(L);
+        lua_createtable(L, 0, cJSON_GetArraySize(v));   /* sized once: no rehash as it fills */
         const cJSON *it;
         cJSON_ArrayForEach(it, v) {
             if (cJSON_IsNull(it))

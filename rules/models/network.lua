@@ -110,46 +110,60 @@ function M.network(mentor, mentee, skip)
   return order
 end
 
--- The contacts in `list` in M.network's order, best first, until one passes (no full sort:
--- the first or second usually does). A contact known by id only gets its person then.
-local function first_fit(list, fits)
-  while #list > 0 do
-    local bi = 1
-    for i = 2, #list do if before(list[i], list[bi]) then bi = i end end
-    local c = list[bi]
-    c.person = c.person or tandem.person(c.id)
-    if c.person and fits(c.person) then return c end
-    list[bi] = list[#list]
-    list[#list] = nil
-  end
-end
-
 -- The best contact the mentor can introduce to the mentee now, or nil: M.network's first that
 -- passes. Someone who left, whom the mentee has been matched with, or who is in the mentee's
 -- reporting line is passed over. Colleagues are known by id (tandem.ids): how useful one is,
--- is how many of the per-skill lists of the mentee's wants hold them, and only the few looked
--- at become person tables; those useful to nobody are looked at only when no one else fits.
+-- is how many of the per-skill lists of the mentee's wants hold them; they are tried level by
+-- level (most useful first, the mentor's own matches before colleagues, then by id), and only
+-- those looked at become person tables; those useful to nobody only when no one else fits.
 function M.next_contact(mentor, mentee, skip)
-  local function fits(p) return not p.left and not tandem.met(mentee, p) and not tandem.in_line(mentee, p) end
+  local function fits(p) return p and not p.left and not tandem.met(mentee, p) and not tandem.in_line(mentee, p) end
   local seen = {}
-  local list = gather(mentor, mentee, skip, seen, true, {}, {})
-  local function colleague(id, useful)
-    if seen[id] or skip[id] or id == mentor.id or id == mentee.id then return end
-    seen[id] = true
-    list[#list + 1] = { id = id, source = "department", useful = useful }
-  end
-  if not mentor.department then return first_fit(list, fits) end
-  local useful = {}
-  for skill in pairs(mentee.wants) do
-    for _, id in ipairs(tandem.ids { department = mentor.department, skill = skill }) do
-      useful[id] = (useful[id] or 0) + 1
+  local partners = gather(mentor, mentee, skip, seen, true, {}, {})
+  table.sort(partners, before)
+  local function eligible(id) return not (seen[id] or skip[id] or id == mentor.id or id == mentee.id) end
+  local useful, top = {}, 0   -- colleague id -> items they have of the mentee's wants (false: tried)
+  if mentor.department then
+    for skill in pairs(mentee.wants) do
+      for _, id in ipairs(tandem.ids { department = mentor.department, skill = skill }) do
+        if eligible(id) then
+          useful[id] = (useful[id] or 0) + 1
+          if useful[id] > top then top = useful[id] end
+        end
+      end
     end
   end
-  for id, n in pairs(useful) do colleague(id, n) end
-  local best = first_fit(list, fits)
-  if best then return best end
-  for _, id in ipairs(tandem.ids { department = mentor.department }) do colleague(id, 0) end
-  return first_fit(list, fits)
+  local p_at = 1   -- partners, sorted, are taken in turn across the levels
+  for level = math.max(top, partners[1] and partners[1].useful or 0), 1, -1 do
+    while partners[p_at] and partners[p_at].useful >= level do
+      local c = partners[p_at]
+      p_at = p_at + 1
+      if fits(c.person) then return c end
+    end
+    while true do   -- this level's colleagues, smallest id first
+      local id
+      for other, n in pairs(useful) do
+        if n == level and (not id or other < id) then id = other end
+      end
+      if not id then break end
+      useful[id] = false   -- tried
+      local p = tandem.person(id)
+      if fits(p) then return { person = p, source = "department", useful = level } end
+    end
+  end
+  for i = p_at, #partners do
+    if fits(partners[i].person) then return partners[i] end
+  end
+  if not mentor.department then return nil end
+  local rest = {}   -- useful to nobody (those useful were all tried above)
+  for _, id in ipairs(tandem.ids { department = mentor.department }) do
+    if eligible(id) and useful[id] == nil then rest[#rest + 1] = id end
+  end
+  table.sort(rest)
+  for _, id in ipairs(rest) do
+    local p = tandem.person(id)
+    if fits(p) then return { person = p, source = "department", useful = 0 } end
+  end
 end
 
 M.on = {}
