@@ -1172,10 +1172,13 @@ static bool dept_index_build(struct rules *r, const struct state *s)
     size_t cap = 0, at = 0;
     int nb = 0;
     bool failed = !bucket || !r->dept_start || !r->dept_people;
+    r->dept_exact = true;
     for (int i = 0; !failed && i < s->n_people; i++) {
         const struct person *p = &s->people[i].p;
         if (!p->department)
             continue;
+        if (strchr(p->department, '\x1f'))
+            r->dept_exact = false;   /* its bucket could be some department-and-skill's */
         for (int k = -1; !failed && k < p->skills.n; k++) {
             const char *key = k < 0 ? p->department : dept_skill_key(&buf, &cap, p->department, p->skills.v[k]);
             int b = key ? strmap_get(&r->dept_map, key) : -1;
@@ -1246,23 +1249,26 @@ static int list_people(lua_State *L, bool ids)
     int ro = role ? role_parse(role) : -1;
     if (role && ro < 0)
         return raise(L, "%s: unknown role \"%s\"", ids ? "tandem.ids" : "tandem.people", role);
-    lua_newtable(L);
-    if (prog && p < 0)
+    if (prog && p < 0) {
+        lua_newtable(L);
         return 1;
+    }
     /* A department (with a skill) names its people through the index; everyone is scanned
-     * otherwise. */
+     * otherwise. An exact index lists only people who have both. */
     int count = s->n_people;
     bool indexed = false;
     const int *only = dept ? department_people(R(L), s, dept, skill, &count, &indexed) : NULL;
     if (dept && !indexed)
         count = s->n_people;
+    bool exact = indexed && R(L)->dept_exact;
+    lua_createtable(L, indexed ? count : 0, 0);
     int n = 0;
     for (int k = 0; k < count; k++) {
         int i = indexed ? only[k] : k;
         const struct person *pe = &s->people[i].p;
         /* the department first: one comparison that turns most people away */
-        if (s->people[i].left || (dept && (!pe->department || strcmp(dept, pe->department) != 0)) ||
-            (tag && !strset_has(&pe->tags, tag)) || (skill && !strset_has(&pe->skills, skill)))
+        if (s->people[i].left || (dept && !exact && (!pe->department || strcmp(dept, pe->department) != 0)) ||
+            (tag && !strset_has(&pe->tags, tag)) || (skill && !exact && !strset_has(&pe->skills, skill)))
             continue;
         if (prog) {
             bool any = false;

@@ -92,12 +92,13 @@ struct rules {
     int n_people_built;
     /* People by department, and by department and skill, for queries naming one (lua_api.c):
      * "dept" or "dept" US "skill" -> bucket, and bucket b's people (ascending) at
-     * dept_people[dept_start[b] .. dept_start[b + 1]) (queries check both again, so a
-     * department whose name holds a US cannot mislead them);
+     * dept_people[dept_start[b] .. dept_start[b + 1]); dept_exact: no department's name
+     * holds a US, so a bucket holds exactly its people (else queries check both again);
      * valid for the state generation and people_epoch + 1 it was built from. */
     struct strmap dept_map;
     int *dept_start, *dept_people;
     unsigned dept_generation, dept_epoch;
+    bool dept_exact;
 
     /* The context of the call in progress (set by the caller of rules_*). */
     const struct state *state;
