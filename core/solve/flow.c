@@ -15,8 +15,14 @@
  *     c(x,y) + pot[x] - pot[y], stopped when H is settled. Potentials keep every
  *     residual arc's reduced cost >= 0 except arcs out of H, which no search scans
  *     (every search ends at H, and a simple path to H does not pass it).
- *     After a search pot += min(d, d(H)) - d(H): only nodes settled before H move,
- *     pot[H] stays 0. Z^3 under lexicographic order is a totally ordered abelian
+ *     C is negative exactly when H's reduced distance is below pot[u] (pot[H] is 0),
+ *     so the search also stops once the least distance left reaches pot[u]: what it
+ *     has not settled is at least that far. After a search pot += min(d, D) - D, D
+ *     being d(H) or the distance it stopped at: only nodes settled before move, pot[H]
+ *     stays 0, and an arc from a settled node to one left (at >= D) stays >= 0. That
+ *     stop matters: when seats run short, most late mentees can displace no one, and a
+ *     search that went on to H would cross much of the graph to prove it.
+ *     Z^3 under lexicographic order is a totally ordered abelian
  *     group, so all of this carries over from plain integers.
  *   - An entry node is unreachable until its entry arc is first raised (its only arcs
  *     in come from H, H is never scanned, and the reverses of its own arcs carry no
@@ -283,9 +289,13 @@ int flow_build(struct flow *f)
 
 /* One Dijkstra on reduced costs from s, stopped when H is settled. When H is reached,
  * moves the potentials (pot[H] unchanged), stores the true cost of the path in
- * *path_cost and returns 1; returns 0 when H cannot be reached. */
+ * *path_cost and returns 1; returns 0 when H cannot be reached at a reduced distance
+ * below pot[s], the most a path may cost for its cycle to be negative: reduced costs are
+ * >= 0, so once the least distance left reaches it, no path that matters is left (and with
+ * no cycle taken the potentials need no move: the residual graph did not change). */
 static int shortest_path(struct flow *f, int s, struct flow_cost *path_cost)
 {
+    const struct flow_cost bound = f->pot[s];
     const int t = FLOW_HUB;
     int n_heap = 0, n_touched = 0;
     f->dist[s] = zero_cost;
@@ -293,11 +303,18 @@ static int shortest_path(struct flow *f, int s, struct flow_cost *path_cost)
     f->state[s] = QUEUED;
     f->touched[n_touched++] = s;
     heap_push(f->heap, &n_heap, (struct hent){f->dist[s], s});
-    int found = 0;
+    int found = 0, stopped = 0;
+    struct flow_cost reach = zero_cost;   /* where the search stopped short of H */
     while (n_heap > 0) {
-        int u = heap_pop(f->heap, &n_heap).node;
+        struct hent top = heap_pop(f->heap, &n_heap);
+        int u = top.node;
         if (f->state[u] == SETTLED)
             continue;   /* a stale entry: u was pushed again with a smaller distance */
+        if (cost_cmp(&top.d, &bound) >= 0) {
+            stopped = 1;    /* H is no nearer than that: the cycle would not be negative */
+            reach = top.d;
+            break;
+        }
         f->state[u] = SETTLED;
         if (u == t) {
             found = 1;
@@ -320,8 +337,10 @@ static int shortest_path(struct flow *f, int s, struct flow_cost *path_cost)
             }
         }
     }
-    if (found) {
-        struct flow_cost dt = f->dist[t];
+    if (found || stopped) {
+        /* Moved as if H were at the distance where the search ended (every node left is at
+         * least that far), which keeps reduced costs >= 0 all the same. */
+        struct flow_cost dt = found ? f->dist[t] : reach;
         /* Reduced path cost = true cost + pot[s] - pot[t]. */
         *path_cost = cost_add(cost_sub(dt, &f->pot[s]), &f->pot[t]);
         for (int k = 0; k < n_touched; k++) {

@@ -25,9 +25,9 @@
  * Dijkstra O((V + A) log A) at worst and usually far less (it touches only nodes
  * settled before the hub); the split is O(n log n). O(E + V + A) memory.
  * Measured (-O2, 10 candidates per mentee, 12 departments, 0-2 groups of 4 per mentor,
- * seats for 40% of the mentees): 5,000 mentees and 500 mentors take 0.9 s in COVERAGE
- * and 0.3 s in QUALITY; 20,000 and 2,000 take about 19 s and 5 s, 3-4 times
- * solve_assign on the same pool without departments (searches touch ~1,800 nodes).
+ * seats for 40% of the mentees; a loaded machine): 5,000 mentees and 500 mentors take
+ * 0.09 s in COVERAGE and 0.18 s in QUALITY; 20,000 and 2,000 take 0.8 s and 1.5 s
+ * (5.2 s and 2.0 s before flow's searches stopped at the bound no cycle can beat).
  * Exactness: flow_build refuses totals above INT64_MAX / 64 (-EOVERFLOW), the same
  * bound as solve_assign, since only the mentee arcs carry costs.
  */
