@@ -56,11 +56,13 @@
 #include <limits.h>
 #include <stdlib.h>
 
-struct hent { long long d; int v; };   /* v < n_rows: a row; else column v - n_rows */
+/* v < n_rows: a row, and at is the start of its positions; else column v - n_rows, and at
+ * is its first slot: what settling it reads first, fetched while it waits at the top. */
+struct hent { long long d; int v, at; };
 
 struct heap { struct hent *h; size_t n, room; };
 
-static int heap_push(struct heap *hp, long long d, int v)
+static int heap_push(struct heap *hp, long long d, int v, int at)
 {
     if (hp->n == hp->room) {
         size_t room = hp->room ? 2 * hp->room : 1024;
@@ -79,7 +81,7 @@ static int heap_push(struct heap *hp, long long d, int v)
         h[i] = h[up];
         i = up;
     }
-    h[i] = (struct hent){d, v};
+    h[i] = (struct hent){d, v, at};
     return 0;
 }
 
@@ -233,10 +235,19 @@ static int insert_row(struct ssp *S, int s, unsigned search)
     int h_from = -1;            /* heap id of the node H was reached from */
     int n_settled = 0;
     S->heap.n = 0;
-    if (heap_push(&S->heap, 0, s) != 0)
+    if (heap_push(&S->heap, 0, s, rn[s].q0) != 0)
         return -ENOMEM;
     while (S->heap.n > 0 && S->heap.h[0].d < bound) {
         struct hent e = heap_pop(&S->heap);
+        if (S->heap.n > 0) {    /* the next node to settle, most likely */
+            const struct hent *t = &S->heap.h[0];
+            if (t->v < nr) {
+                __builtin_prefetch(&rn[t->v]);
+                __builtin_prefetch(&pos[t->at]);
+            } else {
+                __builtin_prefetch(&S->slot[t->at]);
+            }
+        }
         if (e.v < nr) {
             /* A row is pushed at most once (s at the start; a held row only when its
              * column is settled), so it needs no mark. */
@@ -274,7 +285,9 @@ static int insert_row(struct ssp *S, int s, unsigned search)
                     lim = base - bound;
                     continue;
                 }
-                if (heap_push(&S->heap, nd, nr + i) != 0)
+                /* Its slots are read when it is settled: start fetching them. */
+                __builtin_prefetch(&S->slot[cn[i].slot0]);
+                if (heap_push(&S->heap, nd, nr + i, cn[i].slot0) != 0)
                     return -ENOMEM;
             }
             row_resort(S, j, q);
@@ -300,7 +313,7 @@ static int insert_row(struct ssp *S, int s, unsigned search)
                     /* Its node and arcs are read when it is settled: start fetching. */
                     __builtin_prefetch(&rn[sl[k].row]);
                     __builtin_prefetch(&pos[sl[k].q0]);
-                    if (heap_push(&S->heap, nd, sl[k].row) != 0)
+                    if (heap_push(&S->heap, nd, sl[k].row, sl[k].q0) != 0)
                         return -ENOMEM;
                 }
             }
