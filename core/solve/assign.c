@@ -595,7 +595,8 @@ static int rows_build(const struct solve_assign_input *in, struct rows *r)
     memset(r, 0, sizeof *r);
     int *seen = calloc((size_t)m + 1, sizeof *seen);   /* 1 + the last row a mentor was in */
     r->first = calloc((size_t)n + 2, sizeof *r->first);
-    struct ment *by_j = NULL, *tmp = NULL;
+    int *by_j = NULL;          /* the usable edges' indices, by mentee */
+    struct ment *row = NULL, *tmp = NULL;
     unsigned long long *key = NULL;
     int rc = -ENOMEM;
     if (seen == NULL || r->first == NULL)
@@ -617,20 +618,23 @@ static int rows_build(const struct solve_assign_input *in, struct rows *r)
             longest = r->first[j + 1];
         r->first[j + 1] += r->first[j];
     }
+    row = malloc(((size_t)longest + 1) * sizeof *row);
     tmp = malloc(((size_t)longest + 1) * sizeof *tmp);
     key = malloc(((size_t)longest + 1) * sizeof *key);
-    if (tmp == NULL || key == NULL)
+    if (row == NULL || tmp == NULL || key == NULL)
         goto out;
-    for (int e = 0; e < in->n_edges; e++) {
-        const struct solve_edge *ed = &in->edges[e];
-        if (in->capacity[ed->mentor] > 0)
-            by_j[r->first[ed->mentee]++] = (struct ment){score_micro(ed->score), ed->mentor};
-    }
+    /* Indices, not the pairs: a quarter of the bytes to write and read back. */
+    for (int e = 0; e < in->n_edges; e++)
+        if (in->capacity[in->edges[e].mentor] > 0)
+            by_j[r->first[in->edges[e].mentee]++] = e;
     /* first[j] now holds the end of row j. */
     size_t w = 0, k = 0;
     for (int j = 0; j < n; j++) {
         size_t end = (size_t)r->first[j], len = end - k;
-        struct ment *row = by_j + k;
+        for (size_t q = 0; q < len; q++) {
+            const struct solve_edge *ed = &in->edges[by_j[k + q]];
+            row[q] = (struct ment){score_micro(ed->score), ed->mentor};
+        }
         ment_sort(row, len, tmp, key);
         r->first[j] = (int)w;
         for (size_t q = 0; q < len; q++)
@@ -647,6 +651,7 @@ static int rows_build(const struct solve_assign_input *in, struct rows *r)
 out:
     free(seen);
     free(by_j);
+    free(row);
     free(tmp);
     free(key);
     if (rc != 0)
