@@ -588,6 +588,39 @@ Test(solve_assign, deterministic_and_independent_of_edge_order)
     }
 }
 
+/* Rows longer and shorter than the 4,096 pairs rows_build sorts as packed keys (longer
+ * ones take qsort), with tied scores and duplicate pairs: the sparse method must reach the
+ * lexicographic solver's value and not depend on the edges' order. */
+Test(solve_assign, long_rows_with_ties_match_lex, .timeout = 60)
+{
+    for (int k = 0; k < 4; k++) {
+        struct rng r = {910000 + (unsigned long long)k};
+        struct inst t;
+        gen(&r, &t, 12, 20, 4000, 5200, 3, 0.9, 1e3, k % 2 ? SOLVE_QUALITY : SOLVE_COVERAGE);
+        shrink_priorities(&t, 100);
+        struct table tb = table_make(&t);
+        size_t sz = ((size_t)t.n_mentees + 1) * sizeof(int);
+        int *a = malloc(sz), *b = malloc(sz);
+        enum solve_method used;
+        struct solve_value ref = solve_with(&t, &tb, SOLVE_METHOD_LEX, a, NULL);
+        struct solve_value v = solve_with(&t, &tb, SOLVE_METHOD_SPARSE, a, &used);
+        cr_assert_eq(used, SOLVE_METHOD_SPARSE, "seed %d: ran %s", k, method_name(used));
+        cr_assert(key_cmp(t.objective, v, ref) == 0, "seed %d: (%lld,%lld,%lld) vs lex (%lld,%lld,%lld)",
+                  k, v.count, v.priority, v.score_micro, ref.count, ref.priority, ref.score_micro);
+        for (int e = t.n_edges - 1; e > 0; e--) {
+            int x = rng_int(&r, 0, e);
+            struct solve_edge tmp = t.edges[e];
+            t.edges[e] = t.edges[x];
+            t.edges[x] = tmp;
+        }
+        solve_with(&t, &tb, SOLVE_METHOD_SPARSE, b, NULL);
+        cr_assert_eq(memcmp(a, b, sz - sizeof(int)), 0, "seed %d: edge order changed the answer", k);
+        free(a); free(b);
+        table_free(&tb);
+        inst_free(&t);
+    }
+}
+
 /* ---- edge cases ---- */
 
 static struct solve_value solve_and_value(const struct solve_assign_input *in, int *mentor_of)

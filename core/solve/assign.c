@@ -546,6 +546,43 @@ static int ment_cmp(const void *pa, const void *pb)
     return ment_before(a, b) ? -1 : ment_before(b, a) ? 1 : 0;
 }
 
+/* ment_sort's keys: |score_micro| <= 1e15 (check_input), so 1e15 - micro < 2^51, which
+ * leaves KEY_BITS for an index in 63 bits. */
+#define MICRO_MAX 1000000000000000LL
+#define KEY_BITS 12
+#define KEY_MASK ((1ULL << KEY_BITS) - 1)
+
+/* Sorts row[0 .. len-1] by ment_before, with tmp and key (len entries each) as scratch.
+ * Rows of up to 2^KEY_BITS pairs are sorted as one 64-bit key each (the score, highest
+ * first, then the index), by insertion, then each run of equal scores by mentor: sorting
+ * the 16-byte pairs themselves was most of rows_build's time. Longer rows use qsort. */
+static void ment_sort(struct ment *row, size_t len, struct ment *tmp, unsigned long long *key)
+{
+    if (len > ((size_t)1 << KEY_BITS)) {
+        qsort(row, len, sizeof *row, ment_cmp);
+        return;
+    }
+    for (size_t q = 0; q < len; q++) {
+        unsigned long long x = (unsigned long long)(MICRO_MAX - row[q].micro) << KEY_BITS | q;
+        size_t t = q;
+        for (; t > 0 && key[t - 1] > x; t--)
+            key[t] = key[t - 1];
+        key[t] = x;
+    }
+    for (size_t q = 0; q < len; q++)
+        tmp[q] = row[key[q] & KEY_MASK];
+    for (size_t q = 1; q < len; q++) {
+        if (tmp[q].micro != tmp[q - 1].micro)
+            continue;       /* the common case: distinct scores */
+        struct ment x = tmp[q];
+        size_t t = q;
+        for (; t > 0 && ment_before(&x, &tmp[t - 1]); t--)
+            tmp[t] = tmp[t - 1];
+        tmp[t] = x;
+    }
+    memcpy(row, tmp, len * sizeof *row);
+}
+
 /* Builds the rows from the edges: a counting sort by mentee, then each row sorted by
  * score, highest first, then by mentor (insertion sort on short rows), keeping the first
  * copy of each pair, which has the highest score. The order is total, so the result does
@@ -558,7 +595,9 @@ static int rows_build(const struct solve_assign_input *in, struct rows *r)
     memset(r, 0, sizeof *r);
     int *seen = calloc((size_t)m + 1, sizeof *seen);   /* 1 + the last row a mentor was in */
     r->first = calloc((size_t)n + 2, sizeof *r->first);
-    struct ment *by_j = NULL;
+    int *by_j = NULL;          /* the usable edges' indices, by mentee */
+    struct ment *row = NULL, *tmp = NULL;
+    unsigned long long *key = NULL;
     int rc = -ENOMEM;
     if (seen == NULL || r->first == NULL)
         goto out;
@@ -573,29 +612,30 @@ static int rows_build(const struct solve_assign_input *in, struct rows *r)
     r->val = malloc((e_use + 1) * sizeof *r->val);
     if (by_j == NULL || r->mentor == NULL || r->val == NULL)
         goto out;
-    for (int j = 0; j < n; j++)
+    int longest = 0;
+    for (int j = 0; j < n; j++) {
+        if (r->first[j + 1] > longest)
+            longest = r->first[j + 1];
         r->first[j + 1] += r->first[j];
-    for (int e = 0; e < in->n_edges; e++) {
-        const struct solve_edge *ed = &in->edges[e];
-        if (in->capacity[ed->mentor] > 0)
-            by_j[r->first[ed->mentee]++] = (struct ment){score_micro(ed->score), ed->mentor};
     }
+    row = malloc(((size_t)longest + 1) * sizeof *row);
+    tmp = malloc(((size_t)longest + 1) * sizeof *tmp);
+    key = malloc(((size_t)longest + 1) * sizeof *key);
+    if (row == NULL || tmp == NULL || key == NULL)
+        goto out;
+    /* Indices, not the pairs: a quarter of the bytes to write and read back. */
+    for (int e = 0; e < in->n_edges; e++)
+        if (in->capacity[in->edges[e].mentor] > 0)
+            by_j[r->first[in->edges[e].mentee]++] = e;
     /* first[j] now holds the end of row j. */
     size_t w = 0, k = 0;
     for (int j = 0; j < n; j++) {
         size_t end = (size_t)r->first[j], len = end - k;
-        struct ment *row = by_j + k;
-        if (len > 64) {
-            qsort(row, len, sizeof *row, ment_cmp);
-        } else {
-            for (size_t q = 1; q < len; q++) {
-                struct ment x = row[q];
-                size_t t = q;
-                for (; t > 0 && ment_before(&x, &row[t - 1]); t--)
-                    row[t] = row[t - 1];
-                row[t] = x;
-            }
+        for (size_t q = 0; q < len; q++) {
+            const struct solve_edge *ed = &in->edges[by_j[k + q]];
+            row[q] = (struct ment){score_micro(ed->score), ed->mentor};
         }
+        ment_sort(row, len, tmp, key);
         r->first[j] = (int)w;
         for (size_t q = 0; q < len; q++)
             if (seen[row[q].mentor] != j + 1) {
@@ -611,6 +651,9 @@ static int rows_build(const struct solve_assign_input *in, struct rows *r)
 out:
     free(seen);
     free(by_j);
+    free(row);
+    free(tmp);
+    free(key);
     if (rc != 0)
         rows_free(r);
     return rc;

@@ -16,28 +16,35 @@
  *     general graph would make a column scan all its listed pairs (hundreds, when k
  *     candidates per row meet few columns) to find the few it holds: that was most of
  *     the old solver's time.
- *   - A matched row has one residual arc in (from its column), so it is relaxed once;
- *     its parent is its own column and needs no storage.
+ *   - A matched row has one residual arc in (from its column), so it is pushed and
+ *     settled at most once per search and needs no mark; its parent is its own column
+ *     and needs no storage. A column's slots carry their row's gain and pot, so settling
+ *     a column reads none of its rows.
  *   - H is not a heap node: its distance dH is kept aside, found when an exit (a column
  *     with room, or a held row going back to H) is relaxed, and the search stops when
  *     the heap's least key is >= min(dH, ps) (ps: the new row's best value; a path
  *     longer than ps cannot make a negative cycle). H wins ties, so an equal swap is
  *     never made; nothing at or beyond the bound is pushed.
- *   - Each arc keeps ub[a] >= its value gain + pot_c (values only fall, as prices only
- *     rise). A settled row reads its ub in order and touches only the columns whose arc
- *     can beat the bound, tightening ub to the value it finds: a row is settled many
- *     times over a solve, and most of its arcs stop costing a cache miss.
+ *   - Each arc keeps ub >= its value gain + pot_c (values only fall, as prices only
+ *     rise), and a row keeps its arcs sorted by ub, highest first (struct apos, filled
+ *     when a search first meets the row). A settled row reads them in that order until
+ *     the first that cannot beat the bound, tightens each ub it reads to the value it
+ *     finds, and sorts those few among themselves (row_resort): a row is settled many
+ *     times over a solve, and reads about 9 of its 50 arcs each time instead of all 50.
  *   - Search marks are stamps (2 * search + 1 queued, + 2 settled), so nothing is reset
  *     between searches; potentials move only on the nodes settled, by d(v) - dH.
  *
  * Complexity: R rows, C columns, A arcs, k = A / R. The opening: O(bids k cap) with at
  * most 8 R + 1024 bids per round. Then one search per row left, each a Dijkstra with a
  * binary heap and lazy deletion over the nodes it settles (those closer than the
- * bound): O((R + C + A) log A) at worst, O(R (R + C + A) log A) in all; in practice
- * tens of nodes per search. Memory O(R + C + A) (the heap grows on demand).
+ * bound): O((R + C + A) log A + A k) at worst (the A k: sorting the arcs a row read
+ * among themselves, at most k moves each), O(R ((R + C + A) log A + A k)) in all; in
+ * practice tens of nodes per search. Memory O(R + C + A) (the heap grows on demand).
  * Measured (-O2, 100,000 rows x 20,000 columns of capacity 1-5, k = 50, random gains):
- * 40% of the rows are left to the searches, which settle about 75 rows each; the
- * whole solve_assign call takes about 1.8 s, of which the opening takes 0.2 s.
+ * 40% of the rows are left to the searches; 27,000 of them take a place (each from a
+ * row that then leaves: no column has room by then), settling about 85 rows each, 2.4
+ * million in all, in 0.85-1.3 s of CPU (shared machine, load 1-3); the opening takes
+ * 0.12-0.27 s. What costs is cache misses on the rows' positions and the columns' slots.
  *
  * Exactness: with B = sum over rows of their largest gain, every path, potential,
  * reduced cost and tentative distance stays within 32 B (the argument of assign.c with
@@ -51,11 +58,13 @@
 #include <limits.h>
 #include <stdlib.h>
 
-struct hent { long long d; int v; };   /* v < n_rows: a row; else column v - n_rows */
+/* v < n_rows: a row, and at is the start of its positions; else column v - n_rows, and at
+ * is its first slot: what settling it reads first, fetched while it waits at the top. */
+struct hent { long long d; int v, at; };
 
 struct heap { struct hent *h; size_t n, room; };
 
-static int heap_push(struct heap *hp, long long d, int v)
+static int heap_push(struct heap *hp, long long d, int v, int at)
 {
     if (hp->n == hp->room) {
         size_t room = hp->room ? 2 * hp->room : 1024;
@@ -74,7 +83,7 @@ static int heap_push(struct heap *hp, long long d, int v)
         h[i] = h[up];
         i = up;
     }
-    h[i] = (struct hent){d, v};
+    h[i] = (struct hent){d, v, at};
     return 0;
 }
 
@@ -113,50 +122,119 @@ struct cnode {                 /* a column, the rest */
 };
 
 struct rnode {                 /* a row */
-    long long pot, dist;
-    unsigned mark;
+    long long pot;
+    int q0, q1;                /* its arcs' range: first[r] .. first[r+1]-1 */
+    int used;                  /* the arc it uses, or -1 (copied to arc_of at the end) */
     int slot_of;               /* the slot it holds, or -1 */
+    int ready;                 /* its positions are filled (see row_ready) */
+};
+
+/* A slot of a column, with what a search needs of the row in it, so that settling a
+ * column reads its slots and none of its rows. */
+struct slot {
+    long long gain;            /* the gain of the row's arc */
+    long long pot;             /* the row's pot, kept equal to rn[row].pot */
+    int row, q0;               /* the row and the start of its positions */
+};
+
+/* A row's arc by position (see row_ready): ub >= the arc's value gain + pot_c. */
+struct apos {
+    long long ub, gain;
+    int col, arc;
 };
 
 struct ssp {
     const struct ssp_problem *p;
-    /* The problem's arcs, and from the end of the opening ub[a] >= the arc's value
-     * gain + pot_c (values only fall, as pot_c does; a search tightens the ub it reads). */
+    /* The problem's arcs. From a row's first search on (see row_ready), its arcs are
+     * also kept by position q in its range q0 .. q1-1, in pos[q], each with an upper
+     * bound ub on its value gain + pot_c (values only fall, as pot_c does), ub
+     * nonincreasing along the range, so a scan stops at the first ub too small. */
     const int *col;
     const long long *gain;
-    long long *ub;
+    struct apos *pos;
     struct chot *ch;
     struct cnode *cn;
     struct rnode *rn;
-    int *holder;               /* per slot: the row in it */
-    long long *hgain;          /* per slot: the gain of that row's arc (saves a miss) */
-    int *arc_of;               /* per row: arc used (or -1); the caller's array */
+    struct slot *slot;
     int *settled;              /* nodes settled in this search, as heap ids */
+    long long *sdist;          /* their distances */
     int *left;                 /* rows the opening leaves to the searches */
     struct heap heap;
 };
 
 #define INF LLONG_MAX
 
+/* Fills row j's positions on its first use: exact values, sorted highest first (ties by
+ * arc, so the order depends only on the data). An insertion sort: rows are short. */
+static void row_ready(struct ssp *S, int j)
+{
+    const int q0 = S->rn[j].q0, q1 = S->rn[j].q1;
+    struct apos *pos = S->pos;
+    S->rn[j].ready = 1;
+    for (int a = q0; a < q1; a++) {
+        struct apos x = {S->gain[a] + S->ch[S->col[a]].pot, S->gain[a], S->col[a], a};
+        int t = a;
+        for (; t > q0 && pos[t - 1].ub < x.ub; t--)
+            pos[t] = pos[t - 1];
+        pos[t] = x;
+    }
+}
+
+/* After a scan of row j lowered ub on positions q0 .. stop-1 (the rest, still sorted,
+ * was not read), sorts the range again. A ub that fell below U, the first unread one, is
+ * raised to U (still an upper bound), so only the positions read move: sorting each into
+ * its exact place moved about 23 entries a scan (measured, 100,000 x 20,000, k = 50),
+ * more than the extra reads the looser bounds cost. */
+static void row_resort(struct ssp *S, int j, int stop)
+{
+    const int q0 = S->rn[j].q0, q1 = S->rn[j].q1;
+    const long long U = stop < q1 ? S->pos[stop].ub : LLONG_MIN;
+    struct apos *pos = S->pos;
+    for (int q = stop - 1; q >= q0; q--) {
+        struct apos x = pos[q];
+        if (x.ub < U)
+            x.ub = U;
+        int t = q;
+        for (; t + 1 < stop && pos[t + 1].ub > x.ub; t++)
+            pos[t] = pos[t + 1];
+        pos[t] = x;
+    }
+}
+
+static void slot_fill(struct ssp *S, int k, int j, int a)
+{
+    S->slot[k] = (struct slot){S->gain[a], S->rn[j].pot, j, S->rn[j].q0};
+}
+
 /* Inserts row s: one search, and the augmentation when the cycle is negative.
  * Returns 0 or -ENOMEM. */
 static int insert_row(struct ssp *S, int s, unsigned search)
 {
-    const struct ssp_problem *p = S->p;
-    const int nr = p->n_rows;
-    const int *first = p->first, *col = S->col;
-    const long long *gain = S->gain;
-    long long *ub = S->ub;
+    const int nr = S->p->n_rows;
+    const int *col = S->col;
+    struct apos *pos = S->pos;
+    struct chot *ch = S->ch;
+    struct cnode *cn = S->cn;
+    struct rnode *rn = S->rn;
     const unsigned queued = 2 * search + 1, done = 2 * search + 2;
 
-    if (first[s] == first[s + 1])
+    if (rn[s].q0 == rn[s].q1)
         return 0;
-    /* A value gain + pot_c is at most ub[a]: only arcs with ub[a] > ps can raise it. */
+    if (!rn[s].ready)
+        row_ready(S, s);
+    /* ps = the best value: read until the next ub cannot beat the best found. */
     long long ps = LLONG_MIN;
-    for (int a = first[s]; a < first[s + 1]; a++)
-        if (ub[a] > ps && S->ch[col[a]].pot + gain[a] > ps)
-            ps = S->ch[col[a]].pot + gain[a];
-    S->rn[s].pot = ps;
+    {
+        int q = rn[s].q0;
+        for (; q < rn[s].q1 && pos[q].ub > ps; q++) {
+            long long v = pos[q].gain + ch[pos[q].col].pot;
+            pos[q].ub = v;
+            if (v > ps)
+                ps = v;
+        }
+        row_resort(S, s, q);
+    }
+    rn[s].pot = ps;
     /* Reduced distances are >= 0 and the cycle costs dH - ps, so it can only be negative
      * when ps > 0, and only a path shorter than ps matters: `bound` = min(dH, ps) prunes
      * the search, which fails (changing nothing) when no path beats ps. */
@@ -167,76 +245,85 @@ static int insert_row(struct ssp *S, int s, unsigned search)
     int h_from = -1;            /* heap id of the node H was reached from */
     int n_settled = 0;
     S->heap.n = 0;
-    S->rn[s].dist = 0;
-    S->rn[s].mark = queued;
-    if (heap_push(&S->heap, 0, s) != 0)
+    if (heap_push(&S->heap, 0, s, rn[s].q0) != 0)
         return -ENOMEM;
     while (S->heap.n > 0 && S->heap.h[0].d < bound) {
         struct hent e = heap_pop(&S->heap);
+        if (S->heap.n > 0) {    /* the next node to settle, most likely */
+            const struct hent *t = &S->heap.h[0];
+            if (t->v < nr) {
+                __builtin_prefetch(&rn[t->v]);
+                __builtin_prefetch(&pos[t->at]);
+            } else {
+                __builtin_prefetch(&S->slot[t->at]);
+            }
+        }
         if (e.v < nr) {
+            /* A row is pushed at most once (s at the start; a held row only when its
+             * column is settled), so it needs no mark. */
             int j = e.v;
-            if (S->rn[j].mark == done)
-                continue;
-            S->rn[j].mark = done;
-            S->settled[n_settled++] = j;
-            long long base = e.d + S->rn[j].pot;
-            /* nd = base - v with v = gain + pot_c <= ub[a]: nd < bound needs v > lim.
-             * ub is read in order and only arcs that pass it touch their column, whose
-             * value then tightens ub (it stays an upper bound: values only fall). */
+            S->settled[n_settled] = j;
+            S->sdist[n_settled++] = e.d;
+            if (!rn[j].ready)
+                row_ready(S, j);
+            long long base = e.d + rn[j].pot;
+            /* nd = base - v with v = gain + pot_c <= ub: nd < bound needs v > lim. ub is
+             * read from the largest down to the first at most lim (lim only rises); each
+             * arc read touches its column, whose value then tightens ub (it stays an
+             * upper bound: values only fall), and the range is sorted again after. */
             long long lim = base - bound;
-            const int end = first[j + 1], used = S->arc_of[j];
-            struct chot *ch = S->ch;
-            struct cnode *cn = S->cn;
-            for (int a = first[j]; a < end; a++) {
-                if (ub[a] <= lim)
-                    continue;
-                int i = col[a];
-                long long v = gain[a] + ch[i].pot;
-                ub[a] = v;
-                if (v <= lim || ch[i].mark == done || a == used)
+            const int end = rn[j].q1, used = rn[j].used;
+            int q = rn[j].q0;
+            for (; q < end; q++) {
+                if (pos[q].ub <= lim)
+                    break;
+                int i = pos[q].col;
+                long long v = pos[q].gain + ch[i].pot;
+                pos[q].ub = v;
+                if (v <= lim || ch[i].mark == done || pos[q].arc == used)
                     continue;
                 long long nd = base - v;
                 if (ch[i].mark == queued && nd >= cn[i].dist)
                     continue;
                 ch[i].mark = queued;
                 cn[i].dist = nd;
-                cn[i].par_arc = a;
+                cn[i].par_arc = pos[q].arc;
                 cn[i].par_row = j;
-                if (ch[i].open > 0) {   /* a free slot: H at nd + pot_c = nd */
+                if (ch[i].open > 0) {   /* a free slot: H at nd + pot_c */
                     dH = bound = nd + ch[i].pot;
                     h_from = nr + i;
                     lim = base - bound;
                     continue;
                 }
-                if (heap_push(&S->heap, nd, nr + i) != 0)
+                /* Its slots are read when it is settled: start fetching them. */
+                __builtin_prefetch(&S->slot[cn[i].slot0]);
+                if (heap_push(&S->heap, nd, nr + i, cn[i].slot0) != 0)
                     return -ENOMEM;
             }
+            row_resort(S, j, q);
         } else {
             int i = e.v - nr;
-            if (S->ch[i].mark == done || e.d > S->cn[i].dist)
+            if (ch[i].mark == done || e.d > cn[i].dist)
                 continue;
-            S->ch[i].mark = done;
-            S->settled[n_settled++] = e.v;
-            long long base = e.d + S->ch[i].pot;
-            for (int k = S->cn[i].slot0; k < S->cn[i].slot0 + S->cn[i].load; k++) {
-                int j = S->holder[k];
-                if (S->rn[j].mark == done)
-                    continue;   /* a held row is reached only from here, so once */
-                long long nd = base + S->hgain[k] - S->rn[j].pot;
+            ch[i].mark = done;
+            S->settled[n_settled] = e.v;
+            S->sdist[n_settled++] = e.d;
+            long long base = e.d + ch[i].pot;
+            const struct slot *sl = S->slot + cn[i].slot0;
+            for (int k = 0; k < cn[i].load; k++) {
+                /* A held row is reached only from here, so once. */
+                long long nd = base + sl[k].gain - sl[k].pot;
                 if (nd >= bound)
                     continue;
-                S->rn[j].mark = queued;
-                S->rn[j].dist = nd;
-                if (nd + S->rn[j].pot < bound) {  /* back to H: j gives up its column */
-                    dH = bound = nd + S->rn[j].pot;
-                    h_from = j;
+                if (nd + sl[k].pot < bound) {  /* back to H: the row gives up its column */
+                    dH = bound = nd + sl[k].pot;
+                    h_from = sl[k].row;
                 }
                 if (nd < bound) {
-                    /* Its arcs are read when it is settled: start fetching them. */
-                    __builtin_prefetch(&ub[first[j]]);
-                    __builtin_prefetch(&col[first[j]]);
-                    __builtin_prefetch(&gain[first[j]]);
-                    if (heap_push(&S->heap, nd, j) != 0)
+                    /* Its node and arcs are read when it is settled: start fetching. */
+                    __builtin_prefetch(&rn[sl[k].row]);
+                    __builtin_prefetch(&pos[sl[k].q0]);
+                    if (heap_push(&S->heap, nd, sl[k].row, sl[k].q0) != 0)
                         return -ENOMEM;
                 }
             }
@@ -248,10 +335,13 @@ static int insert_row(struct ssp *S, int s, unsigned search)
     /* pot += d(v) - dH on the settled nodes (all have d < dH); pot[H] stays 0. */
     for (int k = 0; k < n_settled; k++) {
         int v = S->settled[k];
-        if (v < nr)
-            S->rn[v].pot += S->rn[v].dist - dH;
-        else
-            S->ch[v - nr].pot += S->cn[v - nr].dist - dH;
+        if (v < nr) {
+            rn[v].pot += S->sdist[k] - dH;
+            if (rn[v].slot_of >= 0)
+                S->slot[rn[v].slot_of].pot = rn[v].pot;
+        } else {
+            ch[v - nr].pot += S->sdist[k] - dH;
+        }
     }
     /* dH < ps here: the cycle H -> s -> ... -> H is negative; take it. */
     /* Walk the path back from its end: each column on it takes the row it was reached
@@ -259,22 +349,21 @@ static int insert_row(struct ssp *S, int s, unsigned search)
     int i, slot;
     if (h_from < nr) {
         int j = h_from;         /* j leaves; its slot goes to its predecessor */
-        i = col[S->arc_of[j]];
-        slot = S->rn[j].slot_of;
-        S->arc_of[j] = -1;
-        S->rn[j].slot_of = -1;
+        i = col[rn[j].used];
+        slot = rn[j].slot_of;
+        rn[j].used = -1;
+        rn[j].slot_of = -1;
     } else {
         i = h_from - nr;
-        slot = S->cn[i].slot0 + S->cn[i].load++;
-        S->ch[i].open--;
+        slot = cn[i].slot0 + cn[i].load++;
+        ch[i].open--;
     }
     for (;;) {
-        int j = S->cn[i].par_row, a = S->cn[i].par_arc;
-        int old_arc = S->arc_of[j], old_slot = S->rn[j].slot_of;
-        S->arc_of[j] = a;
-        S->rn[j].slot_of = slot;
-        S->holder[slot] = j;
-        S->hgain[slot] = gain[a];
+        int j = cn[i].par_row, a = cn[i].par_arc;
+        int old_arc = rn[j].used, old_slot = rn[j].slot_of;
+        rn[j].used = a;
+        rn[j].slot_of = slot;
+        slot_fill(S, slot, j, a);
         if (j == s)
             return 0;
         i = col[old_arc];       /* j was held by the column it was reached from */
@@ -320,10 +409,9 @@ static long long best_elsewhere(const struct ssp *S, int j, int skip)
 
 static void place(struct ssp *S, int j, int a, int slot)
 {
-    S->arc_of[j] = a;
+    S->rn[j].used = a;
     S->rn[j].slot_of = slot;
-    S->holder[slot] = j;
-    S->hgain[slot] = S->gain[a];
+    slot_fill(S, slot, j, a);       /* its pot is set when the opening ends */
 }
 
 /* The slot of column c whose row has the least margin (the first such slot on ties),
@@ -333,8 +421,8 @@ static int least_margin(const struct ssp *S, int c, long long *least)
     const long long *gain = S->gain;
     int out_slot = -1;
     for (int k = S->cn[c].slot0; k < S->cn[c].slot0 + S->cn[c].load; k++) {
-        int h = S->holder[k];
-        long long mh = gain[S->arc_of[h]] - best_elsewhere(S, h, S->arc_of[h]);
+        int h = S->slot[k].row;
+        long long mh = gain[S->rn[h].used] - best_elsewhere(S, h, S->rn[h].used);
         if (out_slot < 0 || mh < *least) {
             *least = mh;
             out_slot = k;
@@ -346,8 +434,8 @@ static int least_margin(const struct ssp *S, int c, long long *least)
 /* Row j takes the slot of the row there, which leaves; returns that row. */
 static int take_slot(struct ssp *S, int j, int a, int slot)
 {
-    int h = S->holder[slot];
-    S->arc_of[h] = -1;
+    int h = S->slot[slot].row;
+    S->rn[h].used = -1;
     S->rn[h].slot_of = -1;
     place(S, j, a, slot);
     return h;
@@ -426,37 +514,31 @@ static int opening(struct ssp *S, const int *order, int n_order, int *left)
             j = ev;
         }
     }
-    for (int j = 0; j < p->n_rows; j++)
-        if (S->arc_of[j] >= 0)
-            S->rn[j].pot = S->gain[S->arc_of[j]] + S->ch[S->col[S->arc_of[j]]].pot;
+    for (int j = 0; j < p->n_rows; j++) {
+        int a = S->rn[j].used;
+        if (a >= 0) {
+            S->rn[j].pot = S->gain[a] + S->ch[S->col[a]].pot;
+            S->slot[S->rn[j].slot_of].pot = S->rn[j].pot;
+        }
+    }
     return n_left;
 }
 
-/* After the opening: ub[a] = the arc's value now, an upper bound from then on. */
-static int init_ub(struct ssp *S)
-{
-    const size_t n_arcs = (size_t)S->p->first[S->p->n_rows];
-    S->ub = malloc((n_arcs + 1) * sizeof *S->ub);
-    if (S->ub == NULL)
-        return -ENOMEM;
-    for (size_t a = 0; a < n_arcs; a++)
-        S->ub[a] = S->gain[a] + S->ch[S->col[a]].pot;
-    return 0;
-}
 
 int ssp_solve(const struct ssp_problem *p, int *arc_of)
 {
     const int nr = p->n_rows, nc = p->n_cols;
     const size_t n_arcs = (size_t)p->first[nr];
-    struct ssp S = {.p = p, .arc_of = arc_of, .col = p->col, .gain = p->gain};
+    struct ssp S = {.p = p, .col = p->col, .gain = p->gain};
     size_t r1 = (size_t)nr + 1, c1 = (size_t)nc + 1;
     S.ch = calloc(c1, sizeof *S.ch);
     S.cn = calloc(c1, sizeof *S.cn);
     S.rn = calloc(r1, sizeof *S.rn);
     S.settled = malloc((r1 + c1) * sizeof *S.settled);
+    S.sdist = malloc((r1 + c1) * sizeof *S.sdist);
     S.left = malloc(r1 * sizeof *S.left);
     int rc = -ENOMEM;
-    if (!S.ch || !S.cn || !S.rn || !S.settled || !S.left)
+    if (!S.ch || !S.cn || !S.rn || !S.settled || !S.sdist || !S.left)
         goto out;
     /* A column never needs more slots than it has listed pairs. */
     for (size_t a = 0; a < n_arcs; a++)
@@ -469,12 +551,13 @@ int ssp_solve(const struct ssp_problem *p, int *arc_of)
         S.ch[i].open = S.cn[i].room;
         n_slots += (size_t)S.cn[i].room;
     }
-    S.holder = malloc((n_slots + 1) * sizeof *S.holder);
-    S.hgain = malloc((n_slots + 1) * sizeof *S.hgain);
-    if (S.holder == NULL || S.hgain == NULL)
+    S.slot = malloc((n_slots + 1) * sizeof *S.slot);
+    if (S.slot == NULL)
         goto out;
     for (int r = 0; r < nr; r++) {
-        arc_of[r] = -1;
+        S.rn[r].q0 = p->first[r];
+        S.rn[r].q1 = p->first[r + 1];
+        S.rn[r].used = -1;
         S.rn[r].slot_of = -1;
     }
     /* The rows left bid again a few times: few more find a place, but their bids raise
@@ -485,13 +568,18 @@ int ssp_solve(const struct ssp_problem *p, int *arc_of)
     int n_left = opening(&S, p->order, p->n_order, S.left);
     for (int round = 0; round < 3; round++)
         n_left = opening(&S, S.left, n_left, S.left);
-    rc = n_left > 0 ? init_ub(&S) : 0;
+    /* The positions, filled row by row as the searches first meet each row. */
+    rc = 0;
+    if (n_left > 0 && (S.pos = malloc((n_arcs + 1) * sizeof *S.pos)) == NULL)
+        rc = -ENOMEM;
     /* Stamps 2k+1 and 2k+2 must not wrap: ample for any int number of rows. */
     for (int k = 0; k < n_left && rc == 0; k++)
         rc = insert_row(&S, S.left[k], (unsigned)k);
+    for (int r = 0; r < nr && rc == 0; r++)
+        arc_of[r] = S.rn[r].used;
 out:
-    free(S.ch); free(S.cn); free(S.rn); free(S.holder); free(S.hgain); free(S.settled); free(S.left);
-    free(S.ub);
+    free(S.ch); free(S.cn); free(S.rn); free(S.slot); free(S.settled); free(S.sdist);
+    free(S.left); free(S.pos);
     free(S.heap.h);
     return rc;
 }
