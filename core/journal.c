@@ -90,8 +90,12 @@ static bool reserved_key(const char *k)
 {
     /* Any case: cJSON_GetObjectItem ignores case, so a "Seq" could shadow
      * "seq" for a careless reader. */
-    return strcasecmp(k, "seq") == 0 || strcasecmp(k, "ts") == 0 || strcasecmp(k, "type") == 0 ||
-           strcasecmp(k, "crc") == 0;
+    switch (k[0] | 0x20) {                /* the first letter in lower case: only these can match */
+    case 's': return strcasecmp(k, "seq") == 0;
+    case 't': return strcasecmp(k, "ts") == 0 || strcasecmp(k, "type") == 0;
+    case 'c': return strcasecmp(k, "crc") == 0;
+    default: return false;
+    }
 }
 
 static ssize_t pread_full(int fd, char *buf, size_t len, long long off)

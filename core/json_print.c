@@ -11,10 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool reserve(struct json_buf *b, size_t more)
+static bool grow(struct json_buf *b, size_t more);
+
+static inline bool reserve(struct json_buf *b, size_t more)
 {
-    if (b->cap - b->len > more)           /* room for more bytes and the '\0' */
-        return true;
+    return b->cap - b->len > more || grow(b, more);   /* room for more bytes and the '\0' */
+}
+
+static bool grow(struct json_buf *b, size_t more)
+{
     size_t cap = b->cap ? b->cap : 256;
     while (cap - b->len <= more) {
         if (cap > ((size_t)-1) / 2)
@@ -38,19 +43,25 @@ static bool put(struct json_buf *b, const char *s, size_t n)
     return true;
 }
 
+/* What cJSON writes for each byte of a string: 0 the byte itself, else the letter after a
+ * backslash ('u' for \u00xx). */
+static const char ESCAPE[256] = {
+    ['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't', ['"'] = '"', ['\\'] = '\\',
+    [0x01] = 'u', [0x02] = 'u', [0x03] = 'u', [0x04] = 'u', [0x05] = 'u', [0x06] = 'u', [0x07] = 'u',
+    [0x0b] = 'u', [0x0e] = 'u', [0x0f] = 'u', [0x10] = 'u', [0x11] = 'u', [0x12] = 'u', [0x13] = 'u',
+    [0x14] = 'u', [0x15] = 'u', [0x16] = 'u', [0x17] = 'u', [0x18] = 'u', [0x19] = 'u', [0x1a] = 'u',
+    [0x1b] = 'u', [0x1c] = 'u', [0x1d] = 'u', [0x1e] = 'u', [0x1f] = 'u',
+};
+
 static bool put_string(struct json_buf *b, const char *str)
 {
     if (str == NULL)
         return put(b, "\"\"", 2);         /* cJSON prints a missing text as "" */
     const unsigned char *s = (const unsigned char *)str;
     size_t n = 0, extra = 0;
-    for (; s[n]; n++) {
-        unsigned char c = s[n];
-        if (c == '"' || c == '\\' || c == '\b' || c == '\f' || c == '\n' || c == '\r' || c == '\t')
-            extra += 1;
-        else if (c < 32)
-            extra += 5;
-    }
+    for (; s[n]; n++)
+        if (ESCAPE[s[n]])
+            extra += ESCAPE[s[n]] == 'u' ? 5 : 1;
     if (!reserve(b, n + extra + 2))
         return false;
     char *o = b->s + b->len;
@@ -62,26 +73,18 @@ static bool put_string(struct json_buf *b, const char *str)
         static const char hex[] = "0123456789abcdef";
         for (size_t i = 0; i < n; i++) {
             unsigned char c = s[i];
-            if (c > 31 && c != '"' && c != '\\') {
+            char e = ESCAPE[c];
+            if (!e) {
                 *o++ = (char)c;
                 continue;
             }
             *o++ = '\\';
-            switch (c) {
-            case '\\': *o++ = '\\'; break;
-            case '"': *o++ = '"'; break;
-            case '\b': *o++ = 'b'; break;
-            case '\f': *o++ = 'f'; break;
-            case '\n': *o++ = 'n'; break;
-            case '\r': *o++ = 'r'; break;
-            case '\t': *o++ = 't'; break;
-            default:
-                *o++ = 'u';
+            *o++ = e;
+            if (e == 'u') {
                 *o++ = '0';
                 *o++ = '0';
                 *o++ = hex[c >> 4];
                 *o++ = hex[c & 15];
-                break;
             }
         }
     }
