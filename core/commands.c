@@ -76,8 +76,8 @@ static int cmd_person_add(struct cmd_ctx *x, const cJSON *c, struct error *err)
         return rc;
     }
     cJSON *f = engine_fact(e, "person");
-    cJSON_AddStringToObject(f, "phase", "added");
-    cJSON_AddItemToObject(f, "person", person_to_json(&p));
+    engine_add_str(f, "phase", "added");
+    cJSON_AddItemToObjectCS(f, "person", person_to_json(&p));
     person_free(&p);
     if ((rc = engine_commit(e, f, x->depth, err)) < 0)
         return rc;

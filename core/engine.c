@@ -16,15 +16,25 @@
 
 /* ---- facts ---- */
 
+/* Facts are made by the thousand a second: their envelope's keys are literals that cJSON need
+ * not copy (cJSON_AddItemToObjectCS), and the time is printed once per second, not per fact. */
 cJSON *engine_fact(struct engine *e, const char *type)
 {
-    char ts[21];
-    time_format(clock_now(&e->clock), ts);
+    tdm_time now = clock_now(&e->clock);
+    if (now != e->fact_time || e->fact_ts[0] == '\0') {
+        time_format(now, e->fact_ts);
+        e->fact_time = now;
+    }
     cJSON *f = cJSON_CreateObject();
-    cJSON_AddNumberToObject(f, "seq", (double)(e->state.seq + 1));
-    cJSON_AddStringToObject(f, "ts", ts);
-    cJSON_AddStringToObject(f, "type", type);
+    cJSON_AddItemToObjectCS(f, "seq", cJSON_CreateNumber((double)(e->state.seq + 1)));
+    cJSON_AddItemToObjectCS(f, "ts", cJSON_CreateString(e->fact_ts));
+    cJSON_AddItemToObjectCS(f, "type", cJSON_CreateString(type));
     return f;
+}
+
+void engine_add_str(cJSON *o, const char *literal_key, const char *value)
+{
+    cJSON_AddItemToObjectCS(o, literal_key, cJSON_CreateString(value));
 }
 
 void engine_add_time(cJSON *o, const char *k, tdm_time t)
@@ -216,9 +226,9 @@ int engine_enroll_person(struct cmd_ctx *x, int person, long long cause, struct 
             if (!want[k] || roles[k] < 0 || state_enrollment(&e->state, person, sp, (enum role)roles[k]) >= 0)
                 continue;
             cJSON *f = engine_fact(e, "enroll");
-            cJSON_AddStringToObject(f, "person", e->state.people[person].p.id);
-            cJSON_AddStringToObject(f, "program", e->rules->programs[i].def.name);
-            cJSON_AddStringToObject(f, "role", role_names[roles[k]]);
+            engine_add_str(f, "person", e->state.people[person].p.id);
+            engine_add_str(f, "program", e->rules->programs[i].def.name);
+            engine_add_str(f, "role", role_names[roles[k]]);
             int rc = engine_commit(e, f, x->depth, err);
             if (rc < 0)
                 return rc;
