@@ -24,6 +24,11 @@ int cmd_refuse(struct error *err, const char *fmt, const char *arg)
     return error_set(err, ERR_INPUT, NULL, 0, fmt, arg);
 }
 
+static bool is_set_field(const char *k)
+{
+    return !strcmp(k, "skills") || !strcmp(k, "wants") || !strcmp(k, "tags");
+}
+
 /* The person a command describes: {"person": {...}} (CSV import), or the command's own
  * fields (ctl: `person add --id p9 --level 3` is {"cmd":"person.add","id":"p9","level":3});
  * `skills`, `wants` and `tags` may be given as "a;b" text. base (may be NULL) is overlaid. */
@@ -38,7 +43,7 @@ static cJSON *person_fields(const cJSON *c, const cJSON *base)
         cJSON_DeleteItemFromObjectCaseSensitive(out, it->string);
         if (cJSON_IsNull(it))
             continue;   /* null clears a field on update */
-        bool set = !strcmp(it->string, "skills") || !strcmp(it->string, "wants") || !strcmp(it->string, "tags");
+        bool set = is_set_field(it->string);
         if (set && cJSON_IsString(it)) {
             cJSON *arr = cJSON_CreateArray();
             char *copy = strdup(it->valuestring);
@@ -60,12 +65,34 @@ static cJSON *person_fields(const cJSON *c, const cJSON *base)
     return out;
 }
 
+/* The common ctl line, "cmd" first and then the person's fields as they are (none null, no
+ * set given as "a;b" text, no nested "person", no key twice), needs no copy: person_fields
+ * would give its members after "cmd", in order, unchanged. *view becomes a read-only object
+ * over them (only for reading through ->next, as person_from_json does; never to free or
+ * change). False when the command is not of that shape. */
+static bool fields_view(const cJSON *c, cJSON *view)
+{
+    if (!c->child || !c->child->string || strcmp(c->child->string, "cmd") != 0)
+        return false;
+    for (const cJSON *it = c->child->next; it; it = it->next) {
+        if (!it->string || cJSON_IsNull(it) || strcmp(it->string, "person") == 0 ||
+            (cJSON_IsString(it) && is_set_field(it->string)))
+            return false;
+        for (const cJSON *later = it->next; later; later = later->next)
+            if (later->string && strcmp(later->string, it->string) == 0)
+                return false;
+    }
+    *view = (cJSON){ .type = cJSON_Object, .child = c->child->next };
+    return true;
+}
+
 static int cmd_person_add(struct cmd_ctx *x, const cJSON *c, struct error *err)
 {
     struct engine *e = x->e;
     struct person p;
-    cJSON *fields = person_fields(c, NULL);
-    int rc = person_from_json(fields, &p, err);
+    cJSON view;
+    cJSON *fields = fields_view(c, &view) ? NULL : person_fields(c, NULL);
+    int rc = person_from_json(fields ? fields : &view, &p, err);
     cJSON_Delete(fields);
     if (rc < 0)
         return rc;
@@ -77,9 +104,15 @@ static int cmd_person_add(struct cmd_ctx *x, const cJSON *c, struct error *err)
     }
     cJSON *f = engine_fact(e, "person");
     engine_add_str(f, "phase", "added");
-    cJSON_AddItemToObjectCS(f, "person", person_to_json(&p));
-    person_free(&p);
-    if ((rc = engine_commit(e, f, x->depth, err)) < 0)
+    cJSON *pj = person_to_json(&p);
+    if (!cJSON_AddItemToObjectCS(f, "person", pj)) {
+        cJSON_Delete(pj);
+        pj = NULL;
+    }
+    state_offer_person(&e->state, pj, &p);   /* applying the fact need not read pj again */
+    rc = engine_commit(e, f, x->depth, err);
+    state_offer_clear(&e->state);
+    if (rc < 0)
         return rc;
     return engine_enroll_person(x, e->state.n_people - 1, e->state.seq, err);
 }

@@ -50,8 +50,28 @@ void program_free(struct program *p)
     free(p->prompts);
 }
 
+void state_offer_person(struct state *s, const cJSON *json, struct person *p)
+{
+    state_offer_clear(s);
+    if (json == NULL) {
+        person_free(p);
+        return;
+    }
+    s->offer = *p;
+    s->offer_json = json;
+    person_init(p);
+}
+
+void state_offer_clear(struct state *s)
+{
+    if (s->offer_json)
+        person_free(&s->offer);
+    s->offer_json = NULL;
+}
+
 void state_free(struct state *s)
 {
+    state_offer_clear(s);
     for (int i = 0; i < s->n_people; i++) {
         person_free(&s->people[i].p);
         idlist_free(&s->people[i].enrollments);
@@ -389,7 +409,13 @@ static int apply_person(struct state *s, const cJSON *ev, struct error *err)
         return 0;
     }
     struct person p;
-    int rc = person_from_json(pj, &p, err);
+    int rc = 0;
+    if (pj != NULL && pj == s->offer_json) {
+        p = s->offer;                   /* what person_from_json(pj) would give */
+        s->offer_json = NULL;
+    } else {
+        rc = person_from_json(pj, &p, err);
+    }
     if (rc < 0)
         return rc;
     int i = state_person(s, p.id);
