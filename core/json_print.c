@@ -53,39 +53,47 @@ static const char ESCAPE[256] = {
     [0x1b] = 'u', [0x1c] = 'u', [0x1d] = 'u', [0x1e] = 'u', [0x1f] = 'u',
 };
 
+static inline bool put_char(struct json_buf *b, char c)
+{
+    if (!reserve(b, 1))
+        return false;
+    b->s[b->len++] = c;
+    return true;
+}
+
+/* Room for the escaped text first: for a short string the worst case (every byte as \u00xx),
+ * for a long one (which may be megabytes) its exact size, counted. Then copy and escape. */
 static bool put_string(struct json_buf *b, const char *str)
 {
     if (str == NULL)
         return put(b, "\"\"", 2);         /* cJSON prints a missing text as "" */
     const unsigned char *s = (const unsigned char *)str;
-    size_t n = 0, extra = 0;
-    for (; s[n]; n++)
-        if (ESCAPE[s[n]])
-            extra += ESCAPE[s[n]] == 'u' ? 5 : 1;
-    if (!reserve(b, n + extra + 2))
+    size_t n = strlen(str), room = 6 * n;
+    if (n > 256) {
+        room = n;
+        for (size_t i = 0; i < n; i++)
+            if (ESCAPE[s[i]])
+                room += ESCAPE[s[i]] == 'u' ? 5 : 1;
+    }
+    if (!reserve(b, room + 2))
         return false;
+    static const char hex[] = "0123456789abcdef";
     char *o = b->s + b->len;
     *o++ = '"';
-    if (extra == 0) {
-        memcpy(o, s, n);
-        o += n;
-    } else {
-        static const char hex[] = "0123456789abcdef";
-        for (size_t i = 0; i < n; i++) {
-            unsigned char c = s[i];
-            char e = ESCAPE[c];
-            if (!e) {
-                *o++ = (char)c;
-                continue;
-            }
-            *o++ = '\\';
-            *o++ = e;
-            if (e == 'u') {
-                *o++ = '0';
-                *o++ = '0';
-                *o++ = hex[c >> 4];
-                *o++ = hex[c & 15];
-            }
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = s[i];
+        char e = ESCAPE[c];
+        if (!e) {
+            *o++ = (char)c;
+            continue;
+        }
+        *o++ = '\\';
+        *o++ = e;
+        if (e == 'u') {
+            *o++ = '0';
+            *o++ = '0';
+            *o++ = hex[c >> 4];
+            *o++ = hex[c & 15];
         }
     }
     *o++ = '"';
@@ -132,11 +140,11 @@ int json_buf_put(struct json_buf *b, const char *s, size_t n)
 static bool print_children(const cJSON *item, struct json_buf *b, int depth, bool members)
 {
     for (const cJSON *c = item->child; c; c = c->next) {
-        if (members && (!put_string(b, c->string) || !put(b, ":", 1)))
+        if (members && (!put_string(b, c->string) || !put_char(b, ':')))
             return false;
         if (!print_value(c, b, depth + 1))
             return false;
-        if (c->next && !put(b, ",", 1))
+        if (c->next && !put_char(b, ','))
             return false;
     }
     return true;
@@ -152,9 +160,9 @@ static bool print_value(const cJSON *item, struct json_buf *b, int depth)
     case cJSON_Raw: return item->valuestring != NULL && put(b, item->valuestring, strlen(item->valuestring));
     case cJSON_String: return put_string(b, item->valuestring);
     case cJSON_Array:
-        return depth < JSON_PRINT_DEPTH && put(b, "[", 1) && print_children(item, b, depth, false) && put(b, "]", 1);
+        return depth < JSON_PRINT_DEPTH && put_char(b, '[') && print_children(item, b, depth, false) && put_char(b, ']');
     case cJSON_Object:
-        return depth < JSON_PRINT_DEPTH && put(b, "{", 1) && print_children(item, b, depth, true) && put(b, "}", 1);
+        return depth < JSON_PRINT_DEPTH && put_char(b, '{') && print_children(item, b, depth, true) && put_char(b, '}');
     default:
         return false;                     /* cJSON refuses it too */
     }

@@ -89,6 +89,12 @@ Test(json_print, strings_escape_as_cjson_escapes_them)
     cJSON *all = cJSON_CreateString(s);
     same(all);
     cJSON_Delete(all);
+    static char big[100001];                     /* long strings take the counted path */
+    for (int i = 0; i < 100000; i++)
+        big[i] = (char)(i % 7 == 0 ? '\n' : i % 11 == 0 ? 0x01 : i % 13 == 0 ? '"' : 'a' + i % 26);
+    cJSON *bigs = cJSON_CreateString(big);
+    same(bigs);
+    cJSON_Delete(bigs);
     static const char *const texts[] = { "", "\"", "\\", "\"\\\"", "caf\xc3\xa9", "\xff\xfe", "<script>", "\x7f",
                                          "line\nbreak\r\n\ttab", "\x01\x1f" };
     for (size_t i = 0; i < sizeof texts / sizeof *texts; i++) {
