@@ -8,15 +8,19 @@ measurement is preceded by `fsync_rate` in the same state dir (the peer), and fo
 a check that every acknowledged person is in STATE/events.jsonl (a run that lost data is
 reported VOID).
 
-Client shapes (each client is its own process, so Python's GIL is not shared):
+Each client is its own process: by default bench/bench_client (C, plain sockets: one Python
+client costs about as much per command as the daemon does, so it would be what a one-client row
+measures); --client python runs the same protocol in Python processes, as before.
+
+Client shapes:
   sync1        one client, one command at a time (send, wait for the reply, send)
   syncN        N such clients on N connections (--clients, default 8)
   pipe1xW      one client on one connection keeping up to W commands in flight (--window, 256)
   pipeNxW      N pipelined clients (--pipe-clients, default 4)
 
 usage: daemon_bench.py [--seconds 2] [--modes echo,batch,always,off] [--shapes ...] [--clients 8]
-                       [--window 256] [--pipe-clients 4] [--scaling 0,20000,40000] [--dir /tmp]
-                       [--json OUT.json] [--markdown OUT.md]
+                       [--window 256] [--pipe-clients 4] [--scaling 0,20000,40000] [--client c|python]
+                       [--dir /tmp] [--json OUT.json] [--markdown OUT.md]
 """
 import argparse
 import json
@@ -24,6 +28,7 @@ import multiprocessing as mp
 import os
 import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +38,48 @@ import benchlib
 
 GOAL_BATCH_ONE_CLIENT = 50000      # the issue: 50,000/s with one client (batch)
 GOAL_ALWAYS_RATIO = 0.8            # the issue: within 80% of the disk's own fdatasync rate (always)
+
+
+BENCH_CLIENT = os.path.join(benchlib.BENCH, "bench_client")
+ECHO_PEER = os.path.join(benchlib.BENCH, "echo_peer")
+
+
+def build_c_tools():
+    """bench_client and echo_peer, (re)built by bench/Makefile when missing or older than their source."""
+    for exe in (BENCH_CLIENT, ECHO_PEER):
+        if not os.path.exists(exe) or os.path.getmtime(exe) < os.path.getmtime(exe + ".c"):
+            subprocess.run(["make", "-s", "-C", benchlib.BENCH, os.path.basename(exe)], check=True)
+
+
+class CClient:
+    """One bench_client process (see bench_client.c): connect, "ready", wait for the start, run, report."""
+
+    def __init__(self, sock_path, prefix, window, seconds):
+        self.proc = subprocess.Popen([BENCH_CLIENT, sock_path, prefix.decode(), str(window), str(seconds)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+        self.prefix = prefix.decode()
+
+    def ready(self):
+        line = self.proc.stdout.readline()
+        if line.strip() != "ready":
+            raise RuntimeError(f"bench_client did not connect: {self.proc.stderr.read().strip()}")
+
+    def go(self):
+        self.proc.stdin.write("go\n")
+        self.proc.stdin.flush()
+
+    def result(self):
+        line = self.proc.stdout.readline()
+        code = self.proc.wait()
+        if code != 0 or not line:
+            return {"prefix": self.prefix, "error": f"bench_client exit {code}: {self.proc.stderr.read().strip()}"}
+        return json.loads(line)
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
 
 
 def command(prefix, i):
@@ -144,12 +191,20 @@ def echo_server(sock_path, ready):
 
 
 class Echo:
-    """The echo peer with the Daemon's interface."""
+    """The echo peer with the Daemon's interface: bench/echo_peer (C) beside the C clients, the
+    Python echo_server above beside the Python ones."""
 
-    def __init__(self, state_dir):
+    def __init__(self, state_dir, client="c"):
         self.sock_path = os.path.join(state_dir, "echo.sock")
+        self.client = client
 
     def start(self):
+        if self.client == "c":
+            t0 = time.monotonic()
+            self.proc = subprocess.Popen([ECHO_PEER, self.sock_path], stdout=subprocess.PIPE, text=True)
+            if self.proc.stdout.readline().strip() != "ready":
+                raise RuntimeError("echo_peer did not start")
+            return time.monotonic() - t0
         ctx = mp.get_context("fork")
         ready = ctx.Queue()
         t0 = time.monotonic()
@@ -163,14 +218,23 @@ class Echo:
 
     def stop(self):
         self.proc.terminate()
-        self.proc.join()
+        if self.client == "c":
+            self.proc.wait()
+        else:
+            self.proc.join()
         return 0
 
     def stderr(self):
         return ""
 
     def kill(self):
-        if getattr(self, "proc", None) and self.proc.is_alive():
+        if getattr(self, "proc", None) is None:
+            return
+        if self.client == "c":
+            if self.proc.poll() is None:
+                self.proc.kill()
+                self.proc.wait()
+        elif self.proc.is_alive():
             self.proc.kill()
             self.proc.join()
 
@@ -201,7 +265,41 @@ def people_csv(path, n):
             f.write(f"pre{i},3,Ops\n")
 
 
-def measure(mode, shape, n_clients, window, seconds, parent, fsync_seconds, preload=0):
+def run_clients(kind, sock_path, n_clients, window, seconds, before, after):
+    """Starts n_clients clients, waits until every one is connected, calls before(), lets them
+    run, collects their reports, calls after(); returns the reports."""
+    prefixes = [b"c%d-" % k for k in range(n_clients)]
+    if kind == "c":
+        clients = [CClient(sock_path, p, window, seconds) for p in prefixes]
+        try:
+            for c in clients:
+                c.ready()
+            before()
+            for c in clients:
+                c.go()
+            res = [c.result() for c in clients]
+            after()
+            return res
+        finally:
+            for c in clients:
+                c.kill()
+    ctx = mp.get_context("fork")
+    start_evt, ready, out = ctx.Event(), ctx.Queue(), ctx.Queue()
+    procs = [ctx.Process(target=client, args=(sock_path, p, window, seconds, start_evt, ready, out)) for p in prefixes]
+    for p in procs:
+        p.start()
+    for _ in procs:
+        ready.get(timeout=30)
+    before()
+    start_evt.set()
+    res = [out.get(timeout=seconds + 120) for _ in procs]
+    after()
+    for p in procs:
+        p.join()
+    return res
+
+
+def measure(mode, shape, n_clients, window, seconds, parent, fsync_seconds, preload=0, kind="c"):
     state = tempfile.mkdtemp(prefix=f"daemon-{mode}-{shape}-", dir=parent)
     os.rmdir(state)   # the daemon makes it, 0700
     rules = os.path.join(parent, "bench-rules.lua")
@@ -211,9 +309,9 @@ def measure(mode, shape, n_clients, window, seconds, parent, fsync_seconds, prel
     if preload:
         people = os.path.join(parent, f"people-{preload}.csv")
         people_csv(people, preload)
-    d = Echo(state) if mode == "echo" else benchlib.Daemon(rules, state, "--fsync", mode, people=people)
+    d = Echo(state, kind) if mode == "echo" else benchlib.Daemon(rules, state, "--fsync", mode, people=people)
     result = {"mode": mode, "shape": shape, "clients": n_clients, "window": window, "seconds": seconds,
-              "preload": preload}
+              "preload": preload, "client": kind}
     try:
         if mode == "echo":
             os.makedirs(state, mode=0o700)
@@ -222,20 +320,16 @@ def measure(mode, shape, n_clients, window, seconds, parent, fsync_seconds, prel
             result["seq0"] = d.call({"cmd": "status"})["status"]["seq"]
         # The peer, in the same dir, with the daemon up and idle, just before the row.
         result["fdatasync"] = benchlib.fsync_rate(state, seconds=fsync_seconds)["per_s"]
-        ctx = mp.get_context("fork")
-        start_evt, ready, out = ctx.Event(), ctx.Queue(), ctx.Queue()
-        procs = [ctx.Process(target=client, args=(d.sock_path, b"c%d-" % k, window, seconds, start_evt, ready, out))
-                 for k in range(n_clients)]
-        for p in procs:
-            p.start()
-        for _ in procs:
-            ready.get(timeout=30)
-        cpu0, q0, w0 = d.cpu_seconds(), benchlib.runqueue_seconds(d.proc.pid), time.monotonic()
-        start_evt.set()
-        res = [out.get(timeout=seconds + 120) for _ in procs]
-        cpu1, q1, w1 = d.cpu_seconds(), benchlib.runqueue_seconds(d.proc.pid), time.monotonic()
-        for p in procs:
-            p.join()
+        marks = {}
+
+        def before():
+            marks[0] = d.cpu_seconds(), benchlib.runqueue_seconds(d.proc.pid), time.monotonic()
+
+        def after():
+            marks[1] = d.cpu_seconds(), benchlib.runqueue_seconds(d.proc.pid), time.monotonic()
+
+        res = run_clients(kind, d.sock_path, n_clients, window, seconds, before, after)
+        (cpu0, q0, w0), (cpu1, q1, w1) = marks[0], marks[1]
         errors = [r["error"] for r in res if "error" in r]
         if errors:
             raise RuntimeError(f"client failed: {errors[0]}")
@@ -314,12 +408,14 @@ def markdown(results, args):
             "latency p50 / p99 ms", "server CPU (per command; waiting for a CPU)", "clients' CPU", "log check",
             "goal"]
     epc = next((r["events_per_cmd"] for r in main_rows if r.get("events_per_cmd")), 2)
+    who = ("the C client `bench/bench_client` (one process per connection), and `bench/echo_peer` (C) as the "
+           "echo server" if args.client == "c" else "Python client processes, and a Python echo server")
     text = [f"`python3 bench/daemon_bench.py --seconds {args.seconds} --clients {args.clients} "
-            f"--window {args.window} --pipe-clients {args.pipe_clients}`: `person.add` with unique ids "
-            f"({epc:.0f} events per command: person, enroll), {args.seconds} s per row, a fresh daemon and state "
-            "dir per row. `echo` is the peer of the clients: the same client processes against a server that "
-            "answers every line at once with a canned reply. CPU columns are fractions of one core over the "
-            "row's wall time.", "", benchlib.table(head, rows)]
+            f"--window {args.window} --pipe-clients {args.pipe_clients} --client {args.client}`: `person.add` with "
+            f"unique ids ({epc:.0f} events per command: person, enroll), {args.seconds} s per row, a fresh daemon "
+            f"and state dir per row; clients: {who}. `echo` is the peer of the clients: the same client processes "
+            "against a server that answers every line at once with a canned reply. CPU columns are fractions of "
+            "one core over the row's wall time.", "", benchlib.table(head, rows)]
     scale = [r for r in results if r.get("section") == "scaling"]
     if scale:
         base = scale[0].get("cpu_us_per_cmd")
@@ -353,6 +449,8 @@ def main():
     ap.add_argument("--scaling", default="0,20000,40000",
                     help="also --fsync off, 1 pipelined client, with this many people in the state before "
                          "(imported with --people at start): does a command's cost grow with the state?")
+    ap.add_argument("--client", choices=("c", "python"), default="c",
+                    help="the client processes: c (bench/bench_client, default) or python (this script's own)")
     ap.add_argument("--dir", default=None, help="where the state dirs go (default: a temp dir under $TMPDIR)")
     ap.add_argument("--json", help="write the results as JSON here")
     ap.add_argument("--markdown", help="write a Markdown section here")
@@ -360,6 +458,8 @@ def main():
     if not os.access(benchlib.TANDEM, os.X_OK):
         sys.exit(f"{benchlib.TANDEM} not found: run make first")
     benchlib.build_fsync_rate()
+    if args.client == "c":
+        build_c_tools()
     parent = tempfile.mkdtemp(prefix="tandem-bench-", dir=args.dir)
     os.chmod(parent, 0o700)
     info = benchlib.machine(parent)
@@ -369,7 +469,7 @@ def main():
     try:
         for mode, shape, preload, section in jobs:
             n, w = parse_shape(shape, args.clients, args.window, args.pipe_clients)
-            r = measure(mode, shape, n, w, args.seconds, parent, args.fsync_seconds, preload)
+            r = measure(mode, shape, n, w, args.seconds, parent, args.fsync_seconds, preload, args.client)
             r["section"] = section
             results.append(r)
             label = shape_name(shape, n, w) + (f", {preload:,} people before" if preload else "")

@@ -6,16 +6,17 @@
 #include <string.h>
 
 #include "engine_internal.h"
+#include "json_member.h"
 
 const char *cmd_str(const cJSON *c, const char *k)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, k);
+    const cJSON *v = json_member(c, k);
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 struct match *cmd_match(struct engine *e, const cJSON *c)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, "match");
+    const cJSON *v = json_member(c, "match");
     return cJSON_IsNumber(v) ? state_match(&e->state, (long long)v->valuedouble) : NULL;
 }
 
@@ -24,12 +25,17 @@ int cmd_refuse(struct error *err, const char *fmt, const char *arg)
     return error_set(err, ERR_INPUT, NULL, 0, fmt, arg);
 }
 
+static bool is_set_field(const char *k)
+{
+    return !strcmp(k, "skills") || !strcmp(k, "wants") || !strcmp(k, "tags");
+}
+
 /* The person a command describes: {"person": {...}} (CSV import), or the command's own
  * fields (ctl: `person add --id p9 --level 3` is {"cmd":"person.add","id":"p9","level":3});
  * `skills`, `wants` and `tags` may be given as "a;b" text. base (may be NULL) is overlaid. */
 static cJSON *person_fields(const cJSON *c, const cJSON *base)
 {
-    const cJSON *nested = cJSON_GetObjectItemCaseSensitive(c, "person");
+    const cJSON *nested = json_member(c, "person");
     cJSON *out = base ? cJSON_Duplicate(base, 1) : cJSON_CreateObject();
     const cJSON *src = cJSON_IsObject(nested) ? nested : c, *it;
     cJSON_ArrayForEach(it, src) {
@@ -38,7 +44,7 @@ static cJSON *person_fields(const cJSON *c, const cJSON *base)
         cJSON_DeleteItemFromObjectCaseSensitive(out, it->string);
         if (cJSON_IsNull(it))
             continue;   /* null clears a field on update */
-        bool set = !strcmp(it->string, "skills") || !strcmp(it->string, "wants") || !strcmp(it->string, "tags");
+        bool set = is_set_field(it->string);
         if (set && cJSON_IsString(it)) {
             cJSON *arr = cJSON_CreateArray();
             char *copy = strdup(it->valuestring);
@@ -60,12 +66,34 @@ static cJSON *person_fields(const cJSON *c, const cJSON *base)
     return out;
 }
 
+/* The common ctl line, "cmd" first and then the person's fields as they are (none null, no
+ * set given as "a;b" text, no nested "person", no key twice), needs no copy: person_fields
+ * would give its members after "cmd", in order, unchanged. *view becomes a read-only object
+ * over them (only for reading through ->next, as person_from_json does; never to free or
+ * change). False when the command is not of that shape. */
+static bool fields_view(const cJSON *c, cJSON *view)
+{
+    if (!c->child || !c->child->string || strcmp(c->child->string, "cmd") != 0)
+        return false;
+    for (const cJSON *it = c->child->next; it; it = it->next) {
+        if (!it->string || cJSON_IsNull(it) || strcmp(it->string, "person") == 0 ||
+            (cJSON_IsString(it) && is_set_field(it->string)))
+            return false;
+        for (const cJSON *later = it->next; later; later = later->next)
+            if (later->string && strcmp(later->string, it->string) == 0)
+                return false;
+    }
+    *view = (cJSON){ .type = cJSON_Object, .child = c->child->next };
+    return true;
+}
+
 static int cmd_person_add(struct cmd_ctx *x, const cJSON *c, struct error *err)
 {
     struct engine *e = x->e;
     struct person p;
-    cJSON *fields = person_fields(c, NULL);
-    int rc = person_from_json(fields, &p, err);
+    cJSON view;
+    cJSON *fields = fields_view(c, &view) ? NULL : person_fields(c, NULL);
+    int rc = person_from_json(fields ? fields : &view, &p, err);
     cJSON_Delete(fields);
     if (rc < 0)
         return rc;
@@ -76,10 +104,16 @@ static int cmd_person_add(struct cmd_ctx *x, const cJSON *c, struct error *err)
         return rc;
     }
     cJSON *f = engine_fact(e, "person");
-    cJSON_AddStringToObject(f, "phase", "added");
-    cJSON_AddItemToObject(f, "person", person_to_json(&p));
-    person_free(&p);
-    if ((rc = engine_commit(e, f, x->depth, err)) < 0)
+    engine_add_str(f, "phase", "added");
+    cJSON *pj = person_to_json(&p);
+    if (!cJSON_AddItemToObjectCS(f, "person", pj)) {
+        cJSON_Delete(pj);
+        pj = NULL;
+    }
+    state_offer_person(&e->state, pj, &p);   /* applying the fact need not read pj again */
+    rc = engine_commit(e, f, x->depth, err);
+    state_offer_clear(&e->state);
+    if (rc < 0)
         return rc;
     return engine_enroll_person(x, e->state.n_people - 1, e->state.seq, err);
 }
@@ -87,7 +121,7 @@ static int cmd_person_add(struct cmd_ctx *x, const cJSON *c, struct error *err)
 static int cmd_person_update(struct cmd_ctx *x, const cJSON *c, struct error *err)
 {
     struct engine *e = x->e;
-    const cJSON *nested = cJSON_GetObjectItemCaseSensitive(c, "person");
+    const cJSON *nested = json_member(c, "person");
     const char *id = cmd_str(cJSON_IsObject(nested) ? nested : c, "id");
     int idx = state_person(&e->state, id);
     if (idx < 0)
@@ -179,7 +213,7 @@ static int cmd_meeting(struct cmd_ctx *x, const cJSON *c, const char *phase, str
 static int cmd_goal_update(struct cmd_ctx *x, const cJSON *c, const char *phase, struct error *err)
 {
     struct engine *e = x->e;
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(c, "goal");
+    const cJSON *id = json_member(c, "goal");
     if (!cJSON_IsNumber(id) || id->valuedouble < 1 || id->valuedouble > e->state.n_goals)
         return cmd_refuse(err, "no such goal%s", "");
     const struct goal *g = &e->state.goals[(long long)id->valuedouble - 1];
@@ -203,7 +237,7 @@ static int cmd_feedback(struct cmd_ctx *x, const cJSON *c, struct error *err)
     struct engine *e = x->e;
     const struct match *m = cmd_match(e, c);
     const char *program = cmd_str(c, "program"), *from = cmd_str(c, "from"), *text = cmd_str(c, "text");
-    const cJSON *rating = cJSON_GetObjectItemCaseSensitive(c, "rating");
+    const cJSON *rating = json_member(c, "rating");
     int who = state_person(&e->state, from);
     if (!cJSON_IsNumber(rating) || rating->valuedouble != floor(rating->valuedouble) || rating->valuedouble < 1 ||
         rating->valuedouble > 5)
@@ -274,7 +308,7 @@ int cmd_when(struct engine *e, const char *text, tdm_time *out, char *why, size_
 
 int cmd_people(const struct state *s, const cJSON *c, const char *key, int **out, int *n, struct error *err)
 {
-    const cJSON *list = cJSON_GetObjectItemCaseSensitive(c, key);
+    const cJSON *list = json_member(c, key);
     /* ctl gives "a;b"; rules and raw lines give a list */
     cJSON *tmp = NULL;
     if (cJSON_IsString(list)) {
@@ -325,7 +359,7 @@ static int cmd_match_propose(struct cmd_ctx *x, const cJSON *c, struct error *er
     g.n_mentors = n[0];
     g.mentees = idx[1];
     g.n_mentees = n[1];
-    const cJSON *why = cJSON_GetObjectItemCaseSensitive(c, "why");
+    const cJSON *why = json_member(c, "why");
     g.why = cJSON_IsObject(why) ? (cJSON *)why : NULL;
     if (rc == 0) {
         bool *taken = calloc((size_t)s->n_people + 1, sizeof *taken);
@@ -403,7 +437,7 @@ static int cmd_note(struct cmd_ctx *x, const cJSON *c, struct error *err)
         return cmd_refuse(err, "note: text is required%s", "");
     cJSON *f = engine_fact(x->e, "note");
     cJSON_AddStringToObject(f, "text", text);
-    const cJSON *fields = cJSON_GetObjectItemCaseSensitive(c, "fields");
+    const cJSON *fields = json_member(c, "fields");
     if (fields)
         cJSON_AddItemToObject(f, "fields", cJSON_Duplicate(fields, 1));
     if (x->rule)

@@ -3,6 +3,7 @@
  * the state's seq + 1. Rules run only after a fact is applied, never during replay. */
 #include "engine.h"
 #include "engine_internal.h"
+#include "json_member.h"
 #include "snapshot.h"
 
 #include <errno.h>
@@ -16,15 +17,25 @@
 
 /* ---- facts ---- */
 
+/* Facts are made by the thousand a second: their envelope's keys are literals that cJSON need
+ * not copy (cJSON_AddItemToObjectCS), and the time is printed once per second, not per fact. */
 cJSON *engine_fact(struct engine *e, const char *type)
 {
-    char ts[21];
-    time_format(clock_now(&e->clock), ts);
+    tdm_time now = clock_now(&e->clock);
+    if (now != e->fact_time || e->fact_ts[0] == '\0') {
+        time_format(now, e->fact_ts);
+        e->fact_time = now;
+    }
     cJSON *f = cJSON_CreateObject();
-    cJSON_AddNumberToObject(f, "seq", (double)(e->state.seq + 1));
-    cJSON_AddStringToObject(f, "ts", ts);
-    cJSON_AddStringToObject(f, "type", type);
+    cJSON_AddItemToObjectCS(f, "seq", cJSON_CreateNumber((double)(e->state.seq + 1)));
+    cJSON_AddItemToObjectCS(f, "ts", cJSON_CreateString(e->fact_ts));
+    cJSON_AddItemToObjectCS(f, "type", cJSON_CreateString(type));
     return f;
+}
+
+void engine_add_str(cJSON *o, const char *literal_key, const char *value)
+{
+    cJSON_AddItemToObjectCS(o, literal_key, cJSON_CreateString(value));
 }
 
 void engine_add_time(cJSON *o, const char *k, tdm_time t)
@@ -57,13 +68,13 @@ int engine_commit(struct engine *e, cJSON *f, int depth, struct error *err)
          * more is committed (the line stays in the unwritten buffer). */
         return err->code = ERR_SYSTEM;
     }
-    const cJSON *mid = cJSON_GetObjectItemCaseSensitive(f, "match");
+    const cJSON *mid = json_member(f, "match");
     if (cJSON_IsNumber(mid)) {
         const struct match *m = state_match(&e->state, (long long)mid->valuedouble);
         if (m)
             schedule_match(e, m);
     }
-    const cJSON *rid = cJSON_GetObjectItemCaseSensitive(f, "request");
+    const cJSON *rid = json_member(f, "request");
     if (cJSON_IsNumber(rid)) {
         const struct request *r = state_request(&e->state, (long long)rid->valuedouble);
         if (r)
@@ -216,9 +227,9 @@ int engine_enroll_person(struct cmd_ctx *x, int person, long long cause, struct 
             if (!want[k] || roles[k] < 0 || state_enrollment(&e->state, person, sp, (enum role)roles[k]) >= 0)
                 continue;
             cJSON *f = engine_fact(e, "enroll");
-            cJSON_AddStringToObject(f, "person", e->state.people[person].p.id);
-            cJSON_AddStringToObject(f, "program", e->rules->programs[i].def.name);
-            cJSON_AddStringToObject(f, "role", role_names[roles[k]]);
+            engine_add_str(f, "person", e->state.people[person].p.id);
+            engine_add_str(f, "program", e->rules->programs[i].def.name);
+            engine_add_str(f, "role", role_names[roles[k]]);
             int rc = engine_commit(e, f, x->depth, err);
             if (rc < 0)
                 return rc;
@@ -244,7 +255,7 @@ static void on_handler_done(void *ctx, const cJSON *actions, const char *message
     if (d->rc < 0)
         return;
     if (message) {
-        const cJSON *seq = cJSON_GetObjectItemCaseSensitive(d->event, "seq");
+        const cJSON *seq = json_member(d->event, "seq");
         d->rc = engine_rule_error(d->e, where, (long long)seq->valuedouble, message, d->depth + 1, d->err);
         return;
     }
@@ -255,12 +266,12 @@ static void on_handler_done(void *ctx, const cJSON *actions, const char *message
 
 static int event_program(const struct engine *e, const cJSON *ev)
 {
-    const cJSON *mid = cJSON_GetObjectItemCaseSensitive(ev, "match");
+    const cJSON *mid = json_member(ev, "match");
     if (cJSON_IsNumber(mid)) {
         const struct match *m = state_match(&e->state, (long long)mid->valuedouble);
         return m ? engine_rules_prog(e, m->program) : -1;
     }
-    const cJSON *prog = cJSON_GetObjectItemCaseSensitive(ev, "program");
+    const cJSON *prog = json_member(ev, "program");
     return cJSON_IsString(prog) ? engine_rules_prog(e, state_program(&e->state, prog->valuestring)) : -1;
 }
 
@@ -327,7 +338,7 @@ static int drain(struct engine *e, cJSON *facts, struct json_list *list, struct 
             cJSON_AddItemToArray(facts, cJSON_Duplicate(pe.event, 1));
         if (list)
             list_add(list, pe.text);
-        const char *type = cJSON_GetObjectItemCaseSensitive(pe.event, "type")->valuestring;
+        const char *type = json_member(pe.event, "type")->valuestring;
         int rc = 0;
         if (e->rules && strcmp(type, "rules") != 0 && strcmp(type, "rule.error") != 0) {
             int prog = event_program(e, pe.event);
@@ -336,7 +347,7 @@ static int drain(struct engine *e, cJSON *facts, struct json_list *list, struct 
                 engine_rules_context(e);
                 rules_dispatch(e->rules, pe.event, prog, on_handler_done, &d);
                 rc = d.rc;
-                long long cause = (long long)cJSON_GetObjectItemCaseSensitive(pe.event, "seq")->valuedouble;
+                long long cause = (long long)json_member(pe.event, "seq")->valuedouble;
                 const cJSON *a;
                 cJSON_ArrayForEach(a, d.actions) {
                     if (rc < 0)

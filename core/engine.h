@@ -68,6 +68,8 @@ struct engine {
     struct plugins *plugins;    /* NULL until a plugin is loaded (engine_plugins.c) */
     struct engine_plugin_io *pio;
     struct uv_loop_s *loop;     /* the daemon's loop for plugins; NULL: simulate makes its own */
+    tdm_time fact_time;         /* the time engine_fact last printed ... */
+    char fact_ts[21];           /* ... and its text ("" before the first fact) */
 };
 
 /* Opens the state directory and its log (replaying what is there into the state), or, when

@@ -16,6 +16,9 @@ struct cmd_ctx {
  * the next is made. engine_commit journals, applies and queues it; it takes ownership. */
 cJSON *engine_fact(struct engine *e, const char *type);
 void engine_add_time(cJSON *o, const char *k, tdm_time t);
+/* Adds a copy of value (NULL: nothing) under a key that must be a string literal (or outlive
+ * o: cJSON keeps the pointer, cJSON_AddItemToObjectCS). */
+void engine_add_str(cJSON *o, const char *literal_key, const char *value);
 int engine_commit(struct engine *e, cJSON *f, int depth, struct error *err);
 int engine_rule_error(struct engine *e, const char *where, long long cause, const char *message, int depth,
                       struct error *err);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "crc32c.h"
+#include "json_print.h"
 
 #define TS_LEN      20                    /* YYYY-MM-DDTHH:MM:SSZ */
 #define CRC_TAG     CRC32C_SEAL_TAG
@@ -89,8 +90,12 @@ static bool reserved_key(const char *k)
 {
     /* Any case: cJSON_GetObjectItem ignores case, so a "Seq" could shadow
      * "seq" for a careless reader. */
-    return strcasecmp(k, "seq") == 0 || strcasecmp(k, "ts") == 0 || strcasecmp(k, "type") == 0 ||
-           strcasecmp(k, "crc") == 0;
+    switch (k[0] | 0x20) {                /* the first letter in lower case: only these can match */
+    case 's': return strcasecmp(k, "seq") == 0;
+    case 't': return strcasecmp(k, "ts") == 0 || strcasecmp(k, "type") == 0;
+    case 'c': return strcasecmp(k, "crc") == 0;
+    default: return false;
+    }
 }
 
 static ssize_t pread_full(int fd, char *buf, size_t len, long long off)
@@ -756,8 +761,8 @@ static int judge_printed(const cJSON *event, char *line, size_t n, struct chain 
 {
     if (!plain_items(event->child, true, 1))
         return verify_line(line, n, c, NULL, 0, NULL, err);
-    /* The bytes are cJSON's own print with a fresh seal: what is left to check is the
-     * escapes (never one cJSON would misread), the envelope and the chain. */
+    /* The bytes are cJSON's print (json_print's, the same bytes) with a fresh seal: what is
+     * left to check is the escapes (never one cJSON would misread), the envelope and the chain. */
     if (!escapes_sound(line, n - CRC_SUFFIX))
         return bad_escape(NULL, 0, err);
     long long seq = 0;
@@ -773,6 +778,45 @@ int journal_append(struct journal *j, const cJSON *event, struct error *err)
     return journal_append_text(j, event, NULL, err);
 }
 
+/* Seals line[0..body): appends ,"crc":"xxxxxxxx"} (CRC_SUFFIX bytes, no '\0'). */
+static void seal(char *line, size_t body)
+{
+    static const char hex[] = "0123456789abcdef";
+    uint32_t crc = crc32c(0, line, body);
+    char *o = line + body;
+    memcpy(o, CRC_TAG, sizeof CRC_TAG - 1);
+    o += sizeof CRC_TAG - 1;
+    for (int shift = 28; shift >= 0; shift -= 4)
+        *o++ = hex[(crc >> shift) & 15];
+    o[0] = '"';
+    o[1] = '}';
+}
+
+/* Prints event at the end of j's buffer (from j->len on, '\0'-ended, j->len unchanged):
+ * json_print's bytes, or cJSON's own when json_print leaves the event to it. Returns the
+ * printed length, or 0 when out of memory (or cJSON refuses the event). */
+static size_t print_event(struct journal *j, const cJSON *event)
+{
+    struct json_buf b = { j->buf, j->len, j->cap };
+    size_t start = j->len;
+    int rc = json_print(event, &b);
+    j->buf = b.s;
+    j->cap = b.cap;
+    if (rc == 0)
+        return b.len - start;
+    char *text = cJSON_PrintUnformatted(event);
+    if (text == NULL)
+        return 0;
+    size_t n = strlen(text);
+    b.len = start;
+    if (n == 0 || json_buf_put(&b, text, n) < 0)
+        n = 0;
+    j->buf = b.s;
+    j->cap = b.cap;
+    cJSON_free(text);
+    return n;
+}
+
 int journal_append_text(struct journal *j, const cJSON *event, char **printed, struct error *err)
 {
     if (printed != NULL)
@@ -781,20 +825,22 @@ int journal_append_text(struct journal *j, const cJSON *event, char **printed, s
         return refuse_failed(j, err);
     if (!cJSON_IsObject(event) || event->child == NULL)
         return error_set(err, ERR_INPUT, NULL, 0, "event refused: not a JSON object starting with seq, ts, type");
-    char *text = cJSON_PrintUnformatted(event);
-    if (text == NULL)
+    size_t printed_len = print_event(j, event);
+    if (printed_len == 0)
         return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory printing an event");
-    size_t body = strlen(text) - 1;     /* everything before the closing '}' */
+    char *line = j->buf + j->len;
+    size_t body = printed_len - 1;      /* everything before the closing '}' */
     size_t n = body + CRC_SUFFIX;
-    int rc = 0;
-    if (text[body] != '}' || memchr(text, '\n', body) != NULL) {
-        rc = error_set(err, ERR_INPUT, NULL, 0, "event refused: cJSON did not print it as one object on one line");
-        goto out;
-    }
-    if (n > JOURNAL_MAX_LINE) {
-        rc = error_set(err, ERR_INPUT, NULL, 0, "event refused: %zu bytes, over the %u-byte line limit", n,
-                       JOURNAL_MAX_LINE);
-        goto out;
+    if (line[body] != '}' || memchr(line, '\n', body) != NULL)
+        return error_set(err, ERR_INPUT, NULL, 0, "event refused: cJSON did not print it as one object on one line");
+    if (n > JOURNAL_MAX_LINE)
+        return error_set(err, ERR_INPUT, NULL, 0, "event refused: %zu bytes, over the %u-byte line limit", n,
+                         JOURNAL_MAX_LINE);
+    char *text = NULL;
+    if (printed != NULL) {
+        if ((text = cJSON_malloc(printed_len + 1)) == NULL)
+            return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory buffering an event");
+        memcpy(text, line, printed_len + 1);
     }
     if (j->cap - j->len < n + 1) {
         size_t ncap = j->cap ? j->cap : 4096;
@@ -802,34 +848,29 @@ int journal_append_text(struct journal *j, const cJSON *event, char **printed, s
             ncap *= 2;
         char *nb = realloc(j->buf, ncap);
         if (nb == NULL) {
-            rc = error_set(err, ERR_SYSTEM, NULL, 0, "out of memory buffering an event");
-            goto out;
+            cJSON_free(text);
+            return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory buffering an event");
         }
         j->buf = nb;
         j->cap = ncap;
+        line = j->buf + j->len;
     }
-    char *line = j->buf + j->len;
-    memcpy(line, text, body);
-    snprintf(line + body, CRC_SUFFIX + 1, CRC_TAG "%08" PRIx32 "\"}", crc32c(0, line, body));
+    seal(line, body);
     /* Judge the line as journal_open will: an event that would not verify
      * later (seq, ts, keys, cJSON's nesting limit) is refused now. */
     struct chain c = j->pending;
     struct error le = {0};
-    rc = judge_printed(event, line, n, &c, &le);
+    int rc = judge_printed(event, line, n, &c, &le);
     if (rc != 0) {
-        rc = error_set(err, rc == ERR_SYSTEM ? ERR_SYSTEM : ERR_INPUT, NULL, 0, "event refused: %s", le.msg);
-        goto out;
+        cJSON_free(text);
+        return error_set(err, rc == ERR_SYSTEM ? ERR_SYSTEM : ERR_INPUT, NULL, 0, "event refused: %s", le.msg);
     }
     line[n] = '\n';
     j->len += n + 1;
     j->pending = c;
-    if (printed != NULL) {
+    if (printed != NULL)
         *printed = text;
-        return 0;
-    }
-out:
-    cJSON_free(text);
-    return rc;
+    return 0;
 }
 
 int journal_commit(struct journal *j, enum journal_sync sync, struct error *err)

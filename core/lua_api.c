@@ -352,7 +352,11 @@ void lua_api_push_person(lua_State *L, struct rules *r, const struct state *s, i
         r->people_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     }
     if (idx >= r->n_people_built) {
-        int n = s->n_people > idx ? s->n_people : idx + 1;
+        /* Doubling: people are added one at a time, and growing by one each time copied the
+         * whole array per new person (quadratic in the headcount). */
+        int n = r->n_people_built ? r->n_people_built : 64;
+        while (n <= idx || n < s->n_people)
+            n *= 2;
         struct rules_person_built *nb = realloc(r->people_built, (size_t)n * sizeof *nb);
         if (!nb) {
             build_person(L, s, idx);   /* no room to remember it: a copy of its own */

@@ -325,17 +325,27 @@ static cJSON *strset_to_json(const struct strset *s)
     return a;
 }
 
+/* Adds item (NULL when out of memory: false) under a literal key; frees it if it is not added. */
+static bool add_cs(cJSON *o, const char *literal_key, cJSON *item)
+{
+    if (item && cJSON_AddItemToObjectCS(o, literal_key, item))
+        return true;
+    cJSON_Delete(item);
+    return false;
+}
+
 cJSON *person_to_json(const struct person *p)
 {
     cJSON *o = cJSON_CreateObject();
     if (o == NULL)
         return NULL;
-    bool ok = cJSON_AddStringToObject(o, "id", p->id ? p->id : "") != NULL;
-#define ADD_FIELD(f) if (ok && p->f) ok = cJSON_AddStringToObject(o, #f, p->f) != NULL;
+    /* The standard keys are literals: cJSON keeps them without a copy (...ToObjectCS). */
+    bool ok = add_cs(o, "id", cJSON_CreateString(p->id ? p->id : ""));
+#define ADD_FIELD(f) if (ok && p->f) ok = add_cs(o, #f, cJSON_CreateString(p->f));
     PERSON_TEXT_FIELDS(ADD_FIELD)
 #undef ADD_FIELD
     if (ok && p->level != 0)
-        ok = cJSON_AddNumberToObject(o, "level", p->level) != NULL;
+        ok = add_cs(o, "level", cJSON_CreateNumber(p->level));
     if (ok && !isnan(p->tenure_years)) {
         /* cJSON prints 15 digits whenever they come within an ulp or so (0.1 + 0.2 comes out
          * as 0.3), so the log would not replay to the same double: print it ourselves. */
@@ -348,7 +358,7 @@ cJSON *person_to_json(const struct person *p)
         ok = cJSON_AddRawToObject(o, "tenure_years", num) != NULL;
     }
     if (ok)
-        ok = cJSON_AddNumberToObject(o, "capacity", p->capacity) != NULL;
+        ok = add_cs(o, "capacity", cJSON_CreateNumber(p->capacity));
     const struct { const char *key; const struct strset *set; } sets[] = {
         {"skills", &p->skills}, {"wants", &p->wants}, {"tags", &p->tags},
     };
@@ -356,7 +366,7 @@ cJSON *person_to_json(const struct person *p)
         if (sets[i].set->n == 0)
             continue;
         cJSON *a = strset_to_json(sets[i].set);
-        ok = a && cJSON_AddItemToObject(o, sets[i].key, a);
+        ok = a && cJSON_AddItemToObjectCS(o, sets[i].key, a);
         if (!ok)
             cJSON_Delete(a);
     }

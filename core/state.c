@@ -2,6 +2,7 @@
  * Pure: no Lua, no I/O, no clock. Everything it needs is in the fact it applies. */
 #include "state.h"
 #include "state_internal.h"
+#include "json_member.h"
 
 #include <errno.h>
 #include <math.h>
@@ -50,8 +51,28 @@ void program_free(struct program *p)
     free(p->prompts);
 }
 
+void state_offer_person(struct state *s, const cJSON *json, struct person *p)
+{
+    state_offer_clear(s);
+    if (json == NULL) {
+        person_free(p);
+        return;
+    }
+    s->offer = *p;
+    s->offer_json = json;
+    person_init(p);
+}
+
+void state_offer_clear(struct state *s)
+{
+    if (s->offer_json)
+        person_free(&s->offer);
+    s->offer_json = NULL;
+}
+
 void state_free(struct state *s)
 {
+    state_offer_clear(s);
     for (int i = 0; i < s->n_people; i++) {
         person_free(&s->people[i].p);
         idlist_free(&s->people[i].enrollments);
@@ -243,13 +264,13 @@ int match_party(const struct match *m, int person)
 
 const char *fact_str(const cJSON *o, const char *k)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    const cJSON *v = json_member(o, k);
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 bool fact_num(const cJSON *o, const char *k, double *out)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    const cJSON *v = json_member(o, k);
     if (!cJSON_IsNumber(v))
         return false;
     *out = v->valuedouble;
@@ -311,10 +332,10 @@ static int apply_program(struct state *s, const cJSON *pj, struct error *err)
         return fact_refused(err, "rules", "program with a missing or bad duration");
     const char *obj = fact_str(pj, "objective");
     p->objective = obj && strcmp(obj, "quality") == 0 ? OBJECTIVE_QUALITY : OBJECTIVE_COVERAGE;
-    p->approve = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(pj, "approve"));
-    p->reup = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(pj, "reup"));
-    p->rotate = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(pj, "rotate"));
-    const cJSON *prompts = cJSON_GetObjectItemCaseSensitive(pj, "prompts");
+    p->approve = cJSON_IsTrue(json_member(pj, "approve"));
+    p->reup = !cJSON_IsFalse(json_member(pj, "reup"));
+    p->rotate = cJSON_IsTrue(json_member(pj, "rotate"));
+    const cJSON *prompts = json_member(pj, "prompts");
     int n = cJSON_GetArraySize(prompts);
     if (n > 0) {
         p->prompts = calloc((size_t)n, sizeof *p->prompts);
@@ -344,7 +365,7 @@ static int apply_rules(struct state *s, const cJSON *ev, struct error *err)
     for (int i = 0; i < s->n_programs; i++)
         s->programs[i].live = false;
     const cJSON *pj;
-    cJSON_ArrayForEach(pj, cJSON_GetObjectItemCaseSensitive(ev, "programs"))
+    cJSON_ArrayForEach(pj, json_member(ev, "programs"))
         if (apply_program(s, pj, err) < 0)
             return err->code;
     for (int i = 0; i < s->n_priorities; i++)
@@ -352,7 +373,7 @@ static int apply_rules(struct state *s, const cJSON *ev, struct error *err)
     free(s->priorities);
     s->priorities = NULL;
     s->n_priorities = 0;
-    const cJSON *pr = cJSON_GetObjectItemCaseSensitive(ev, "priorities");
+    const cJSON *pr = json_member(ev, "priorities");
     int n = cJSON_GetArraySize(pr);
     if (n > 0) {
         s->priorities = calloc((size_t)n, sizeof *s->priorities);
@@ -376,7 +397,7 @@ static int apply_person(struct state *s, const cJSON *ev, struct error *err)
 {
     s->people_epoch++;
     const char *phase = fact_str(ev, "phase");
-    const cJSON *pj = cJSON_GetObjectItemCaseSensitive(ev, "person");
+    const cJSON *pj = json_member(ev, "person");
     if (!phase)
         return fact_refused(err, "person", "no phase");
     if (strcmp(phase, "left") == 0) {
@@ -389,7 +410,13 @@ static int apply_person(struct state *s, const cJSON *ev, struct error *err)
         return 0;
     }
     struct person p;
-    int rc = person_from_json(pj, &p, err);
+    int rc = 0;
+    if (pj != NULL && pj == s->offer_json) {
+        p = s->offer;                   /* what person_from_json(pj) would give */
+        s->offer_json = NULL;
+    } else {
+        rc = person_from_json(pj, &p, err);
+    }
     if (rc < 0)
         return rc;
     int i = state_person(s, p.id);
@@ -497,17 +524,17 @@ static int apply_match_new(struct state *s, const cJSON *ev, long long id, const
     m.phase = strcmp(phase, "proposed") == 0 ? MATCH_PROPOSED : MATCH_ACTIVE;
     m.life.last_activity = m.life.last_held = s->now;
     m.life.last_period_rating = -1;
-    if (read_people(s, cJSON_GetObjectItemCaseSensitive(ev, "mentors"), &m.mentors, &m.n_mentors) ||
-        read_people(s, cJSON_GetObjectItemCaseSensitive(ev, "mentees"), &m.mentees, &m.n_mentees)) {
+    if (read_people(s, json_member(ev, "mentors"), &m.mentors, &m.n_mentors) ||
+        read_people(s, json_member(ev, "mentees"), &m.mentees, &m.n_mentees)) {
         free(m.mentors);
         free(m.mentees);
         return fact_refused(err, "match", "unknown person in mentors or mentees");
     }
     fact_num(ev, "score", &m.score);
-    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "acknowledge")))
+    if (cJSON_IsTrue(json_member(ev, "acknowledge")))
         m.life.acks = calloc((size_t)(m.n_mentors + m.n_mentees), 1);
     if (state_grow(&s->matches, &s->cap_matches, s->n_matches, sizeof *s->matches) < 0 ||
-        (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "acknowledge")) && !m.life.acks)) {
+        (cJSON_IsTrue(json_member(ev, "acknowledge")) && !m.life.acks)) {
         free(m.mentors);
         free(m.mentees);
         free(m.life.acks);
@@ -562,10 +589,10 @@ static int apply_meeting(struct state *s, const cJSON *ev, struct error *err)
         if (fact_time(ev, "at", &m->next_meeting) < 0)
             return fact_refused(err, "meeting", "scheduled without a valid at");
         /* A meeting moved to another time is the same meeting: the cadence does not advance. */
-        if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "rescheduled")))
+        if (!cJSON_IsTrue(json_member(ev, "rescheduled")))
             m->meeting_n++;
         const char *prompt = fact_str(ev, "prompt");
-        if (prompt || !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "rescheduled"))) {
+        if (prompt || !cJSON_IsTrue(json_member(ev, "rescheduled"))) {
             free(m->life.prompt);
             m->life.prompt = state_strdup(prompt);
         }
@@ -736,7 +763,7 @@ static int apply_flag(struct state *s, const cJSON *ev, struct error *err)
         m->flags++;
         /* The built-in stagnation signals are raised once until the match shows life again. */
         const char *reason = fact_str(ev, "reason");
-        if (reason && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "signal"))) {
+        if (reason && cJSON_IsTrue(json_member(ev, "signal"))) {
             m->life.idle_flagged |= strcmp(reason, "no_meetings") == 0;
             m->life.stalled_flagged |= strcmp(reason, "stalled") == 0;
             m->life.goals_flagged |= strcmp(reason, "no_goals") == 0;

@@ -163,6 +163,11 @@ struct state {
     double feedback_sum;
     long long goals_set, goals_achieved, goals_dropped;
     long long closes_by_reason[8];
+
+    /* A person already read, offered for the fact whose "person" object is offer_json
+     * (state_offer_person); NULL when none. */
+    const cJSON *offer_json;
+    struct person offer;
 };
 
 extern const char *const role_names[ROLE_COUNT];
@@ -176,6 +181,15 @@ void state_free(struct state *s);
 /* Applies one committed event. Returns 0, or ERR_INPUT with err->msg when the event
  * contradicts the state (a log that was not written by this engine). */
 int state_apply(struct state *s, const cJSON *event, struct error *err);
+
+/* The engine made a fact's "person" object json with person_to_json(p) from a p it had just
+ * read with person_from_json: reading json back gives p again, so the next state_apply of a
+ * `person` added/updated fact whose "person" is json (that very object) takes p instead of
+ * reading it (the same state as without the offer, less the parsing). Takes ownership of p
+ * (json NULL: p is freed). state_offer_clear frees an offer no fact took; call it once the
+ * fact is applied or dropped. */
+void state_offer_person(struct state *s, const cJSON *json, struct person *p);
+void state_offer_clear(struct state *s);
 
 /* Rebuilds every derived index (per-person enrolments and matches, per-match goals, the
  * met-pair sets) from the primary arrays: for a state filled other than by state_apply

@@ -878,3 +878,52 @@ Test(state, free_then_reuse)
     cr_assert_eq(s.seq, 10);
     state_free(&s);
 }
+
+/* ---- an offered person (state_offer_person) --------------------------------------------- */
+
+/* A person fact applied with the person offered gives the state it gives without; an offer
+ * for another object is not taken (and is freed by state_offer_clear). */
+Test(state, offered_person_gives_the_same_state_and_only_for_its_own_object)
+{
+    const char *line = "{\"seq\":1,\"ts\":\"2027-01-01T00:00:00Z\",\"type\":\"person\",\"phase\":\"added\","
+                       "\"person\":{\"id\":\"p1\",\"name\":\"Ana\",\"level\":3,\"tenure_years\":0.1,"
+                       "\"capacity\":2,\"skills\":[\"go\",\"sql\"],\"attrs\":{\"q_x\":\"y\"}}}";
+    struct state plain, offered, other;
+    state_init(&plain);
+    state_init(&offered);
+    state_init(&other);
+    struct error err = { 0 };
+    cJSON *ev = cJSON_Parse(line);
+    cr_assert_eq(state_apply(&plain, ev, &err), 0, "%s", err.msg);
+
+    struct person p;
+    const cJSON *pj = cJSON_GetObjectItemCaseSensitive(ev, "person");
+    cr_assert_eq(person_from_json(pj, &p, &err), 0, "%s", err.msg);
+    state_offer_person(&offered, pj, &p);
+    cr_assert_null(p.id, "the offer takes the person");
+    cr_assert_eq(state_apply(&offered, ev, &err), 0, "%s", err.msg);
+    cr_assert_null(offered.offer_json, "the fact took the offer");
+    state_offer_clear(&offered);
+
+    cJSON *a = person_to_json(&plain.people[0].p), *b = person_to_json(&offered.people[0].p);
+    cr_assert(cJSON_Compare(a, b, 1), "the offered person differs from the one read from the fact");
+    cr_assert_eq(offered.n_people, 1);
+    cr_assert_eq(offered.people[0].version, plain.people[0].version);
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+
+    cJSON *stranger = cJSON_Parse("{\"id\":\"p9\"}");
+    cr_assert_eq(person_from_json(stranger, &p, &err), 0, "%s", err.msg);
+    state_offer_person(&other, stranger, &p);
+    cr_assert_eq(state_apply(&other, ev, &err), 0, "%s", err.msg);
+    cr_assert_str_eq(other.people[0].p.id, "p1", "an offer for another object is not taken");
+    cr_assert_eq(other.offer_json, stranger);
+    state_offer_clear(&other);
+    cr_assert_null(other.offer_json);
+
+    cJSON_Delete(stranger);
+    cJSON_Delete(ev);
+    state_free(&plain);
+    state_free(&offered);
+    state_free(&other);
+}
