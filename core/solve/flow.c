@@ -18,10 +18,12 @@
  *     C is negative exactly when H's reduced distance is below pot[u] (pot[H] is 0),
  *     so the search also stops once the least distance left reaches pot[u]: what it
  *     has not settled is at least that far. After a search pot += min(d, D) - D, D
- *     being d(H) or the distance it stopped at: only nodes settled before move, pot[H]
- *     stays 0, and an arc from a settled node to one left (at >= D) stays >= 0. That
- *     stop matters: when seats run short, most late mentees can displace no one, and a
- *     search that went on to H would cross much of the graph to prove it.
+ *     being d(H), or pot[u] when it stopped: only nodes settled before move, pot[H]
+ *     stays 0, and an arc from a settled node to one left (at >= D) stays >= 0; with
+ *     D = pot[u] a moved potential is again the cost of a path u -> v (the bounds
+ *     below hold). That stop matters: when seats run short, most late mentees can
+ *     displace no one, and a search that went on to H would cross much of the graph
+ *     to prove it.
  *     Z^3 under lexicographic order is a totally ordered abelian
  *     group, so all of this carries over from plain integers.
  *   - An entry node is unreachable until its entry arc is first raised (its only arcs
@@ -33,7 +35,7 @@
  *
  * Complexity: V nodes, A = 2 * arcs residual arcs. flow_build is O(V + A). Each
  * flow_insert is one Dijkstra, O((V + A) log A) at worst with a binary heap and lazy
- * deletion, but it touches only the nodes settled before H and resets only those.
+ * deletion, but it touches only the nodes settled before it stops and resets only those.
  * Memory O(V + A).
  *
  * Exactness: let B be, per component, the sum over nodes of the largest |cost| among
@@ -41,7 +43,8 @@
  * simple path touches that node (it starts a forward arc, ends a reverse one), and a
  * node starts at most one arc of the path and ends at most one, so a path costs within
  * 2B. A potential is 0, exactly cost(path u -> v) - cost(path u -> H) after a search
- * (within 4B), or set at an entry node's first raise from the potential of a node that
+ * that reached H (within 4B), exactly cost(path u -> v) after one that stopped short
+ * (within 2B), or set at an entry node's first raise from the potential of a node that
  * is not one (within 4B + B). So a reduced cost is within 11B, a settled distance (path
  * cost plus two potentials) within 12B, a tentative one within 23B, every intermediate
  * sum under 32B. flow_build refuses
@@ -287,12 +290,12 @@ int flow_build(struct flow *f)
     return 0;
 }
 
-/* One Dijkstra on reduced costs from s, stopped when H is settled. When H is reached,
- * moves the potentials (pot[H] unchanged), stores the true cost of the path in
- * *path_cost and returns 1; returns 0 when H cannot be reached at a reduced distance
- * below pot[s], the most a path may cost for its cycle to be negative: reduced costs are
- * >= 0, so once the least distance left reaches it, no path that matters is left (and with
- * no cycle taken the potentials need no move: the residual graph did not change). */
+/* One Dijkstra on reduced costs from s, stopped when H is settled or when the least
+ * distance left reaches pot[s]: H is then no nearer, so the cycle through s would not be
+ * negative. Moves the potentials (pot[H] unchanged) as if H were at d(H), or at pot[s]
+ * when stopped (every node settled is nearer, every one left at least as far). When H is
+ * reached, stores the true cost of the path in *path_cost (negative) and returns 1;
+ * returns 0 otherwise. */
 static int shortest_path(struct flow *f, int s, struct flow_cost *path_cost)
 {
     const struct flow_cost bound = f->pot[s];
@@ -304,7 +307,6 @@ static int shortest_path(struct flow *f, int s, struct flow_cost *path_cost)
     f->touched[n_touched++] = s;
     heap_push(f->heap, &n_heap, (struct hent){f->dist[s], s});
     int found = 0, stopped = 0;
-    struct flow_cost reach = zero_cost;   /* where the search stopped short of H */
     while (n_heap > 0) {
         struct hent top = heap_pop(f->heap, &n_heap);
         int u = top.node;
@@ -312,7 +314,6 @@ static int shortest_path(struct flow *f, int s, struct flow_cost *path_cost)
             continue;   /* a stale entry: u was pushed again with a smaller distance */
         if (cost_cmp(&top.d, &bound) >= 0) {
             stopped = 1;    /* H is no nearer than that: the cycle would not be negative */
-            reach = top.d;
             break;
         }
         f->state[u] = SETTLED;
@@ -338,9 +339,7 @@ static int shortest_path(struct flow *f, int s, struct flow_cost *path_cost)
         }
     }
     if (found || stopped) {
-        /* Moved as if H were at the distance where the search ended (every node left is at
-         * least that far), which keeps reduced costs >= 0 all the same. */
-        struct flow_cost dt = found ? f->dist[t] : reach;
+        struct flow_cost dt = found ? f->dist[t] : bound;
         /* Reduced path cost = true cost + pot[s] - pot[t]. */
         *path_cost = cost_add(cost_sub(dt, &f->pot[s]), &f->pot[t]);
         for (int k = 0; k < n_touched; k++) {
@@ -375,8 +374,8 @@ int flow_insert(struct flow *f, int arc)
         f->active[u] = 1;
     }
     struct flow_cost cycle;     /* the entry arc costs 0, so the cycle costs what the path does */
-    if (!shortest_path(f, u, &cycle) || cost_cmp(&cycle, &zero_cost) >= 0)
-        return 0;
+    if (!shortest_path(f, u, &cycle))
+        return 0;               /* no negative cycle through the new unit */
     for (int v = FLOW_HUB; v != u;) {
         int a = f->parent[v];
         f->cap[a] -= 1;
