@@ -1264,7 +1264,8 @@ static int list_people(lua_State *L, bool ids)
     const int *only = dept ? department_people(R(L), s, dept, skill, &count, &indexed) : NULL;
     if (dept && !indexed)
         count = s->n_people;
-    bool exact = indexed && R(L)->dept_exact;
+    /* A department naming the separator could hit a department-and-skill bucket. */
+    bool exact = indexed && R(L)->dept_exact && !strchr(dept, '\x1f');
     lua_createtable(L, indexed ? count : 0, 0);
     int n = 0;
     for (int k = 0; k < count; k++) {

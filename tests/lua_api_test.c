@@ -210,7 +210,10 @@ Test(lua_api, department_queries_follow_people_changes)
     cr_assert_str_eq(lua("return #tandem.ids { department = 'Nowhere' }"), "0");
     cr_assert_str_eq(lua("return #tandem.ids { department = 'Eng', skill = 'cobol' }"), "0");
     cr_assert_str_eq(lua("return #tandem.ids { department = 'Ops', skill = 'sql' }"), "0");
-    /* A department named like the index's department-and-skill key is not mixed up with it. */
+    /* A department named like the index's department-and-skill key is not mixed up with it,
+     * whether someone is in such a department or not. */
+    cr_assert_str_eq(lua("return #tandem.ids { department = 'Eng\\31sql' }"), "0");
+    cr_assert_str_eq(lua("return #tandem.people { department = 'Eng\\31sql' }"), "0");
     person("odd", 4, "Eng\\u001fsql", NULL, "", "");
     cr_assert_str_eq(lua("return table.concat(tandem.ids { department = 'Eng', skill = 'sql' }, ',')"), "boss,new");
     cr_assert_str_eq(lua("return table.concat(tandem.ids { department = 'Eng\\31sql' }, ',')"), "odd");
