@@ -100,9 +100,10 @@ struct scratch {
     struct strmap items;      /* prefilter: item -> bucket */
     int *bucket_start, *bucket_entries, *stamp, *list;   /* prefilter: CSR index and scratch */
     uint64_t *keys;           /* prefilter: rank keys when a limit applies */
-    /* prefilter with a limit: the pool on a hash ring, and each position's items */
-    uint32_t *ring;           /* ring place -> the person's hash, ascending */
-    int *ring_pos;            /* ring place -> pool position */
+    /* prefilter with a limit: the pool shuffled (by a hash of each person), and each
+     * position's items */
+    int *ring_pos;            /* place in the shuffled pool -> pool position */
+    int *ring_place;          /* pool position -> place */
     int *item_start, *item_of;    /* position -> its item buckets (CSR) */
     uint64_t *mask;           /* position -> its buckets as bits, when there are at most 64 */
     unsigned char *want;      /* bucket -> 1 while it is one of the person at hand's */
@@ -128,8 +129,8 @@ static int scratch_gc(lua_State *L)
     free(sc->stamp);
     free(sc->list);
     free(sc->keys);
-    free(sc->ring);
     free(sc->ring_pos);
+    free(sc->ring_place);
     free(sc->item_start);
     free(sc->item_of);
     free(sc->mask);
@@ -306,8 +307,8 @@ static int pf_lookup(lua_State *L, struct scratch *sc, const struct state *s, in
     return n;
 }
 
-/* A well-mixed hash of a person (splitmix64's finalizer): their place on the ring that
- * spreads equal candidates, the same whoever else is in the pool. */
+/* A well-mixed hash of a person (splitmix64's finalizer): where they come in the shuffled
+ * pool, and where and in what steps they walk it. */
 static uint32_t person_hash(int person)
 {
     uint64_t z = (uint64_t)(uint32_t)person + 0x9e3779b97f4a7c15ULL;
@@ -383,18 +384,18 @@ static void pf_prepare(lua_State *L, struct scratch *sc, const struct state *s, 
     if (pp->first)
         pf_index(L, sc, s, idx, n, pp->first, pp->second ? pp->second : PF_NONE);
     if (pf && pf->limit) {
-        /* The ring: the pool ordered by a hash of each person (ties by position). */
-        sc->ring = malloc(((size_t)n + 1) * sizeof *sc->ring);
+        /* The pool shuffled: ordered by a hash of each person (ties by position). */
         sc->ring_pos = malloc(((size_t)n + 1) * sizeof *sc->ring_pos);
+        sc->ring_place = malloc(((size_t)n + 1) * sizeof *sc->ring_place);
         sc->chosen = malloc(((size_t)n + 1) * sizeof *sc->chosen);
-        if (!sc->ring || !sc->ring_pos || !sc->chosen)
+        if (!sc->ring_pos || !sc->ring_place || !sc->chosen)
             raise(L, "out of memory");
         for (int i = 0; i < n; i++)
             sc->keys[i] = (uint64_t)person_hash(idx[i]) << 32 | (uint32_t)i;
         qsort(sc->keys, (size_t)n, sizeof *sc->keys, cmp_u64);
         for (int k = 0; k < n; k++) {
-            sc->ring[k] = (uint32_t)(sc->keys[k] >> 32);
             sc->ring_pos[k] = (int)(uint32_t)sc->keys[k];
+            sc->ring_place[sc->ring_pos[k]] = k;
         }
     }
 }
@@ -419,7 +420,7 @@ static bool pf_fits(const struct prefilter *pf, const struct state *s, int mento
 /* Marks in sc->want (and as bits in *wmask) the buckets of person's `which` set under tag
  * (on = 1), or clears them (on = 0). Returns how many of the set's items are indexed. */
 static int pf_mark(lua_State *L, struct scratch *sc, const struct state *s, int person, int which, char tag,
-                   unsigned char on, uint64_t *wmask)
+                   unsigned char on, uint64_t *wmask, long long *listed)
 {
     const struct strset *set = pf_set(s, person, which);
     int n = 0;
@@ -430,9 +431,32 @@ static int pf_mark(lua_State *L, struct scratch *sc, const struct state *s, int 
         sc->want[b] = on;
         if (b < 64)
             *wmask |= 1ULL << b;
+        *listed += sc->bucket_start[b + 1] - sc->bucket_start[b];
         n++;
     }
     return n;
+}
+
+static uint64_t gcd_u64(uint64_t a, uint64_t b)
+{
+    while (b) {
+        uint64_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+/* x with a * x = 1 (mod n), for a prime to n > 1 (extended Euclid). */
+static uint64_t inverse_mod(uint64_t a, uint64_t n)
+{
+    long long t = 0, nt = 1, r = (long long)n, nr = (long long)a;
+    while (nr) {
+        long long q = r / nr, x;
+        x = t - q * nt; t = nt; nt = x;
+        x = r - q * nr; r = nr; nr = x;
+    }
+    return (uint64_t)(t < 0 ? t + (long long)n : t);
 }
 
 /* How many of the marked buckets (wmask: as bits) position i has. */
@@ -449,68 +473,83 @@ static int pf_hits(const struct scratch *sc, int i, uint64_t wmask)
 }
 
 /* pf_try under a limit: the `limit` best of those that pass, by items shared (the most
- * first), then by the ring: walking on from the person's own hash, the first met first, so
- * equal mentees spread over equal mentors and the same people always give the same
- * candidates. One walk round the ring, which stops once `limit` candidates share every
- * indexed item the person has: O(pool) at worst, with a popcount per position, and the
- * level, department, reporting-line and history checks only for those taken or next in line. */
+ * first), then in the person's own order of the shuffled pool: from place b in steps of a
+ * (a prime to the pool's size, so each place comes once; a and b from a hash of the person),
+ * so equal mentees spread over equal mentors independently of each other, and the same
+ * people always give the same candidates. Under `shared`, when the mentee's items list few
+ * of the pool, those listed are ranked directly (step number t = (place - b) / a mod n);
+ * otherwise one walk in that order, which stops once `limit` candidates share every indexed
+ * item the person has: O(pool) at worst, with a bit count (or, over 64 items, a look at
+ * each of a person's items) per position, and the level, department, reporting-line and
+ * history checks only for those taken or next in line. */
 static int pf_walk(lua_State *L, struct scratch *sc, const struct state *s, const struct pf_pool *pp, int who,
-                   const int *open, int after, bool either_way)
+                   int mark, const int *open, int after, bool either_way)
 {
     const struct rules *r = R(L);
     const struct prefilter *pf = pp->pf;
-    uint64_t wmask = 0;
-    int all = 0;   /* the most items a candidate can share */
+    uint64_t wmask = 0, unused = 0;
+    long long listed = 0;   /* entries in the mentee's item buckets */
+    int all = 0;            /* the most items a candidate can share */
     if (pp->first) {
-        all = pf_mark(L, sc, s, who, pp->look, '1', 1, &wmask);
+        all = pf_mark(L, sc, s, who, pp->look, '1', 1, &wmask, &listed);
         if (pp->second)
-            all += pf_mark(L, sc, s, who, pp->look_back, '2', 1, &wmask);
+            all += pf_mark(L, sc, s, who, pp->look_back, '2', 1, &wmask, &listed);
     }
     int n = pp->n, got = 0, rest = 0;
-    uint32_t from = person_hash(who);
-    int k = 0, hi = n;   /* the ring's first place at or after `from` */
-    while (k < hi) {
-        int mid = k + (hi - k) / 2;
-        if (sc->ring[mid] < from)
-            k = mid + 1;
-        else
-            hi = mid;
+    uint32_t h = person_hash(who);
+    uint64_t b = n > 0 ? h % (uint32_t)n : 0, a = 1;
+    if (n > 1) {
+        a = 1 + person_hash((int)(h ^ 0x2545f491u)) % (uint32_t)(n - 1);
+        while (gcd_u64(a, (uint64_t)n) != 1)
+            a = a % (uint64_t)(n - 1) + 1;
     }
-    if (k == n)
-        k = 0;   /* past the last hash: round to the first */
-    for (int step = 0; step < n && got < pf->limit; step++, k = k + 1 < n ? k + 1 : 0) {
-        int i = sc->ring_pos[k];
-        if (i <= after || (open && !open[i]))
-            continue;
-        int h = pf_hits(sc, i, wmask);
-        if (h == 0 && pf->shared_mentor)
-            continue;
-        if (h < all) {
-            /* rank key: items shared (high bits), then the order met (to undo it) */
-            sc->list[rest] = i;
-            sc->keys[rest] = (uint64_t)h << 32 | (uint32_t)(UINT32_MAX - (uint32_t)rest);
-            rest++;
-        } else if (pf_fits(pf, s, pp->idx[i], who, either_way) && allowed(r, s, pp->idx[i], who)) {
-            sc->chosen[got++] = i;
+    if (pf->shared_mentor && listed * 4 < n) {
+        /* Few listed: rank them all by (items shared, step number). */
+        uint64_t inv = n > 1 ? inverse_mod(a, (uint64_t)n) : 0;
+        int c = pf_lookup(L, sc, s, who, pp->look, '1', mark, 0);
+        if (pp->second)
+            c = pf_lookup(L, sc, s, who, pp->look_back, '2', mark, c);
+        for (int q = 0; q < c; q++) {
+            int i = sc->list[q];
+            if (i <= after || (open && !open[i]))
+                continue;
+            uint64_t t = ((uint64_t)sc->ring_place[i] + (uint64_t)n - b) % (uint64_t)n * inv % (uint64_t)n;
+            sc->keys[rest++] = (uint64_t)pf_hits(sc, i, wmask) << 32 | (uint32_t)(UINT32_MAX - (uint32_t)t);
+        }
+    } else {
+        uint64_t place = b;
+        for (int t = 0; t < n && got < pf->limit; t++, place = place + a < (uint64_t)n ? place + a : place + a - (uint64_t)n) {
+            int i = sc->ring_pos[place];
+            if (i <= after || (open && !open[i]))
+                continue;
+            int hits = pf_hits(sc, i, wmask);
+            if (hits == 0 && pf->shared_mentor)
+                continue;
+            if (hits < all) {
+                /* rank key: items shared (high bits), then the step (to undo it) */
+                sc->keys[rest++] = (uint64_t)hits << 32 | (uint32_t)(UINT32_MAX - (uint32_t)t);
+            } else if (pf_fits(pf, s, pp->idx[i], who, either_way) && allowed(r, s, pp->idx[i], who)) {
+                sc->chosen[got++] = i;
+            }
         }
     }
-    /* Fewer than `limit` share every item: the best of the others, the next best taking the
-     * place of one that does not pass. */
+    /* The best of the rest (all of them when ranked directly), the next best taking the
+     * place of one that does not pass. A key's step gives its position back. */
     for (int lo = 0; got < pf->limit && lo < rest;) {
         int need = pf->limit - got < rest - lo ? pf->limit - got : rest - lo;
         select_top(sc->keys + lo, rest - lo, need);
-        for (int t = lo; t < lo + need; t++) {
-            int i = sc->list[UINT32_MAX - (uint32_t)sc->keys[t]];
+        for (int q = lo; q < lo + need; q++) {
+            uint64_t t = UINT32_MAX - (uint32_t)sc->keys[q];
+            int i = sc->ring_pos[(b + a * t) % (uint64_t)(n > 0 ? n : 1)];
             if (pf_fits(pf, s, pp->idx[i], who, either_way) && allowed(r, s, pp->idx[i], who))
                 sc->chosen[got++] = i;
         }
         lo += need;
     }
     if (pp->first) {
-        uint64_t unused = 0;
-        pf_mark(L, sc, s, who, pp->look, '1', 0, &unused);
+        pf_mark(L, sc, s, who, pp->look, '1', 0, &unused, &listed);
         if (pp->second)
-            pf_mark(L, sc, s, who, pp->look_back, '2', 0, &unused);
+            pf_mark(L, sc, s, who, pp->look_back, '2', 0, &unused, &listed);
     }
     memcpy(sc->list, sc->chosen, (size_t)got * sizeof *sc->list);
     qsort(sc->list, (size_t)got, sizeof *sc->list, cmp_int);
@@ -528,7 +567,7 @@ static int pf_try(lua_State *L, struct scratch *sc, const struct state *s, const
     const struct rules *r = R(L);
     const struct prefilter *pf = pp->pf;
     if (pf && pf->limit)
-        return pf_walk(L, sc, s, pp, who, open, after, either_way);
+        return pf_walk(L, sc, s, pp, who, mark, open, after, either_way);
     int n = 0;
     if (pp->first) {
         n = pf_lookup(L, sc, s, who, pp->look, '1', mark, 0);

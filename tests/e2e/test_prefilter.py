@@ -86,8 +86,8 @@ class Prefilter(TandemCase):
             self.assertTrue(set(mentor["skills"]) & set(mentee["wants"]), m)
 
     def test_same_limit_same_candidates(self):
-        # The spread among equals is a ring ordered by people's hashes: the same people give
-        # the same log.
+        # The spread among equals comes from hashes of the people: the same people give the
+        # same log.
         _, a, _ = self.run_with("prefilter = { limit = 3 },", "spread1")
         _, b, _ = self.run_with("prefilter = { limit = 3 },", "spread2")
         pairs = lambda ms: [(m["mentors"][0], m["mentees"][0]) for m in ms]
@@ -100,19 +100,27 @@ class Prefilter(TandemCase):
         # are `limit` of them when that many pass. 8 items take the ranking's bit-mask path,
         # 90 its per-person lists (over 64 items).
         import random
-        for vocabulary in (8, 90):
-            with self.subTest(items=vocabulary):
+        # `shared` over 400 items, few of which the mentors have, lists few mentors per mentee:
+        # those are ranked directly instead of walking the pool.
+        for vocabulary, ranking in ((8, "prefer"), (90, "prefer"), (400, "shared")):
+            with self.subTest(items=vocabulary, ranking=ranking):
                 rng = random.Random(vocabulary)
                 items = [f"s{k}" for k in range(vocabulary)]
                 rows = ["id,level,department,skills,wants,capacity"]
                 for i in range(60):
-                    skills = ";".join(rng.sample(items, rng.randint(*((1, 5) if vocabulary < 10 else (10, 30)))))
-                    rows.append(f"m{i},{rng.randint(3, 12)},D{i % 3},{skills},,3")
+                    if ranking == "shared":
+                        skills = rng.sample(items[12:], rng.randint(1, 3)) + rng.sample(items[:12], rng.randint(0, 2))
+                    else:
+                        skills = rng.sample(items, rng.randint(*((1, 5) if vocabulary < 10 else (10, 30))))
+                    rows.append(f"m{i},{rng.randint(3, 12)},D{i % 3},{';'.join(skills)},,3")
                 for i in range(40):
-                    wants = ";".join(rng.sample(items[:30], rng.randint(2, 3)))
+                    wants = ";".join(rng.sample(items[:12] if ranking == "shared" else items[:30],
+                                                2 if ranking == "shared" else rng.randint(2, 3)))
                     rows.append(f"e{i},{rng.randint(1, 6)},D{i % 4},,{wants},1")
                 people_csv = self.write(f"people{vocabulary}.csv", "\n".join(rows) + "\n")
-                rules = self.write(f"rank{vocabulary}.lua", RANKED)
+                limit = 5 if ranking == "prefer" else 2
+                rules = self.write(f"rank{vocabulary}.lua", RANKED.replace("prefer =", f"{ranking} =")
+                                   .replace("limit = 5", f"limit = {limit}"))
                 _, st = self.simulate(rules=rules, people=people_csv, days="1", state=f"rank{vocabulary}")
                 log = read_log(st)
                 people = {e["person"]["id"]: e["person"] for e in log if e["type"] == "person"}
@@ -127,13 +135,32 @@ class Prefilter(TandemCase):
                 for eid, mids in scored.items():
                     e = people[eid]
                     passing = [m for m in mentors if 1 <= m["level"] - e["level"] <= 6
-                               and m["department"] != e["department"]]
-                    self.assertEqual(len(mids), min(5, len(passing)), eid)
+                               and m["department"] != e["department"]
+                               and (ranking == "prefer" or shared(m, e) > 0)]
+                    self.assertEqual(len(mids), min(limit, len(passing)), eid)
                     self.assertTrue(all(1 <= people[m]["level"] - e["level"] <= 6 for m in mids))
                     left_out = [shared(m, e) for m in passing if m["id"] not in mids]
                     worst = min(shared(people[m], e) for m in mids)
                     self.assertGreaterEqual(worst, max(left_out, default=0), eid)
-                self.assertEqual(len(scored), 40, "every mentee was scored")
+                if ranking == "prefer":
+                    self.assertEqual(len(scored), 40, "every mentee was scored")
+
+    def test_equal_candidates_spread_so_a_small_limit_still_matches_nearly_everyone(self):
+        # 300 equal mentors with one seat each, 300 mentees, 5 candidates each: when equals
+        # are drawn independently for each mentee, nearly everyone is matched; mentees that
+        # took neighbouring runs of one shared order would fight over the same few seats.
+        rows = ["id,level,department,capacity"]
+        rows += [f"m{i:03d},9,D,1" for i in range(300)]
+        rows += [f"e{i:03d},2,D,1" for i in range(300)]
+        people = self.write("equal.csv", "\n".join(rows) + "\n")
+        rules = self.write("equal.lua", 'tandem.program {\n  name = "core", model = "one_to_one", '
+                                        'match_every = "1y",\n  prefilter = { limit = 5 },\n'
+                                        '  mentor = function(p) return p.id:sub(1, 1) == "m" end,\n'
+                                        '  mentee = function(p) return p.id:sub(1, 1) == "e" end,\n'
+                                        '  score = function(m, e) return 1 end,\n}\n')
+        _, st = self.simulate(rules=rules, people=people, days="1", state="equal")
+        matches = [e for e in read_log(st) if e["type"] == "match"]
+        self.assertGreaterEqual(len(matches), 290, "equal mentees spread over equal mentors")
 
     def test_bad_limit_and_both_rankings_are_load_errors(self):
         for line, words in (('prefilter = { limit = 0 },', "prefilter.limit"),
