@@ -104,6 +104,27 @@ class Network(TandemCase):
                 self.assertEqual(e["guests"], [])
 
 
+# Who comes first among equals: ca and cb (Eng, like m1) both know the sql e1 wants; p1 (m1's
+# buddy) and cz (Eng) know nothing e1 wants.
+ORDER_PEOPLE = ("id,level,department,tags,capacity,skills,wants,manager\n"
+                "m1,9,Eng,net_mentor;buddy_mentor,1,sql;budgeting,,\n"
+                "e1,3,Ops,net_mentee,1,,sql,\n"
+                "p1,4,Finance,buddy,1,,budgeting,\n"
+                "cb,7,Eng,,1,sql,,\n"
+                "ca,6,Eng,,1,sql,,\n"
+                "cz,5,Eng,,1,,,\n")
+
+
+class NetworkOrder(TandemCase):
+    def test_equals_by_id_and_the_mentors_own_matches_before_colleagues_useful_to_nobody(self):
+        rules = RULES.replace("intro_after = 3,", "intro_after = 1,\n  intros = 4,")
+        _, state = self.simulate(rules=self.write("rules.lua", rules),
+                                 people=self.write("people.csv", ORDER_PEOPLE), days="120", seed="3")
+        log = read_log(state)
+        self.assertEqual([e for e in log if e["type"] == "rule.error"], [])
+        self.assertEqual([e["contact"] for e in log if e["type"] == "intro"], ["ca", "cb", "p1", "cz"])
+
+
 class NetworkCheck(TandemCase):
     def check_error(self, text, line, fragment):
         path = self.write("rules.lua", text)
