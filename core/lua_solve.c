@@ -242,10 +242,10 @@ static void pf_index(lua_State *L, struct scratch *sc, const struct state *s, co
             sc->bucket_entries = malloc(((size_t)total + 1) * sizeof *sc->bucket_entries);
             sc->item_start = calloc((size_t)n + 1, sizeof *sc->item_start);
             sc->item_of = malloc(((size_t)total + 1) * sizeof *sc->item_of);
-            sc->mask = calloc((size_t)n + 1, sizeof *sc->mask);
+            sc->mask = nb <= 64 ? calloc((size_t)n + 1, sizeof *sc->mask) : NULL;   /* read only then */
             sc->want = calloc((size_t)nb + 1, 1);
-            if (!sc->bucket_start || !sc->bucket_entries || !sc->item_start || !sc->item_of || !sc->mask ||
-                !sc->want)
+            if (!sc->bucket_start || !sc->bucket_entries || !sc->item_start || !sc->item_of ||
+                (nb <= 64 && !sc->mask) || !sc->want)
                 raise(L, "out of memory");
             sc->n_buckets = nb;
         }
