@@ -6,17 +6,16 @@
 #include <string.h>
 
 #include "engine_internal.h"
-#include "json_member.h"
 
 const char *cmd_str(const cJSON *c, const char *k)
 {
-    const cJSON *v = json_member(c, k);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, k);
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 struct match *cmd_match(struct engine *e, const cJSON *c)
 {
-    const cJSON *v = json_member(c, "match");
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, "match");
     return cJSON_IsNumber(v) ? state_match(&e->state, (long long)v->valuedouble) : NULL;
 }
 
@@ -35,7 +34,7 @@ static bool is_set_field(const char *k)
  * `skills`, `wants` and `tags` may be given as "a;b" text. base (may be NULL) is overlaid. */
 static cJSON *person_fields(const cJSON *c, const cJSON *base)
 {
-    const cJSON *nested = json_member(c, "person");
+    const cJSON *nested = cJSON_GetObjectItemCaseSensitive(c, "person");
     cJSON *out = base ? cJSON_Duplicate(base, 1) : cJSON_CreateObject();
     const cJSON *src = cJSON_IsObject(nested) ? nested : c, *it;
     cJSON_ArrayForEach(it, src) {
@@ -121,7 +120,7 @@ static int cmd_person_add(struct cmd_ctx *x, const cJSON *c, struct error *err)
 static int cmd_person_update(struct cmd_ctx *x, const cJSON *c, struct error *err)
 {
     struct engine *e = x->e;
-    const cJSON *nested = json_member(c, "person");
+    const cJSON *nested = cJSON_GetObjectItemCaseSensitive(c, "person");
     const char *id = cmd_str(cJSON_IsObject(nested) ? nested : c, "id");
     int idx = state_person(&e->state, id);
     if (idx < 0)
@@ -213,7 +212,7 @@ static int cmd_meeting(struct cmd_ctx *x, const cJSON *c, const char *phase, str
 static int cmd_goal_update(struct cmd_ctx *x, const cJSON *c, const char *phase, struct error *err)
 {
     struct engine *e = x->e;
-    const cJSON *id = json_member(c, "goal");
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(c, "goal");
     if (!cJSON_IsNumber(id) || id->valuedouble < 1 || id->valuedouble > e->state.n_goals)
         return cmd_refuse(err, "no such goal%s", "");
     const struct goal *g = &e->state.goals[(long long)id->valuedouble - 1];
@@ -237,7 +236,7 @@ static int cmd_feedback(struct cmd_ctx *x, const cJSON *c, struct error *err)
     struct engine *e = x->e;
     const struct match *m = cmd_match(e, c);
     const char *program = cmd_str(c, "program"), *from = cmd_str(c, "from"), *text = cmd_str(c, "text");
-    const cJSON *rating = json_member(c, "rating");
+    const cJSON *rating = cJSON_GetObjectItemCaseSensitive(c, "rating");
     int who = state_person(&e->state, from);
     if (!cJSON_IsNumber(rating) || rating->valuedouble != floor(rating->valuedouble) || rating->valuedouble < 1 ||
         rating->valuedouble > 5)
@@ -308,7 +307,7 @@ int cmd_when(struct engine *e, const char *text, tdm_time *out, char *why, size_
 
 int cmd_people(const struct state *s, const cJSON *c, const char *key, int **out, int *n, struct error *err)
 {
-    const cJSON *list = json_member(c, key);
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(c, key);
     /* ctl gives "a;b"; rules and raw lines give a list */
     cJSON *tmp = NULL;
     if (cJSON_IsString(list)) {
@@ -359,7 +358,7 @@ static int cmd_match_propose(struct cmd_ctx *x, const cJSON *c, struct error *er
     g.n_mentors = n[0];
     g.mentees = idx[1];
     g.n_mentees = n[1];
-    const cJSON *why = json_member(c, "why");
+    const cJSON *why = cJSON_GetObjectItemCaseSensitive(c, "why");
     g.why = cJSON_IsObject(why) ? (cJSON *)why : NULL;
     if (rc == 0) {
         bool *taken = calloc((size_t)s->n_people + 1, sizeof *taken);
@@ -437,7 +436,7 @@ static int cmd_note(struct cmd_ctx *x, const cJSON *c, struct error *err)
         return cmd_refuse(err, "note: text is required%s", "");
     cJSON *f = engine_fact(x->e, "note");
     cJSON_AddStringToObject(f, "text", text);
-    const cJSON *fields = json_member(c, "fields");
+    const cJSON *fields = cJSON_GetObjectItemCaseSensitive(c, "fields");
     if (fields)
         cJSON_AddItemToObject(f, "fields", cJSON_Duplicate(fields, 1));
     if (x->rule)

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "engine_internal.h"
-#include "json_member.h"
 
 static int cmd_ack(struct cmd_ctx *x, const cJSON *c, struct error *err)
 {
@@ -149,7 +148,7 @@ static int cmd_request(struct cmd_ctx *x, const cJSON *c, struct error *err)
 /* The open request a command names; when it names a person too, they must be the mentor asked now. */
 static struct request *open_request(struct engine *e, const cJSON *c, const char *what, struct error *err)
 {
-    const cJSON *id = json_member(c, "request");
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(c, "request");
     struct request *r = cJSON_IsNumber(id) ? state_request(&e->state, (long long)id->valuedouble) : NULL;
     const char *person = cmd_str(c, "person");
     if (!r || r->phase != REQUEST_OPEN) {

@@ -3,7 +3,6 @@
  * the state's seq + 1. Rules run only after a fact is applied, never during replay. */
 #include "engine.h"
 #include "engine_internal.h"
-#include "json_member.h"
 #include "snapshot.h"
 
 #include <errno.h>
@@ -68,13 +67,13 @@ int engine_commit(struct engine *e, cJSON *f, int depth, struct error *err)
          * more is committed (the line stays in the unwritten buffer). */
         return err->code = ERR_SYSTEM;
     }
-    const cJSON *mid = json_member(f, "match");
+    const cJSON *mid = cJSON_GetObjectItemCaseSensitive(f, "match");
     if (cJSON_IsNumber(mid)) {
         const struct match *m = state_match(&e->state, (long long)mid->valuedouble);
         if (m)
             schedule_match(e, m);
     }
-    const cJSON *rid = json_member(f, "request");
+    const cJSON *rid = cJSON_GetObjectItemCaseSensitive(f, "request");
     if (cJSON_IsNumber(rid)) {
         const struct request *r = state_request(&e->state, (long long)rid->valuedouble);
         if (r)
@@ -255,7 +254,7 @@ static void on_handler_done(void *ctx, const cJSON *actions, const char *message
     if (d->rc < 0)
         return;
     if (message) {
-        const cJSON *seq = json_member(d->event, "seq");
+        const cJSON *seq = cJSON_GetObjectItemCaseSensitive(d->event, "seq");
         d->rc = engine_rule_error(d->e, where, (long long)seq->valuedouble, message, d->depth + 1, d->err);
         return;
     }
@@ -266,12 +265,12 @@ static void on_handler_done(void *ctx, const cJSON *actions, const char *message
 
 static int event_program(const struct engine *e, const cJSON *ev)
 {
-    const cJSON *mid = json_member(ev, "match");
+    const cJSON *mid = cJSON_GetObjectItemCaseSensitive(ev, "match");
     if (cJSON_IsNumber(mid)) {
         const struct match *m = state_match(&e->state, (long long)mid->valuedouble);
         return m ? engine_rules_prog(e, m->program) : -1;
     }
-    const cJSON *prog = json_member(ev, "program");
+    const cJSON *prog = cJSON_GetObjectItemCaseSensitive(ev, "program");
     return cJSON_IsString(prog) ? engine_rules_prog(e, state_program(&e->state, prog->valuestring)) : -1;
 }
 
@@ -338,7 +337,7 @@ static int drain(struct engine *e, cJSON *facts, struct json_list *list, struct 
             cJSON_AddItemToArray(facts, cJSON_Duplicate(pe.event, 1));
         if (list)
             list_add(list, pe.text);
-        const char *type = json_member(pe.event, "type")->valuestring;
+        const char *type = cJSON_GetObjectItemCaseSensitive(pe.event, "type")->valuestring;
         int rc = 0;
         if (e->rules && strcmp(type, "rules") != 0 && strcmp(type, "rule.error") != 0) {
             int prog = event_program(e, pe.event);
@@ -347,7 +346,7 @@ static int drain(struct engine *e, cJSON *facts, struct json_list *list, struct 
                 engine_rules_context(e);
                 rules_dispatch(e->rules, pe.event, prog, on_handler_done, &d);
                 rc = d.rc;
-                long long cause = (long long)json_member(pe.event, "seq")->valuedouble;
+                long long cause = (long long)cJSON_GetObjectItemCaseSensitive(pe.event, "seq")->valuedouble;
                 const cJSON *a;
                 cJSON_ArrayForEach(a, d.actions) {
                     if (rc < 0)

@@ -2,7 +2,6 @@
  * Pure: no Lua, no I/O, no clock. Everything it needs is in the fact it applies. */
 #include "state.h"
 #include "state_internal.h"
-#include "json_member.h"
 
 #include <errno.h>
 #include <math.h>
@@ -264,13 +263,13 @@ int match_party(const struct match *m, int person)
 
 const char *fact_str(const cJSON *o, const char *k)
 {
-    const cJSON *v = json_member(o, k);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
 bool fact_num(const cJSON *o, const char *k, double *out)
 {
-    const cJSON *v = json_member(o, k);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
     if (!cJSON_IsNumber(v))
         return false;
     *out = v->valuedouble;
@@ -332,10 +331,10 @@ static int apply_program(struct state *s, const cJSON *pj, struct error *err)
         return fact_refused(err, "rules", "program with a missing or bad duration");
     const char *obj = fact_str(pj, "objective");
     p->objective = obj && strcmp(obj, "quality") == 0 ? OBJECTIVE_QUALITY : OBJECTIVE_COVERAGE;
-    p->approve = cJSON_IsTrue(json_member(pj, "approve"));
-    p->reup = !cJSON_IsFalse(json_member(pj, "reup"));
-    p->rotate = cJSON_IsTrue(json_member(pj, "rotate"));
-    const cJSON *prompts = json_member(pj, "prompts");
+    p->approve = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(pj, "approve"));
+    p->reup = !cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(pj, "reup"));
+    p->rotate = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(pj, "rotate"));
+    const cJSON *prompts = cJSON_GetObjectItemCaseSensitive(pj, "prompts");
     int n = cJSON_GetArraySize(prompts);
     if (n > 0) {
         p->prompts = calloc((size_t)n, sizeof *p->prompts);
@@ -365,7 +364,7 @@ static int apply_rules(struct state *s, const cJSON *ev, struct error *err)
     for (int i = 0; i < s->n_programs; i++)
         s->programs[i].live = false;
     const cJSON *pj;
-    cJSON_ArrayForEach(pj, json_member(ev, "programs"))
+    cJSON_ArrayForEach(pj, cJSON_GetObjectItemCaseSensitive(ev, "programs"))
         if (apply_program(s, pj, err) < 0)
             return err->code;
     for (int i = 0; i < s->n_priorities; i++)
@@ -373,7 +372,7 @@ static int apply_rules(struct state *s, const cJSON *ev, struct error *err)
     free(s->priorities);
     s->priorities = NULL;
     s->n_priorities = 0;
-    const cJSON *pr = json_member(ev, "priorities");
+    const cJSON *pr = cJSON_GetObjectItemCaseSensitive(ev, "priorities");
     int n = cJSON_GetArraySize(pr);
     if (n > 0) {
         s->priorities = calloc((size_t)n, sizeof *s->priorities);
@@ -397,7 +396,7 @@ static int apply_person(struct state *s, const cJSON *ev, struct error *err)
 {
     s->people_epoch++;
     const char *phase = fact_str(ev, "phase");
-    const cJSON *pj = json_member(ev, "person");
+    const cJSON *pj = cJSON_GetObjectItemCaseSensitive(ev, "person");
     if (!phase)
         return fact_refused(err, "person", "no phase");
     if (strcmp(phase, "left") == 0) {
@@ -524,17 +523,17 @@ static int apply_match_new(struct state *s, const cJSON *ev, long long id, const
     m.phase = strcmp(phase, "proposed") == 0 ? MATCH_PROPOSED : MATCH_ACTIVE;
     m.life.last_activity = m.life.last_held = s->now;
     m.life.last_period_rating = -1;
-    if (read_people(s, json_member(ev, "mentors"), &m.mentors, &m.n_mentors) ||
-        read_people(s, json_member(ev, "mentees"), &m.mentees, &m.n_mentees)) {
+    if (read_people(s, cJSON_GetObjectItemCaseSensitive(ev, "mentors"), &m.mentors, &m.n_mentors) ||
+        read_people(s, cJSON_GetObjectItemCaseSensitive(ev, "mentees"), &m.mentees, &m.n_mentees)) {
         free(m.mentors);
         free(m.mentees);
         return fact_refused(err, "match", "unknown person in mentors or mentees");
     }
     fact_num(ev, "score", &m.score);
-    if (cJSON_IsTrue(json_member(ev, "acknowledge")))
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "acknowledge")))
         m.life.acks = calloc((size_t)(m.n_mentors + m.n_mentees), 1);
     if (state_grow(&s->matches, &s->cap_matches, s->n_matches, sizeof *s->matches) < 0 ||
-        (cJSON_IsTrue(json_member(ev, "acknowledge")) && !m.life.acks)) {
+        (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "acknowledge")) && !m.life.acks)) {
         free(m.mentors);
         free(m.mentees);
         free(m.life.acks);
@@ -589,10 +588,10 @@ static int apply_meeting(struct state *s, const cJSON *ev, struct error *err)
         if (fact_time(ev, "at", &m->next_meeting) < 0)
             return fact_refused(err, "meeting", "scheduled without a valid at");
         /* A meeting moved to another time is the same meeting: the cadence does not advance. */
-        if (!cJSON_IsTrue(json_member(ev, "rescheduled")))
+        if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "rescheduled")))
             m->meeting_n++;
         const char *prompt = fact_str(ev, "prompt");
-        if (prompt || !cJSON_IsTrue(json_member(ev, "rescheduled"))) {
+        if (prompt || !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "rescheduled"))) {
             free(m->life.prompt);
             m->life.prompt = state_strdup(prompt);
         }
@@ -763,7 +762,7 @@ static int apply_flag(struct state *s, const cJSON *ev, struct error *err)
         m->flags++;
         /* The built-in stagnation signals are raised once until the match shows life again. */
         const char *reason = fact_str(ev, "reason");
-        if (reason && cJSON_IsTrue(json_member(ev, "signal"))) {
+        if (reason && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(ev, "signal"))) {
             m->life.idle_flagged |= strcmp(reason, "no_meetings") == 0;
             m->life.stalled_flagged |= strcmp(reason, "stalled") == 0;
             m->life.goals_flagged |= strcmp(reason, "no_goals") == 0;

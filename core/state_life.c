@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "state_internal.h"
-#include "json_member.h"
 
 const char *const request_phases[] = { "open", "accepted", "expired", "withdrawn", NULL };
 
@@ -83,7 +82,7 @@ static int request_open(struct state *s, const cJSON *ev, long long id, struct e
 {
     int prog = state_program(s, fact_str(ev, "program"));
     int mentee = state_person(s, fact_str(ev, "person"));
-    const cJSON *mentors = json_member(ev, "mentors");
+    const cJSON *mentors = cJSON_GetObjectItemCaseSensitive(ev, "mentors");
     int n = cJSON_GetArraySize(mentors);
     if (id != s->n_requests + 1 || prog < 0 || mentee < 0 || n < 1)
         return fact_refused(err, "request", "open: ids out of order, or unknown program or person, or no mentors");
