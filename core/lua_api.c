@@ -1228,11 +1228,13 @@ static const int *department_people(struct rules *r, const struct state *s, cons
     *ok = (r->dept_generation == s->generation && r->dept_epoch == s->people_epoch + 1) || dept_index_build(r, s);
     char *buf = NULL;
     size_t cap = 0;
-    const char *key = *ok && skill ? dept_skill_key(&buf, &cap, dept, skill) : dept;
-    int b = *ok && key ? strmap_get(&r->dept_map, key) : -1;
+    const char *key = !*ok ? NULL : skill ? dept_skill_key(&buf, &cap, dept, skill) : dept;
+    if (!key) {
+        *ok = false;   /* no memory for the index or the key: the caller scans */
+        return NULL;
+    }
+    int b = strmap_get(&r->dept_map, key);
     free(buf);
-    if (*ok && !key)
-        *ok = false;   /* no memory for the key: scan */
     if (b < 0)
         return NULL;
     *n = r->dept_start[b + 1] - r->dept_start[b];
