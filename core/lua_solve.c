@@ -106,7 +106,7 @@ struct scratch {
     int *ring_place;          /* pool position -> place */
     int *item_start, *item_of;    /* position -> its item buckets (CSR) */
     uint64_t *mask;           /* position -> its buckets as bits, when there are at most 64 */
-    unsigned char *want;      /* bucket -> 1 while it is one of the person at hand's */
+    unsigned char *want;      /* past 64: bucket -> 1 while it is one of the person at hand's */
     int *chosen;              /* the candidates taken so far */
     int n_buckets;
 };
@@ -242,10 +242,13 @@ static void pf_index(lua_State *L, struct scratch *sc, const struct state *s, co
             sc->bucket_entries = malloc(((size_t)total + 1) * sizeof *sc->bucket_entries);
             sc->item_start = calloc((size_t)n + 1, sizeof *sc->item_start);
             sc->item_of = malloc(((size_t)total + 1) * sizeof *sc->item_of);
-            sc->mask = nb <= 64 ? calloc((size_t)n + 1, sizeof *sc->mask) : NULL;   /* read only then */
-            sc->want = calloc((size_t)nb + 1, 1);
+            /* a person's items as bits up to 64 buckets, marks on the buckets past that */
+            if (nb <= 64)
+                sc->mask = calloc((size_t)n + 1, sizeof *sc->mask);
+            else
+                sc->want = calloc((size_t)nb + 1, 1);
             if (!sc->bucket_start || !sc->bucket_entries || !sc->item_start || !sc->item_of ||
-                (nb <= 64 && !sc->mask) || !sc->want)
+                (!sc->mask && !sc->want))
                 raise(L, "out of memory");
             sc->n_buckets = nb;
         }
@@ -417,8 +420,9 @@ static bool pf_fits(const struct prefilter *pf, const struct state *s, int mento
     return pf_pass(pf, s, mentor, mentee);
 }
 
-/* Marks in sc->want (and as bits in *wmask) the buckets of person's `which` set under tag
- * (on = 1), or clears them (on = 0). Returns how many of the set's items are indexed. */
+/* Marks the buckets of person's `which` set under tag as bits in *wmask, or in sc->want past
+ * 64 buckets (on = 1; on = 0 clears them there), and adds their sizes to *listed. Returns
+ * how many of the set's items are indexed. */
 static int pf_mark(lua_State *L, struct scratch *sc, const struct state *s, int person, int which, char tag,
                    unsigned char on, uint64_t *wmask, long long *listed)
 {
@@ -428,8 +432,9 @@ static int pf_mark(lua_State *L, struct scratch *sc, const struct state *s, int 
         int b = strmap_get(&sc->items, pf_key(L, sc, tag, set->v[k]));
         if (b < 0)
             continue;
-        sc->want[b] = on;
-        if (b < 64)
+        if (sc->n_buckets > 64)
+            sc->want[b] = on;
+        else
             *wmask |= 1ULL << b;
         *listed += sc->bucket_start[b + 1] - sc->bucket_start[b];
         n++;
@@ -546,7 +551,7 @@ static int pf_walk(lua_State *L, struct scratch *sc, const struct state *s, cons
         }
         lo += need;
     }
-    if (pp->first) {
+    if (pp->first && sc->n_buckets > 64) {   /* the marks to clear */
         pf_mark(L, sc, s, who, pp->look, '1', 0, &unused, &listed);
         if (pp->second)
             pf_mark(L, sc, s, who, pp->look_back, '2', 0, &unused, &listed);
