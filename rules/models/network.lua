@@ -69,58 +69,43 @@ function M.match(program, pool)
 end
 
 
--- M.network's order: most useful to the mentee, then the mentor's own matches, then by id.
-local function before(a, b)
-  if a.useful ~= b.useful then return a.useful > b.useful end
-  if a.source ~= b.source then return a.source == "match" end
-  return (a.id or a.person.id) < (b.id or b.person.id)
-end
-
--- Adds to `list` the mentor's contacts for this mentee, each once ({ person = p, source =
--- "match" or "department", useful = skills the mentee wants }): with `own_matches`, the
--- people of the mentor's own matches in any program (read from the mentor's index, not all
--- matches), then everyone in the lists of `colleagues`; never the mentor, the mentee,
--- whoever is in `skip` or already in `seen` (a set of ids, which it fills).
-local function gather(mentor, mentee, skip, seen, own_matches, colleagues, list)
-  local function add(p, source)
-    if not p or seen[p.id] or skip[p.id] or p.id == mentor.id or p.id == mentee.id then return end
-    seen[p.id] = true
-    list[#list + 1] = { person = p, source = source, useful = tandem.overlap(p.skills, mentee.wants) }
+-- The mentor's own matches in any program (read from the mentor's index, not all matches)
+-- as contacts for this mentee, { person = p, source = "match", useful = skills the mentee
+-- wants }, most useful first, then by id; never the mentor, the mentee or whoever is in
+-- `skip`. Fills `seen` (a set of ids) with those listed.
+local function partners_of(mentor, mentee, skip, seen)
+  local list = {}
+  local function add(id)
+    if seen[id] or skip[id] or id == mentor.id or id == mentee.id then return end
+    local p = tandem.person(id)
+    if not p then return end
+    seen[id] = true
+    list[#list + 1] = { person = p, source = "match", useful = tandem.overlap(p.skills, mentee.wants) }
   end
-  if own_matches then
-    for _, m in ipairs(tandem.matches { person = mentor.id }) do
-      if m.state == "active" or m.state == "closed" then
-        for _, id in ipairs(m.mentors) do if not seen[id] then add(tandem.person(id), "match") end end
-        for _, id in ipairs(m.mentees) do if not seen[id] then add(tandem.person(id), "match") end end
-      end
+  for _, m in ipairs(tandem.matches { person = mentor.id }) do
+    if m.state == "active" or m.state == "closed" then
+      for _, id in ipairs(m.mentors) do add(id) end
+      for _, id in ipairs(m.mentees) do add(id) end
     end
   end
-  for _, people in ipairs(colleagues) do
-    for _, p in ipairs(people) do add(p, "department") end
-  end
+  table.sort(list, function(a, b)
+    if a.useful ~= b.useful then return a.useful > b.useful end
+    return a.person.id < b.person.id
+  end)
   return list
 end
 
--- The mentor's network, best first for this mentee: a list of { person = p, source = "match"
--- or "department" }, leaving out the mentor, the mentee and whoever is in `skip` (a set of ids).
-function M.network(mentor, mentee, skip)
-  local colleagues = mentor.department and { tandem.people { department = mentor.department } } or {}
-  local order = gather(mentor, mentee, skip, {}, true, colleagues, {})
-  table.sort(order, before)
-  return order
-end
-
--- The best contact the mentor can introduce to the mentee now, or nil: M.network's first that
--- passes. Someone who left, whom the mentee has been matched with, or who is in the mentee's
+-- The best contact the mentor can introduce to the mentee now, or nil: the most useful to the
+-- mentee (skills they want), the mentor's own matches before department colleagues, then by
+-- id. Someone who left, whom the mentee has been matched with, or who is in the mentee's
 -- reporting line is passed over. Colleagues are known by id (tandem.ids): how useful one is,
 -- is how many of the per-skill lists of the mentee's wants hold them; they are tried level by
--- level (most useful first, the mentor's own matches before colleagues, then by id), and only
--- those looked at become person tables; those useful to nobody only when no one else fits.
+-- level, and only those looked at become person tables; those useful to nobody only when no
+-- one else fits.
 function M.next_contact(mentor, mentee, skip)
   local function fits(p) return p and not p.left and not tandem.met(mentee, p) and not tandem.in_line(mentee, p) end
   local seen = {}
-  local partners = gather(mentor, mentee, skip, seen, true, {}, {})
-  table.sort(partners, before)
+  local partners = partners_of(mentor, mentee, skip, seen)
   local function eligible(id) return not (seen[id] or skip[id] or id == mentor.id or id == mentee.id) end
   local useful, top = {}, 0   -- colleague id -> items they have of the mentee's wants (false: tried)
   if mentor.department then
