@@ -464,13 +464,23 @@ static uint64_t inverse_mod(uint64_t a, uint64_t n)
     return (uint64_t)(t < 0 ? t + (long long)n : t);
 }
 
+/* Bits set in x. Written out because, built for any x86-64, __builtin_popcountll is a call
+ * into libgcc, and the walk below counts once per person it passes. */
+static inline int bits_set(uint64_t x)
+{
+    x -= (x >> 1) & 0x5555555555555555ULL;
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+    return (int)((x * 0x0101010101010101ULL) >> 56);
+}
+
 /* How many of the marked buckets (wmask: as bits) position i has. */
 static int pf_hits(const struct scratch *sc, int i, uint64_t wmask)
 {
     if (!sc->item_start)
         return 0;
     if (sc->n_buckets <= 64)
-        return __builtin_popcountll(sc->mask[i] & wmask);
+        return bits_set(sc->mask[i] & wmask);
     int h = 0;
     for (int q = sc->item_start[i]; q < sc->item_start[i + 1]; q++)
         h += sc->want[sc->item_of[q]];

@@ -1,6 +1,7 @@
 /* tzone: local time per IANA zone (see tzone.h). */
 #include "tzone.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,13 +20,6 @@ struct entry {
 static struct entry cache[CACHE_SIZE];
 static char *tz_set;       /* the zone TZ holds now */
 
-static uint64_t hash(const char *z, long long hour)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *z; z++)
-        h = (h ^ (unsigned char)*z) * 1099511628211ULL;
-    return (h ^ (uint64_t)hour) * 0x9E3779B97F4A7C15ULL;
-}
 
 static int lookup(const char *zone, tdm_time t)
 {
@@ -56,6 +50,45 @@ struct zone_days {
 
 static struct zone_days *zone_days;
 static int n_zone_days, cap_zone_days;
+/* zone name -> 1 + its index in zone_days (0: empty), open addressing by a hash of the name:
+ * a person's zone string has its own address, so with thousands of people the address
+ * slots below miss often, and a scan of every zone name per miss was 2% of a simulation. */
+static int *zone_slots;
+static size_t n_zone_slots;   /* a power of two, more than twice n_zone_days */
+
+static uint64_t name_hash(const char *z)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (; *z; z++)
+        h = (h ^ (unsigned char)*z) * 1099511628211ULL;
+    return h;
+}
+
+/* The slot zone sits in, or the empty one where it would go. */
+static size_t zone_slot(const char *zone)
+{
+    size_t i = name_hash(zone) & (n_zone_slots - 1);
+    while (zone_slots[i] != 0 && strcmp(zone_days[zone_slots[i] - 1].zone, zone) != 0)
+        i = (i + 1) & (n_zone_slots - 1);
+    return i;
+}
+
+/* Makes room for one more zone in the slots. False when out of memory. */
+static bool zone_slots_room(void)
+{
+    if ((size_t)(n_zone_days + 1) * 2 < n_zone_slots)
+        return true;
+    size_t n = n_zone_slots ? n_zone_slots * 2 : 64;
+    int *slots = calloc(n, sizeof *slots);
+    if (!slots)
+        return false;
+    free(zone_slots);
+    zone_slots = slots;
+    n_zone_slots = n;
+    for (int i = 0; i < n_zone_days; i++)
+        zone_slots[zone_slot(zone_days[i].zone)] = i + 1;
+    return true;
+}
 
 static struct zone_days *days_of(const char *zone)
 {
@@ -63,29 +96,31 @@ static struct zone_days *days_of(const char *zone)
      * per string address remembers its zone, checked with one comparison (an address can be
      * reused for another name once a person changes). */
     static struct { const char *at; int zone; } seen[256];
-    size_t slot = ((uintptr_t)zone >> 4) & 255;
-    if (seen[slot].at == zone && seen[slot].zone < n_zone_days &&
-        strcmp(zone_days[seen[slot].zone].zone, zone) == 0)
-        return &zone_days[seen[slot].zone];
-    for (int i = 0; i < n_zone_days; i++)
-        if (strcmp(zone_days[i].zone, zone) == 0) {
-            seen[slot].at = zone;
-            seen[slot].zone = i;
-            return &zone_days[i];
-        }
-    if (n_zone_days == cap_zone_days) {
-        int ncap = cap_zone_days ? cap_zone_days * 2 : 16;
-        struct zone_days *nz = realloc(zone_days, (size_t)ncap * sizeof *nz);
-        if (!nz)
-            return NULL;
-        zone_days = nz;
-        cap_zone_days = ncap;
-    }
-    char *copy = strdup(zone);
-    if (!copy)
+    size_t at = ((uintptr_t)zone >> 4) & 255;
+    if (seen[at].at == zone && seen[at].zone < n_zone_days &&
+        strcmp(zone_days[seen[at].zone].zone, zone) == 0)
+        return &zone_days[seen[at].zone];
+    if (!zone_slots_room())
         return NULL;
-    zone_days[n_zone_days] = (struct zone_days){ .zone = copy };
-    return &zone_days[n_zone_days++];
+    size_t slot = zone_slot(zone);
+    if (zone_slots[slot] == 0) {
+        if (n_zone_days == cap_zone_days) {
+            int ncap = cap_zone_days ? cap_zone_days * 2 : 16;
+            struct zone_days *nz = realloc(zone_days, (size_t)ncap * sizeof *nz);
+            if (!nz)
+                return NULL;
+            zone_days = nz;
+            cap_zone_days = ncap;
+        }
+        char *copy = strdup(zone);
+        if (!copy)
+            return NULL;
+        zone_days[n_zone_days] = (struct zone_days){ .zone = copy };
+        zone_slots[slot] = ++n_zone_days;
+    }
+    seen[at].at = zone;
+    seen[at].zone = zone_slots[slot] - 1;
+    return &zone_days[zone_slots[slot] - 1];
 }
 
 /* Makes zd hold `day`, adding a year on the side it lies. False when out of memory. */
@@ -128,7 +163,7 @@ int tz_offset(const char *zone, tdm_time t)
     /* Offsets change at most at whole hours in the zones of this world but for a few
      * historical ones; per hour is exact enough for meeting placement. */
     long long hour = t >= 0 ? t / 3600 : -((-t + 3599) / 3600);
-    struct entry *e = &cache[hash(zone, hour) & (CACHE_SIZE - 1)];
+    struct entry *e = &cache[((name_hash(zone) ^ (uint64_t)hour) * 0x9E3779B97F4A7C15ULL) & (CACHE_SIZE - 1)];
     if (e->zone && e->hour == hour && strcmp(e->zone, zone) == 0)
         return e->offset;
     int off = lookup(zone, hour * 3600);

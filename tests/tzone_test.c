@@ -3,6 +3,7 @@
 #include "tzone.h"
 
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <criterion/criterion.h>
 
@@ -88,4 +89,37 @@ Test(tzone, every_hour_of_two_years_matches_glibc_across_transitions)
     /* the last second before and the first after Berlin's spring change (01:00 UTC) */
     cr_assert_eq(tz_offset("Europe/Berlin", T("2027-03-28T00:59:59Z")), 3600);
     cr_assert_eq(tz_offset("Europe/Berlin", T("2027-03-28T01:00:00Z")), 7200);
+}
+
+/* Many zones, each name in a string of its own (as people's timezone fields are): every one
+ * answers as the C library does, however many zones the lookup by name has had to hold. */
+Test(tzone, many_zones_by_name)
+{
+    static const char *const names[] = {
+        "Europe/Berlin", "Europe/London", "Europe/Paris", "Europe/Madrid", "Europe/Rome",
+        "Europe/Warsaw", "Europe/Helsinki", "Europe/Athens", "Europe/Lisbon", "Europe/Dublin",
+        "Europe/Oslo", "Europe/Zurich", "America/New_York", "America/Chicago", "America/Denver",
+        "America/Los_Angeles", "America/Sao_Paulo", "America/Mexico_City", "America/Toronto",
+        "America/Bogota", "America/Lima", "America/Halifax", "America/Anchorage",
+        "Pacific/Honolulu", "Pacific/Auckland", "Asia/Tokyo", "Asia/Seoul", "Asia/Shanghai",
+        "Asia/Kolkata", "Asia/Kathmandu", "Asia/Dubai", "Asia/Singapore", "Asia/Jakarta",
+        "Asia/Manila", "Asia/Karachi", "Asia/Tehran", "Africa/Cairo", "Africa/Lagos",
+        "Africa/Nairobi", "Africa/Johannesburg", "Australia/Sydney", "Australia/Perth",
+        "Australia/Adelaide", "Atlantic/Reykjavik", "UTC",
+    };
+    const int n = (int)(sizeof names / sizeof names[0]);
+    const tdm_time when[] = { T("2027-01-15T12:00:00Z"), T("2027-07-15T12:00:00Z") };
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < n; i++) {
+            char *copy = strdup(names[i]);   /* a new address each time: found by its name */
+            for (int w = 0; w < 2; w++) {
+                setenv("TZ", names[i], 1);
+                tzset();
+                time_t tt = (time_t)when[w];
+                struct tm tm;
+                cr_assert_not_null(localtime_r(&tt, &tm));
+                cr_assert_eq(tz_offset(copy, when[w]), (int)tm.tm_gmtoff, "%s", names[i]);
+            }
+            free(copy);
+        }
 }

@@ -13,14 +13,15 @@ local M = {}
 M.description = "Short-term mentoring on one skill the mentee wants and the mentor has"
 
 -- The skill a pair would work on: the first, alphabetically, that the mentee wants and
--- the mentor has.
+-- the mentor has. (A plain minimum: no list to build and sort, since a large pool scores
+-- this pair by pair.)
 function M.skill(mentor, mentee)
-  local shared = {}
+  local first
+  local has = mentor.skills
   for s in pairs(mentee.wants) do
-    if mentor.skills[s] then shared[#shared + 1] = s end
+    if has[s] and (first == nil or s < first) then first = s end
   end
-  table.sort(shared)
-  return shared[1]
+  return first
 end
 
 M.defaults = {
