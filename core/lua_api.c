@@ -381,13 +381,37 @@ void lua_api_push_person(lua_State *L, struct rules *r, const struct state *s, i
 
 static const char *const MATCH_PHASES[] = { "proposed", "active", "closed", "rejected" };
 
+/* Pushes the table of every person's id as a Lua string (index + 1) and returns its stack
+ * index. A list of ids copies from it: lua_pushstring would hash each id again, and each
+ * lives at its own address, so Lua's string cache by address misses every time. */
+static int ids_table(lua_State *L, const struct state *s)
+{
+    struct rules *r = R(L);
+    if (r->ids_ref == LUA_NOREF || r->ids_generation != s->generation) {
+        if (r->ids_ref != LUA_NOREF)
+            luaL_unref(L, LUA_REGISTRYINDEX, r->ids_ref);
+        lua_createtable(L, s->n_people, 0);
+        r->ids_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        r->n_ids = 0;
+        r->ids_generation = s->generation;
+    }
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->ids_ref);
+    for (; r->n_ids < s->n_people; r->n_ids++) {   /* people are only ever added */
+        lua_pushstring(L, s->people[r->n_ids].p.id);
+        lua_rawseti(L, -2, r->n_ids + 1);
+    }
+    return lua_gettop(L);
+}
+
 static void push_ids(lua_State *L, const struct state *s, const int *idx, int n)
 {
+    int ids = ids_table(L, s);
     lua_createtable(L, n, 0);
     for (int i = 0; i < n; i++) {
-        lua_pushstring(L, s->people[idx[i]].p.id);
+        lua_rawgeti(L, ids, idx[i] + 1);
         lua_rawseti(L, -2, i + 1);
     }
+    lua_remove(L, ids);
 }
 
 static void set_int(lua_State *L, const char *k, long long v)
@@ -1268,6 +1292,7 @@ static int list_people(lua_State *L, bool ids)
         count = s->n_people;
     /* A department naming the separator could hit a department-and-skill bucket. */
     bool exact = indexed && R(L)->dept_exact && !strchr(dept, '\x1f');
+    int id_at = ids ? ids_table(L, s) : 0;
     lua_createtable(L, indexed ? count : 0, 0);
     int n = 0;
     for (int k = 0; k < count; k++) {
@@ -1286,11 +1311,13 @@ static int list_people(lua_State *L, bool ids)
                 continue;
         }
         if (ids)
-            lua_pushstring(L, pe->id);
+            lua_rawgeti(L, id_at, i + 1);
         else
             build_person(L, s, i);
         lua_rawseti(L, -2, ++n);
     }
+    if (ids)
+        lua_remove(L, id_at);
     return 1;
 }
 

@@ -121,6 +121,7 @@ int rules_load(const char *path, const char *shipped_dir, struct rules **out, st
     r->shipped_dir = shipped_dir ? strdup(shipped_dir) : rules_shipped_dir();
     r->matching = -1;
     r->people_ref = LUA_NOREF;
+    r->ids_ref = LUA_NOREF;
     r->budget = SANDBOX_DEFAULT_BUDGET;
     r->sim = (struct sim_params){ .attendance = 0.85, .rating = 4.0, .renew = 0.6,
                                   .goal_progress = 0.5, .spread = 0.5, .approve = 0.9,

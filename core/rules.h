@@ -90,6 +90,11 @@ struct rules {
     int people_ref;
     struct rules_person_built { unsigned generation, version; } *people_built;
     int n_people_built;
+    /* Each person's id as a Lua string, by person index + 1, for the state generation it was
+     * made in (lua_api.c ids_table): lists of ids read it instead of making each string again. */
+    int ids_ref;
+    int n_ids;
+    unsigned ids_generation;
     /* People by department, and by department and skill, for queries naming one (lua_api.c):
      * "dept" or "dept" US "skill" -> bucket, and bucket b's people (ascending) at
      * dept_people[dept_start[b] .. dept_start[b + 1]); dept_exact: no department's name

@@ -152,12 +152,10 @@ static bool days_cover(struct zone_days *zd, long long day)
     return true;
 }
 
-int tz_offset(const char *zone, tdm_time t)
+/* The offset of zone (found already: zd, or NULL) at t. */
+static int zone_offset(struct zone_days *zd, const char *zone, tdm_time t)
 {
-    if (!zone || !*zone)
-        return 0;
     long long day = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
-    struct zone_days *zd = days_of(zone);
     if (zd && days_cover(zd, day) && zd->off[day - zd->first][0] == zd->off[day - zd->first][1])
         return zd->off[day - zd->first][0];
     /* Offsets change at most at whole hours in the zones of this world but for a few
@@ -175,29 +173,45 @@ int tz_offset(const char *zone, tdm_time t)
     return off;
 }
 
-/* Whether [start, start + len) is inside one zone's working hours on a weekday. */
-static bool fits(const char *zone, tdm_time start, int from, int to, int len)
+int tz_offset(const char *zone, tdm_time t)
 {
-    long long local = start + tz_offset(zone, start);
+    if (!zone || !*zone)
+        return 0;
+    return zone_offset(days_of(zone), zone, t);
+}
+
+/* Whether [start, start + len) is inside one zone's working hours on a weekday. */
+static bool fits(struct zone_days *zd, const char *zone, tdm_time start, int from, int to, int len)
+{
+    long long local = start + zone_offset(zd, zone, start);
     long long days = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
     int minute = (int)((local - days * 86400) / 60);
     int wday = (int)(((days % 7) + 11) % 7);   /* 1970-01-01 was a Thursday (4); Sunday 0 */
     return wday >= 1 && wday <= 5 && minute >= from && minute * 60 + len <= to * 60;
 }
 
+#define PLACE_ZONES 16   /* zones found once per placement; more are found at each step */
+
 tdm_time tz_place(const char *const *zones, int n, tdm_time from, int hours_from, int hours_to, int length_s)
 {
     bool any = false;
     for (int i = 0; i < n; i++)
-        any |= zones[i] && *zones[i];
+        if (zones[i] && *zones[i]) {
+            any = true;
+            days_of(zones[i]);   /* adds a zone not seen yet (which may move zone_days) */
+        }
     if (!any)
         return from;
+    struct zone_days *zd[PLACE_ZONES];   /* now that none moves */
+    for (int i = 0; i < n && i < PLACE_ZONES; i++)
+        zd[i] = zones[i] && *zones[i] ? days_of(zones[i]) : NULL;
     tdm_time start = (from + STEP - 1) / STEP * STEP;
     for (tdm_time t = start; t < start + SEARCH_DAYS * 86400LL; t += STEP) {
         bool ok = true;
         for (int i = 0; ok && i < n; i++)
             if (zones[i] && *zones[i])
-                ok = fits(zones[i], t, hours_from, hours_to, length_s);
+                ok = fits(i < PLACE_ZONES ? zd[i] : days_of(zones[i]), zones[i], t, hours_from, hours_to,
+                          length_s);
         if (ok)
             return t;
     }

@@ -226,3 +226,21 @@ Test(lua_api, department_queries_follow_people_changes)
     cr_assert_str_eq(ids("department = 'Eng', skill = 'sql'"), "boss,new");
     cr_assert_str_eq(ids("department = 'Eng\\31sql'"), "odd");
 }
+
+Test(lua_api, ids_follow_a_new_state)
+{
+    /* Lists of ids are read from strings made once per person and state: a state built
+     * again (a reload, a rebuild after a failed write) with other people at the same places
+     * lists its own. */
+    cr_assert_str_eq(ids("department = 'Eng'"), "boss,lead,dev");
+    cr_assert_str_eq(ids(""), "boss,lead,dev,rep,ops");
+    state_free(&st);
+    state_init(&st);
+    apply("{\"seq\":0,\"ts\":\"2027-01-01T00:00:00Z\",\"type\":\"rules\",\"phase\":\"loaded\",\"programs\":"
+          "[{\"name\":\"core\",\"model\":\"one_to_one\",\"term\":\"6mo\",\"cadence\":\"2w\","
+          "\"review_every\":\"3mo\",\"match_every\":\"1w\"}]}");
+    person("ann", 5, "Eng", NULL, "", "");
+    person("bob", 4, "Ops", NULL, "", "");
+    cr_assert_str_eq(ids(""), "ann,bob");
+    cr_assert_str_eq(ids("department = 'Eng'"), "ann");
+}

@@ -123,3 +123,20 @@ Test(tzone, many_zones_by_name)
             free(copy);
         }
 }
+
+/* Placement over more zones than were ever seen (each new one grows the table of zones while
+ * the call is under way): the same slot as for one of them, since they all keep one time. */
+Test(tzone, placement_over_many_new_zones)
+{
+    const char *zones[] = {
+        "Europe/Paris", "Europe/Rome", "Europe/Madrid", "Europe/Vienna", "Europe/Amsterdam",
+        "Europe/Brussels", "Europe/Oslo", "Europe/Stockholm", "Europe/Copenhagen", "Europe/Prague",
+        "Europe/Budapest", "Europe/Warsaw", "Europe/Zurich", "Europe/Belgrade", "Europe/Zagreb",
+        "Europe/Ljubljana", "Europe/Bratislava", "Europe/Luxembourg", "Europe/Monaco", "Europe/Berlin",
+    };
+    const int n = (int)(sizeof zones / sizeof zones[0]);
+    /* Saturday 2027-01-16 10:00 UTC -> Monday 08:00 UTC (09:00 in all of them) */
+    cr_assert_eq(tz_place(zones, n, T("2027-01-16T10:00:00Z"), 9 * 60, 17 * 60, 3600), T("2027-01-18T08:00:00Z"));
+    cr_assert_eq(tz_place(zones + n - 1, 1, T("2027-01-16T10:00:00Z"), 9 * 60, 17 * 60, 3600),
+                 T("2027-01-18T08:00:00Z"));
+}
