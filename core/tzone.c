@@ -180,14 +180,33 @@ int tz_offset(const char *zone, tdm_time t)
     return zone_offset(days_of(zone), zone, t);
 }
 
-/* Whether [start, start + len) is inside one zone's working hours on a weekday. */
-static bool fits(struct zone_days *zd, const char *zone, tdm_time start, int from, int to, int len)
+/* Whether [t, t + len) is inside the zone's working hours [from, to) (minutes) on a local
+ * weekday: then t itself; otherwise the earliest half-hour step after t at which it might
+ * be. That step is only as far as the offset is known not to change: within t's UTC day
+ * when the zone keeps one offset all that day (zones change at most once a day), else the
+ * next step. Until then local time runs evenly, so a time before the day's hours waits for
+ * them, and one after them, or on a weekend, waits for the next local day's. */
+static tdm_time zone_next(struct zone_days *zd, const char *zone, tdm_time t, int from, int to, int len)
 {
-    long long local = start + zone_offset(zd, zone, start);
+    int off = zone_offset(zd, zone, t);
+    long long local = t + off;
     long long days = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
     int minute = (int)((local - days * 86400) / 60);
     int wday = (int)(((days % 7) + 11) % 7);   /* 1970-01-01 was a Thursday (4); Sunday 0 */
-    return wday >= 1 && wday <= 5 && minute >= from && minute * 60 + len <= to * 60;
+    bool weekday = wday >= 1 && wday <= 5;
+    if (weekday && minute >= from && minute * 60 + len <= to * 60)
+        return t;
+    long long day = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+    bool steady = zd && days_cover(zd, day) && zd->off[day - zd->first][0] == zd->off[day - zd->first][1];
+    if (!steady)
+        return t + STEP;
+    long long wait = weekday && minute < from ? days * 86400 + from * 60LL : (days + 1) * 86400 + from * 60LL;
+    tdm_time next = wait - off;
+    next = next >= 0 ? (next + STEP - 1) / STEP * STEP : -(-next / STEP * STEP);
+    tdm_time day_end = (day + 1) * 86400;   /* a whole number of steps */
+    if (next > day_end)
+        next = day_end;
+    return next > t ? next : t + STEP;
 }
 
 #define PLACE_ZONES 16   /* zones found once per placement; more are found at each step */
@@ -205,15 +224,16 @@ tdm_time tz_place(const char *const *zones, int n, tdm_time from, int hours_from
     struct zone_days *zd[PLACE_ZONES];   /* now that none moves */
     for (int i = 0; i < n && i < PLACE_ZONES; i++)
         zd[i] = zones[i] && *zones[i] ? days_of(zones[i]) : NULL;
-    tdm_time start = (from + STEP - 1) / STEP * STEP;
-    for (tdm_time t = start; t < start + SEARCH_DAYS * 86400LL; t += STEP) {
-        bool ok = true;
-        for (int i = 0; ok && i < n; i++)
+    tdm_time start = (from + STEP - 1) / STEP * STEP, end = start + SEARCH_DAYS * 86400LL;
+    for (tdm_time t = start; t < end;) {
+        tdm_time next = t;
+        for (int i = 0; next == t && i < n; i++)
             if (zones[i] && *zones[i])
-                ok = fits(i < PLACE_ZONES ? zd[i] : days_of(zones[i]), zones[i], t, hours_from, hours_to,
-                          length_s);
-        if (ok)
+                next = zone_next(i < PLACE_ZONES ? zd[i] : days_of(zones[i]), zones[i], t, hours_from, hours_to,
+                                 length_s);
+        if (next == t)
             return t;
+        t = next;
     }
     return 0;
 }

@@ -2,6 +2,8 @@
  * included) and meeting placement inside every zone's working hours on weekdays. */
 #include "tzone.h"
 
+#include <stdbool.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -139,4 +141,59 @@ Test(tzone, placement_over_many_new_zones)
     cr_assert_eq(tz_place(zones, n, T("2027-01-16T10:00:00Z"), 9 * 60, 17 * 60, 3600), T("2027-01-18T08:00:00Z"));
     cr_assert_eq(tz_place(zones + n - 1, 1, T("2027-01-16T10:00:00Z"), 9 * 60, 17 * 60, 3600),
                  T("2027-01-18T08:00:00Z"));
+}
+
+/* tz_place skips ahead over hours that cannot fit; it must give what trying every half-hour
+ * step with tz_offset gives, across daylight-saving days, half- and quarter-hour zones and
+ * windows no zone mix can share. */
+static bool ref_fits(const char *zone, tdm_time t, int from, int to, int len)
+{
+    long long local = t + tz_offset(zone, t);
+    long long days = local >= 0 ? local / 86400 : -((-local + 86399) / 86400);
+    int minute = (int)((local - days * 86400) / 60);
+    int wday = (int)(((days % 7) + 11) % 7);
+    return wday >= 1 && wday <= 5 && minute >= from && minute * 60 + len <= to * 60;
+}
+
+static tdm_time ref_place(const char *const *zones, int n, tdm_time from, int hf, int ht, int len)
+{
+    bool any = false;
+    for (int i = 0; i < n; i++)
+        any |= *zones[i] != '\0';
+    if (!any)
+        return from;   /* no zone constrains: as documented */
+    tdm_time start = (from + 1799) / 1800 * 1800;
+    for (tdm_time t = start; t < start + 14 * 86400LL; t += 1800) {
+        bool ok = true;
+        for (int i = 0; ok && i < n; i++)
+            ok = !*zones[i] || ref_fits(zones[i], t, hf, ht, len);
+        if (ok)
+            return t;
+    }
+    return 0;
+}
+
+Test(tzone, placement_equals_trying_every_step)
+{
+    static const char *const names[] = {
+        "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Sydney", "Pacific/Auckland",
+        "America/Sao_Paulo", "Asia/Kathmandu", "America/St_Johns", "Europe/London", "", "Asia/Tokyo",
+    };
+    unsigned long long x = 88172645463325252ULL;
+    int placed = 0;
+    for (int k = 0; k < 5000; k++) {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        const char *zones[3];
+        int n = 1 + (int)(x % 3);
+        for (int i = 0; i < n; i++)
+            zones[i] = names[(x >> (8 * i + 4)) % 11];
+        tdm_time from = 1700000000LL + (long long)((x >> 20) % (3LL * 365 * 86400));
+        int hf = (int)((x >> 40) % 12) * 60 + (int)((x >> 50) % 2) * 30;
+        int ht = hf + 60 + (int)((x >> 44) % 10) * 60, len = 1800 * (1 + (int)((x >> 52) % 4));
+        tdm_time want = ref_place(zones, n, from, hf, ht, len);
+        tdm_time got = tz_place(zones, n, from, hf, ht, len);
+        cr_assert_eq(got, want, "case %d: %d zones %s %s, from %lld, %d-%d, len %d: got %lld want %lld", k, n, zones[0], n > 1 ? zones[1] : "-", (long long)from, hf, ht, len, (long long)got, (long long)want);
+        placed += want != 0;
+    }
+    cr_assert_gt(placed, 1000);   /* most cases place a meeting, so the skips are exercised */
 }
