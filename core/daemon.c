@@ -218,6 +218,8 @@ static cJSON *refusal(struct daemon *d)
 /* Sends the first n waiting replies: their facts are on disk. */
 static void send_replies(struct daemon *d, int n)
 {
+    if (n == 0)
+        return;   /* d->waiting may still be NULL */
     for (int i = 0; i < n; i++) {
         struct waiting_reply *w = &d->waiting[i];
         control_reply_line(d->ctl, w->client, w->ticket, w->line);
@@ -225,8 +227,7 @@ static void send_replies(struct daemon *d, int n)
     memmove(d->waiting, d->waiting + n, (size_t)(d->n_waiting - n) * sizeof *d->waiting);
     d->n_waiting -= n;
     d->n_syncing = n < d->n_syncing ? d->n_syncing - n : 0;
-    if (n > 0)
-        control_flush(d->ctl);
+    control_flush(d->ctl);
 }
 
 /* ---- the pipelined group commit (--fsync batch) ---- */
