@@ -181,7 +181,10 @@ class JournalFaults(FaultCase):
 
 class PipelinedFaults(FaultCase):
     """--fsync batch syncs a group on its commit thread while the loop executes the next group.
-    The shim stalls that sync, the next group is sent and executed, then the fault is set."""
+    The shim stalls that sync, the next group is sent and executed, then the fault is set.
+    The first group is 16 commands read at once: a smaller one from an idle daemon is synced
+    in the loop (there is nothing to overlap it with), not on the commit thread."""
+    FIRST = 16
 
     def two_groups(self):
         d = self.start_faulty("--fsync", "batch", "--snapshot-every", "0")
@@ -191,43 +194,44 @@ class PipelinedFaults(FaultCase):
         self.durable = len(read_log(self.state))
         self.fault("stall")
         c = d.connect()
-        c.send_raw(json.dumps({"cmd": "person.add", "id": "g0", "level": 3}).encode() + b"\n")
+        c.send_raw(b"".join(json.dumps({"cmd": "person.add", "id": f"g{i}", "level": 3}).encode() + b"\n"
+                            for i in range(self.FIRST)))
         deadline = time.time() + 10 * TIME_FACTOR
         while "faultfs: stall fdatasync" not in d.stderr() and time.time() < deadline:
             time.sleep(0.01)
         self.assertIn("faultfs: stall fdatasync", d.stderr(), "the first group's sync did not start")
         # The next group, on the same connection and another one, while the first one's sync hangs.
         c.send_raw(b"".join(json.dumps({"cmd": "person.add", "id": f"g{i}", "level": 3}).encode() + b"\n"
-                            for i in range(1, 5)))
+                            for i in range(self.FIRST, self.FIRST + 4)))
         c2 = d.connect()
         c2.send_raw(json.dumps({"cmd": "person.add", "id": "h0", "level": 3}).encode() + b"\n")
-        # The loop is not blocked by the sync: it has executed g4. The probe is refused at once
-        # either way, and changes nothing: "no person" before g4 runs, "no program" after.
+        # The loop is not blocked by the sync: it has executed g19. The probe is refused at once
+        # either way, and changes nothing: "no person" before g19 runs, "no program" after.
         probe = d.connect()
         deadline = time.time() + 10 * TIME_FACTOR
         while True:
-            r = probe.call({"cmd": "enroll", "person": "g4", "program": "nosuch", "role": "mentee"})
+            r = probe.call({"cmd": "enroll", "person": f"g{self.FIRST + 3}", "program": "nosuch", "role": "mentee"})
             if "no program" in r.get("error", "") or time.time() > deadline:
                 break
             time.sleep(0.01)
         probe.close()
         self.assertIn("no program", r.get("error", ""), f"the next group did not run during the sync: {r}")
-        self.assertEqual(os.path.getsize(os.path.join(self.state, "events.jsonl")), self.size + self.g0_bytes())
+        self.assertEqual(os.path.getsize(os.path.join(self.state, "events.jsonl")), self.size + self.first_bytes())
         return d, c, c2
 
-    def g0_bytes(self):
-        """The bytes of the first group (g0's events) written before its sync: the log holds only those."""
+    def first_bytes(self):
+        """The bytes of the first group written before its sync: the log holds only those."""
         with open(os.path.join(self.state, "events.jsonl"), "rb") as f:
             f.seek(self.size)
             tail = f.read()
-        self.assertIn(b'"g0"', tail)
-        self.assertNotIn(b'"g1"', tail, "the next group was written while a sync was in flight")
+        self.assertIn(f'"g{self.FIRST - 1}"'.encode(), tail)
+        self.assertNotIn(f'"g{self.FIRST}"'.encode(), tail, "the next group was written while a sync was in flight")
         return len(tail)
 
     def test_a_failed_sync_fails_the_group_in_flight_and_the_next(self):
         d, c, c2 = self.two_groups()
         self.fault("fsync")     # the stalled fdatasync returns EIO
-        replies = [c.reply() for _ in range(5)] + [c2.reply()]
+        replies = [c.reply() for _ in range(self.FIRST + 4)] + [c2.reply()]
         for r in replies:
             self.assertFalse(r["ok"], f"a fact that is not on disk was acknowledged: {r}")
             self.assertIn("event log", r["error"])
@@ -244,18 +248,19 @@ class PipelinedFaults(FaultCase):
     def test_a_failed_write_after_a_good_sync_fails_only_the_next_group(self):
         d, c, c2 = self.two_groups()
         self.fault("enospc")    # the stalled fdatasync succeeds; the next group's write fails
-        r = c.reply()
-        self.assertTrue(r["ok"], f"the group whose sync succeeded was not acknowledged: {r}")
-        self.assertEqual(r["events"][0]["person"]["id"], "g0")
+        for i in range(self.FIRST):
+            r = c.reply()
+            self.assertTrue(r["ok"], f"the group whose sync succeeded was not acknowledged: {r}")
+            self.assertEqual(r["events"][0]["person"]["id"], f"g{i}")
         for r in [c.reply() for _ in range(4)] + [c2.reply()]:
             self.assertFalse(r["ok"], f"a fact that is not on disk was acknowledged: {r}")
             self.assertIn("No space left on device", r["error"])
         st = c.call({"cmd": "status"})["status"]
         self.assertEqual(st["seq"], len(read_log(self.state)))
-        self.assertEqual(st["people"], 9)
+        self.assertEqual(st["people"], 8 + self.FIRST)
         c.close()
         c2.close()
-        self.finish(d, ["a0", "a1", "a2", "g0"])
+        self.finish(d, ["a0", "a1", "a2"] + [f"g{i}" for i in range(self.FIRST)])
 
     def finish(self, d, acked):
         self.fault(None)
