@@ -60,7 +60,7 @@ struct daemon {
     struct engine e;
     struct control_server *ctl;
     uv_timer_t due_timer;
-    uv_check_t group_commit;   /* runs after each turn's I/O: commits the turn's commands */
+    uv_check_t group_commit;   /* runs after each turn's I/O: moves the group commit on */
     uv_signal_t sighup, sigterm, sigint;
     struct waiting_reply *waiting;   /* in the order of their commands: */
     int n_waiting, cap_waiting;

@@ -30,8 +30,11 @@ class FaultCase(DaemonCase):
         self.fault(None)
 
     def fault(self, mode, pattern="events.jsonl"):
-        with open(self.ctl, "w") as f:
+        # Atomically (rename): the shim rereads the file at every call, and a truncated file
+        # in between reads as "no fault" (a stalled sync would end well instead of failing).
+        with open(self.ctl + ".new", "w") as f:
             f.write(f"{mode} {pattern}\n" if mode else "off\n")
+        os.replace(self.ctl + ".new", self.ctl)
 
     def env(self):
         asan = os.environ.get("ASAN_OPTIONS", "")
@@ -261,6 +264,22 @@ class PipelinedFaults(FaultCase):
         c.close()
         c2.close()
         self.finish(d, ["a0", "a1", "a2"] + [f"g{i}" for i in range(self.FIRST)])
+
+    def test_sigterm_waits_for_the_sync_in_flight_then_commits_the_next_group_and_replies(self):
+        d, c, c2 = self.two_groups()
+        d.proc.send_signal(signal.SIGTERM)
+        time.sleep(0.3)
+        self.assertIsNone(d.proc.poll(), "the daemon exited with a sync in flight")
+        self.fault(None)        # the stalled fdatasync ends well
+        replies = [c.reply() for _ in range(self.FIRST + 4)] + [c2.reply()]
+        for r in replies:
+            self.assertTrue(r["ok"], f"a command in hand at SIGTERM was not committed: {r}")
+        self.assertEqual(d.proc.wait(timeout=20 * TIME_FACTOR), 0)
+        self.assertIn("stopped cleanly", d.stderr())
+        log = read_log(self.state)
+        self.assertEqual([e["seq"] for e in log], list(range(1, len(log) + 1)))
+        self.assertEqual(self.people_in_log("g"), [f"g{i}" for i in range(self.FIRST + 4)])
+        self.assertEqual(self.people_in_log("h"), ["h0"])
 
     def finish(self, d, acked):
         self.fault(None)
