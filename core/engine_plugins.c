@@ -141,8 +141,9 @@ int engine_log_commit(struct engine *e, enum journal_sync sync, struct error *er
     if (!e->pio)
         return rc;
     if (rc < 0) {
-        clear_outbox(e->pio);   /* those facts never reached the disk */
-        return rc;
+        if (journal_failed(e->journal))
+            clear_outbox(e->pio);   /* those facts never reached the disk */
+        return rc;                  /* (else refused with a write waiting for its sync: kept) */
     }
     return deliver(e, -1, err);
 }
