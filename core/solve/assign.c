@@ -56,6 +56,7 @@
  * solve_assign refuses B > INT64_MAX / 64, so no sum here can overflow.
  */
 #include "solve/assign.h"
+#include "solve/costscale.h"
 #include "solve/lsap.h"
 #include "solve/ssp.h"
 
@@ -68,6 +69,7 @@
 #define LEX 3
 #define SUM_LIMIT (LLONG_MAX / 64)
 #define SCORE_MAX 1e9
+#define SCALING_MIN_MENTEES 2000
 
 /* A gain or cost triple, compared lexicographically from v[0]. */
 struct lex { long long v[LEX]; };
@@ -119,7 +121,7 @@ static int check_input(const struct solve_assign_input *in)
         return -EINVAL;
     if (in->objective != SOLVE_COVERAGE && in->objective != SOLVE_QUALITY)
         return -EINVAL;
-    if ((int)in->method < (int)SOLVE_AUTO || (int)in->method > (int)SOLVE_METHOD_DENSE)
+    if ((int)in->method < (int)SOLVE_AUTO || (int)in->method > (int)SOLVE_METHOD_SCALING)
         return -EINVAL;
     if ((in->n_mentors > 0 && in->capacity == NULL) || (in->n_edges > 0 && in->edges == NULL))
         return -EINVAL;
@@ -998,6 +1000,109 @@ static int solve_scalar(const struct solve_assign_input *in, int *mentor_of, enu
     return rc;
 }
 
+/* ---- The scaling path ----
+ * The lexicographic solver's network (H -> mentee, cap 1; mentee -> mentor, cap 1, cost
+ * -gain; mentor -> H, cap capacity) with every H -> mentee arc open at once, solved by
+ * solve/costscale. The priority component is taken minus p0, the least priority of a
+ * mentee with a pair: each matched mentee adds 1 to the count and its priority to the
+ * priority sum, so that sum moves by p0 times the count, and the count comes before the
+ * priority in both objectives; the order of any two assignments is unchanged and the
+ * scalar stays smaller. Returns 0, NOT_SCALAR when costscale refuses the costs (-ERANGE),
+ * or an error. */
+static int solve_scaling(const struct solve_assign_input *in, int *mentor_of)
+{
+    const int n = in->n_mentees, m = in->n_mentors;
+    struct pair *pairs;
+    int n_pairs, rc;
+    rc = merge_pairs(in, &pairs, &n_pairs);
+    if (rc != 0)
+        return rc;
+    rc = check_range(in, pairs, n_pairs);
+    long long n_open = 0, n_act = 0, p0 = LLONG_MAX;
+    for (int i = 0; i < m; i++)
+        n_open += in->capacity[i] > 0;
+    for (int e = 0; e < n_pairs; e++)
+        if (e == 0 || pairs[e].mentee != pairs[e - 1].mentee) {
+            n_act++;
+            if (prio_of(in, pairs[e].mentee) < p0)
+                p0 = prio_of(in, pairs[e].mentee);
+        }
+    /* The lexicographic solver's int-index limit, so the answer does not depend on the path. */
+    if (rc == 0 && ((long long)n + m + 1 > INT_MAX - 1 ||
+                    2 * ((long long)n + n_pairs + n_open) > INT_MAX - 1))
+        rc = -ENOMEM;
+    if (rc != 0) {
+        free(pairs);
+        return rc;
+    }
+    const int n_arcs = (int)(n_act + n_pairs + n_open);
+    size_t na = (size_t)n_arcs + 1;
+    int *tail = malloc(na * sizeof *tail), *head = malloc(na * sizeof *head);
+    int *cap = malloc(na * sizeof *cap), *flow = malloc(na * sizeof *flow);
+    struct lex *cost = malloc(na * sizeof *cost);
+    rc = -ENOMEM;
+    if (!tail || !head || !cap || !flow || !cost)
+        goto out;
+#define MENTEE(j) (1 + (j))
+#define MENTOR(i) (1 + n + (i))
+    int k = 0;
+    const int kp = in->objective == SOLVE_COVERAGE ? 1 : 2;    /* the priority's place */
+    for (int e = 0; e < n_pairs; e++)
+        if (e == 0 || pairs[e].mentee != pairs[e - 1].mentee) {
+            tail[k] = 0; head[k] = MENTEE(pairs[e].mentee); cap[k] = 1;
+            cost[k] = (struct lex){{0, 0, 0}};
+            k++;
+        }
+    const int first_pair = k;
+    for (int e = 0; e < n_pairs; e++) {
+        struct lex gain = pair_gain(in, pairs[e].mentee, pairs[e].micro);
+        gain.v[kp] -= p0;
+        tail[k] = MENTEE(pairs[e].mentee); head[k] = MENTOR(pairs[e].mentor); cap[k] = 1;
+        for (int c = 0; c < LEX; c++)
+            cost[k].v[c] = -gain.v[c];
+        k++;
+    }
+    for (int i = 0; i < m; i++)
+        if (in->capacity[i] > 0) {
+            tail[k] = MENTOR(i); head[k] = 0;
+            cap[k] = in->capacity[i] < n ? in->capacity[i] : n;
+            cost[k] = (struct lex){{0, 0, 0}};
+            k++;
+        }
+#undef MENTEE
+#undef MENTOR
+    _Static_assert(sizeof(struct lex) == sizeof(struct flow_cost) && LEX == FLOW_LEX,
+                   "struct lex is struct flow_cost");
+    struct costscale_problem p = {
+        .n_nodes = n + m + 1, .n_arcs = n_arcs, .tail = tail, .head = head, .cap = cap,
+        .cost = (const struct flow_cost *)cost,
+    };
+    rc = costscale_solve(&p, flow);
+    if (rc == -ERANGE)
+        rc = NOT_SCALAR;
+    if (rc == 0) {
+        for (int j = 0; j < n; j++)
+            mentor_of[j] = -1;
+        for (int e = 0; e < n_pairs; e++)
+            if (flow[first_pair + e] > 0)
+                mentor_of[pairs[e].mentee] = pairs[e].mentor;
+    }
+out:
+    free(pairs);
+    free(tail); free(head); free(cap); free(flow); free(cost);
+    return rc;
+}
+
+/* Whether SOLVE_AUTO uses cost scaling (see the top comment for the measurements behind
+ * the rule): many mentees and fewer seats than mentees. */
+static int auto_scaling(const struct solve_assign_input *in)
+{
+    long long seats = 0;
+    for (int i = 0; i < in->n_mentors; i++)
+        seats += in->capacity[i];
+    return in->n_mentees >= SCALING_MIN_MENTEES && seats < in->n_mentees;
+}
+
 int solve_assign(const struct solve_assign_input *in, int *mentor_of)
 {
     return solve_assign_used(in, mentor_of, NULL);
@@ -1012,7 +1117,18 @@ int solve_assign_used(const struct solve_assign_input *in, int *mentor_of, enum 
     if (in->n_mentees > 0 && mentor_of == NULL)
         return -EINVAL;
     if (in->n_mentees > 0) {
-        rc = in->method == SOLVE_METHOD_LEX ? NOT_SCALAR : solve_scalar(in, mentor_of, &how);
+        rc = NOT_SCALAR;
+        if (in->method == SOLVE_METHOD_SCALING ||
+            (in->method == SOLVE_AUTO && auto_scaling(in))) {
+            how = SOLVE_METHOD_SCALING;
+            rc = solve_scaling(in, mentor_of);
+            if (rc == NOT_SCALAR)
+                rc = TRY_SPARSE;    /* costscale refused the costs: the other paths */
+        } else {
+            rc = TRY_SPARSE;
+        }
+        if (rc == TRY_SPARSE)
+            rc = in->method == SOLVE_METHOD_LEX ? NOT_SCALAR : solve_scalar(in, mentor_of, &how);
         if (rc == NOT_SCALAR) {
             how = SOLVE_METHOD_LEX;
             rc = solve_lex(in, mentor_of);

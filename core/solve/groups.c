@@ -32,6 +32,7 @@
  * bound as solve_assign, since only the mentee arcs carry costs.
  */
 #include "solve/groups.h"
+#include "solve/costscale.h"
 #include "solve/flow.h"
 
 #include <errno.h>
@@ -41,12 +42,16 @@
 #include <string.h>
 
 #define SCORE_MAX 1e9
+#define SUM_LIMIT (LLONG_MAX / 64)
+#define AUTO_MIN_MENTEES 2000
 
 static int check_input(const struct solve_groups_input *in)
 {
     if (in == NULL || in->n_mentors < 0 || in->n_mentees < 0 || in->n_edges < 0 || in->size < 0)
         return -EINVAL;
     if (in->objective != SOLVE_GROUPS_COVERAGE && in->objective != SOLVE_GROUPS_QUALITY)
+        return -EINVAL;
+    if ((int)in->method < (int)SOLVE_GROUPS_AUTO || (int)in->method > (int)SOLVE_GROUPS_SCALING)
         return -EINVAL;
     if ((in->n_mentors > 0 && in->groups == NULL) || (in->n_edges > 0 && in->edges == NULL))
         return -EINVAL;
@@ -176,14 +181,131 @@ static int uses_cat(const struct solve_groups_input *in, const struct pair *p)
     return in->distinct && cat_of(in, p->mentee) >= 0;
 }
 
-/* Builds and solves the flow; fills mentor_of (n_mentees entries). */
+/* The network as arc arrays, shared by both solvers. */
+struct net {
+    int n_nodes, n_arcs;
+    int *tail, *head, *cap;
+    struct flow_cost *cost;
+};
+
+static void net_free(struct net *w)
+{
+    free(w->tail); free(w->head); free(w->cap); free(w->cost);
+}
+
+static void net_add(struct net *w, int u, int v, int cap, struct flow_cost cost)
+{
+    int k = w->n_arcs++;
+    w->tail[k] = u; w->head[k] = v; w->cap[k] = cap; w->cost[k] = cost;
+}
+
+/* The SSP method: one flow_insert per mentee, strongest first. Leaves the flow in cap[]. */
+static int place_ssp(const struct net *w, struct order *order, int n_order)
+{
+    struct flow *f = NULL;
+    int rc = flow_new(&f, w->n_nodes, w->n_arcs);
+    /* flow_arc fails only on a bug here; keep the first failure all the same. */
+    for (int k = 0; rc == 0 && k < w->n_arcs; k++) {
+        int id = flow_arc(f, w->tail[k], w->head[k], w->tail[k] == FLOW_HUB ? 0 : w->cap[k],
+                          &w->cost[k]);
+        rc = id < 0 ? id : 0;
+    }
+    if (rc == 0)
+        rc = flow_build(f);
+    qsort(order, (size_t)n_order, sizeof *order, order_cmp);
+    for (int k = 0; rc == 0 && k < n_order; k++) {
+        int r = flow_insert(f, order[k].entry);
+        rc = r < 0 ? r : 0;
+    }
+    for (int k = 0; rc == 0 && k < w->n_arcs; k++)
+        w->cap[k] = flow_amount(f, k);
+    flow_free(f);
+    return rc;
+}
+
+/* The scaling method: every entry arc raised to its one unit, then one min-cost
+ * circulation (solve/costscale). The priority component is taken minus the least priority
+ * p0 of a mentee with a pair: a placed mentee adds 1 to the count and its priority to the
+ * priority sum, so that sum moves by p0 times the count, and the count comes before the
+ * priority in both objectives: the order of any two groupings is unchanged, and the scalar
+ * costscale makes stays smaller. Returns 0 (the flow in cap[]), -ERANGE (nothing changed)
+ * or an error. */
+static int place_scaling(const struct solve_groups_input *in, struct net *w, int n_pairs,
+                         int first_pair, const struct order *order, int n_order)
+{
+    long long p0 = LLONG_MAX;
+    for (int k = 0; k < n_order; k++)
+        if (prio_of(in, order[k].j) < p0)
+            p0 = prio_of(in, order[k].j);
+    int *flow = malloc(((size_t)w->n_arcs + 1) * sizeof *flow);
+    struct flow_cost *cost = malloc(((size_t)w->n_arcs + 1) * sizeof *cost);
+    int *cap = malloc(((size_t)w->n_arcs + 1) * sizeof *cap);
+    if (flow == NULL || cost == NULL || cap == NULL) {
+        free(flow); free(cost); free(cap);
+        return -ENOMEM;
+    }
+    memcpy(cost, w->cost, (size_t)w->n_arcs * sizeof *cost);
+    memcpy(cap, w->cap, (size_t)w->n_arcs * sizeof *cap);
+    const int kp = in->objective == SOLVE_GROUPS_COVERAGE ? 1 : 2;   /* the priority's place */
+    for (int e = 0; e < n_pairs; e++)
+        cost[first_pair + e].v[kp] += p0;      /* cost = -gain: -(p - p0) = -p + p0 */
+    for (int k = 0; k < w->n_arcs; k++)
+        if (w->tail[k] == FLOW_HUB)
+            cap[k] = 1;
+    struct costscale_problem p = {
+        .n_nodes = w->n_nodes, .n_arcs = w->n_arcs, .tail = w->tail, .head = w->head,
+        .cap = cap, .cost = cost,
+    };
+    int rc = costscale_solve(&p, flow);
+    if (rc == 0)
+        memcpy(w->cap, flow, (size_t)w->n_arcs * sizeof *flow);
+    free(flow); free(cost); free(cap);
+    return rc;
+}
+
+/* Whether SOLVE_GROUPS_AUTO uses cost scaling (see the top comment for the measurements
+ * behind the rule). */
+static int auto_scaling(const struct solve_groups_input *in, int n_order)
+{
+    long long seats = 0;
+    for (int i = 0; i < in->n_mentors; i++)
+        seats += (long long)in->groups[i] * in->size;
+    return n_order >= AUTO_MIN_MENTEES && seats < n_order;
+}
+
+/* The same refusal as flow_build's, so the answer does not depend on the method: B, per
+ * component, the sum over mentees of their largest |gain component|, above INT64_MAX / 64. */
+static int check_range(const struct solve_groups_input *in, const struct pair *pairs, int n_pairs)
+{
+    long long b[FLOW_LEX] = {0};
+    for (int e = 0; e < n_pairs;) {
+        long long most[FLOW_LEX] = {0};
+        int j = pairs[e].mentee;
+        for (; e < n_pairs && pairs[e].mentee == j; e++) {
+            struct flow_cost gain = pair_gain(in, j, pairs[e].micro);
+            for (int c = 0; c < FLOW_LEX; c++) {
+                long long x = gain.v[c] < 0 ? -gain.v[c] : gain.v[c];
+                if (x > most[c])
+                    most[c] = x;
+            }
+        }
+        for (int c = 0; c < FLOW_LEX; c++) {
+            if (most[c] > SUM_LIMIT - b[c])
+                return -EOVERFLOW;
+            b[c] += most[c];
+        }
+    }
+    return 0;
+}
+
+/* Builds and solves the flow; fills mentor_of (n_mentees entries) and *used. */
 static int place(const struct solve_groups_input *in, struct pair *pairs, int n_pairs,
-                 int *mentor_of)
+                 int *mentor_of, enum solve_groups_method *used)
 {
     const int n = in->n_mentees, m = in->n_mentors;
     struct key *keys = NULL;
     struct order *order = NULL;
-    struct flow *f = NULL;
+    struct net w = {0};
     int n_keys = 0, rc;
 
     keys = malloc(((size_t)n_pairs + 1) * sizeof *keys);
@@ -218,19 +340,28 @@ static int place(const struct solve_groups_input *in, struct pair *pairs, int n_
         rc = -ENOMEM;
         goto out;
     }
+    rc = check_range(in, pairs, n_pairs);
+    if (rc != 0)
+        goto out;
 #define MENTEE(j) (1 + (j))
 #define MENTOR(i) (1 + n + (i))
 #define CAT(k) (1 + n + m + (k))
-    rc = flow_new(&f, (int)nodes, (int)arcs);
-    if (rc != 0)
+    w.n_nodes = (int)nodes;
+    size_t na = (size_t)arcs + 1;
+    w.tail = malloc(na * sizeof *w.tail);
+    w.head = malloc(na * sizeof *w.head);
+    w.cap = malloc(na * sizeof *w.cap);
+    w.cost = malloc(na * sizeof *w.cost);
+    if (!w.tail || !w.head || !w.cap || !w.cost) {
+        rc = -ENOMEM;
         goto out;
-    /* flow_arc fails only on a bug here; keep the first failure all the same. */
-    int bad = 0, id;
+    }
     const struct flow_cost zero = {{0, 0, 0}};
     for (int k = 0; k < n_order; k++) {
-        order[k].entry = id = flow_arc(f, FLOW_HUB, MENTEE(order[k].j), 0, &zero);
-        bad = bad != 0 ? bad : (id < 0 ? id : 0);
+        order[k].entry = w.n_arcs;
+        net_add(&w, FLOW_HUB, MENTEE(order[k].j), 0, zero);
     }
+    const int first_pair = w.n_arcs;
     for (int e = 0; e < n_pairs; e++) {
         struct flow_cost gain = pair_gain(in, pairs[e].mentee, pairs[e].micro), cost;
         for (int c = 0; c < FLOW_LEX; c++)
@@ -241,46 +372,42 @@ static int place(const struct solve_groups_input *in, struct pair *pairs, int n_
             const struct key *hit = bsearch(&want, keys, (size_t)n_keys, sizeof *keys, key_cmp);
             to = CAT((int)(hit - keys));
         }
-        pairs[e].arc = id = flow_arc(f, MENTEE(pairs[e].mentee), to, 1, &cost);
-        bad = bad != 0 ? bad : (id < 0 ? id : 0);
+        pairs[e].arc = w.n_arcs;
+        net_add(&w, MENTEE(pairs[e].mentee), to, 1, cost);
     }
-    for (int k = 0; k < n_keys; k++) {
-        id = flow_arc(f, CAT(k), MENTOR(keys[k].a), in->groups[keys[k].a], &zero);
-        bad = bad != 0 ? bad : (id < 0 ? id : 0);
-    }
+    for (int k = 0; k < n_keys; k++)
+        net_add(&w, CAT(k), MENTOR(keys[k].a), in->groups[keys[k].a], zero);
     for (int i = 0; i < m; i++) {
         long long cap = (long long)in->groups[i] * in->size;
         if (cap > n)
             cap = n;        /* no more can come, and it keeps the capacity an int */
-        if (cap > 0) {
-            id = flow_arc(f, MENTOR(i), FLOW_HUB, (int)cap, &zero);
-            bad = bad != 0 ? bad : (id < 0 ? id : 0);
-        }
+        if (cap > 0)
+            net_add(&w, MENTOR(i), FLOW_HUB, (int)cap, zero);
     }
-    rc = bad;
-    if (rc != 0)
-        goto out;
-    rc = flow_build(f);
-    if (rc != 0)
-        goto out;
-
-    qsort(order, (size_t)n_order, sizeof *order, order_cmp);
-    for (int k = 0; k < n_order; k++) {
-        rc = flow_insert(f, order[k].entry);
-        if (rc < 0)
-            goto out;
-    }
-    for (int j = 0; j < n; j++)
-        mentor_of[j] = -1;
-    for (int e = 0; e < n_pairs; e++)
-        if (flow_amount(f, pairs[e].arc) > 0)
-            mentor_of[pairs[e].mentee] = pairs[e].mentor;
-    rc = 0;
 #undef MENTEE
 #undef MENTOR
 #undef CAT
+
+    rc = -ERANGE;
+    if (in->method == SOLVE_GROUPS_SCALING ||
+        (in->method == SOLVE_GROUPS_AUTO && auto_scaling(in, n_order))) {
+        *used = SOLVE_GROUPS_SCALING;
+        rc = place_scaling(in, &w, n_pairs, first_pair, order, n_order);
+    }
+    if (rc == -ERANGE) {
+        *used = SOLVE_GROUPS_SSP;
+        rc = place_ssp(&w, order, n_order);
+    }
+    if (rc != 0)
+        goto out;
+    for (int j = 0; j < n; j++)
+        mentor_of[j] = -1;
+    for (int e = 0; e < n_pairs; e++)
+        if (w.cap[pairs[e].arc] > 0)
+            mentor_of[pairs[e].mentee] = pairs[e].mentor;
+    rc = 0;
 out:
-    flow_free(f);
+    net_free(&w);
     free(keys);
     free(order);
     return rc;
@@ -325,6 +452,13 @@ static int split(const struct solve_groups_input *in, const int *mentor_of, int 
 
 int solve_groups(const struct solve_groups_input *in, int *group_of, int *n_groups)
 {
+    return solve_groups_used(in, group_of, n_groups, NULL);
+}
+
+int solve_groups_used(const struct solve_groups_input *in, int *group_of, int *n_groups,
+                      enum solve_groups_method *used)
+{
+    enum solve_groups_method how = SOLVE_GROUPS_AUTO;
     int rc = check_input(in);
     if (rc != 0)
         return rc;
@@ -347,7 +481,7 @@ int solve_groups(const struct solve_groups_input *in, int *group_of, int *n_grou
         rc = -ENOMEM;
         goto done;
     }
-    rc = place(in, pairs, n_pairs, mentor_of);
+    rc = place(in, pairs, n_pairs, mentor_of, &how);
     if (rc == 0)
         rc = split(in, mentor_of, out);
     if (rc == 0) {
@@ -355,6 +489,8 @@ int solve_groups(const struct solve_groups_input *in, int *group_of, int *n_grou
         if (in->n_mentees > 0)
             memcpy(group_of, out, (size_t)in->n_mentees * sizeof *group_of);
         *n_groups = (int)total;
+        if (used != NULL)
+            *used = n_pairs > 0 ? how : SOLVE_GROUPS_AUTO;
     }
 done:
     free(pairs);
