@@ -22,7 +22,8 @@ static unsigned long long rng_next(struct rng *r)
 
 static long long rng_ll(struct rng *r, long long lo, long long hi)     /* inclusive */
 {
-    return lo + (long long)(rng_next(r) % (unsigned long long)(hi - lo + 1));
+    return (long long)((unsigned long long)lo +
+                       rng_next(r) % ((unsigned long long)hi - (unsigned long long)lo + 1));
 }
 
 enum { MAX_ARCS = 8, MAX_NODES = 5 };
