@@ -599,6 +599,43 @@ Test(solve_assign, scaling_refuses_and_falls_back)
     inst_free(&t);
 }
 
+/* The seat-scarce shape with gains set by the mentee (equal first-tick priorities plus
+ * seconds, scores 1 or 2), where the shortest paths grow long: AUTO gives up on them past
+ * its budget and answers by cost scaling, with the lexicographic solver's value and the
+ * certificate. With seats for everyone and spread scores, the sparse method stays. */
+Test(solve_assign, auto_turns_to_scaling_when_searches_grow, .timeout = 60)
+{
+    for (int k = 0; k < 3; k++) {
+        struct rng r = {6400000 + (unsigned long long)k};
+        struct inst t = {.n_mentees = 2800, .objective = k == 1 ? SOLVE_QUALITY : SOLVE_COVERAGE};
+        t.n_mentors = k < 2 ? t.n_mentees / 28 : t.n_mentees / 4;
+        t.capacity = malloc((size_t)t.n_mentors * sizeof *t.capacity);
+        for (int i = 0; i < t.n_mentors; i++)
+            t.capacity[i] = 12;
+        t.priority = malloc((size_t)t.n_mentees * sizeof *t.priority);
+        t.edges = malloc((size_t)t.n_mentees * 5 * sizeof *t.edges);
+        for (int j = 0; j < t.n_mentees; j++) {
+            t.priority[j] = 1000000000000LL + (k == 0 ? rng_int(&r, 0, 1000000) : 0);
+            for (int q = 0; q < 5; q++)
+                t.edges[t.n_edges++] = (struct solve_edge){
+                    rng_int(&r, 0, t.n_mentors - 1), j,
+                    k < 2 ? 1 + (rng_int(&r, 0, 11) != 0) : rng_int(&r, 0, 1000000) / 1e3};
+        }
+        struct table tb = table_make(&t);
+        int *a = malloc((size_t)t.n_mentees * sizeof *a);
+        enum solve_method used;
+        struct solve_value v = solve_with(&t, &tb, SOLVE_AUTO, a, &used);
+        cr_assert_eq(used, k < 2 ? SOLVE_METHOD_SCALING : SOLVE_METHOD_SPARSE, "k %d: ran %s", k,
+                     method_name(used));
+        cr_assert(certify(&t, &tb, a), "k %d: not optimal", k);
+        struct solve_value ref = solve_with(&t, &tb, SOLVE_METHOD_LEX, a, NULL);
+        cr_assert(key_cmp(t.objective, v, ref) == 0, "k %d: auto and lex values differ", k);
+        free(a);
+        table_free(&tb);
+        inst_free(&t);
+    }
+}
+
 static void certify_many(enum solve_objective obj, unsigned long long seed0, int count)
 {
     for (int k = 0; k < count; k++) {

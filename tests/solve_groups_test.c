@@ -630,6 +630,46 @@ Test(solve_groups, scaling_refuses_and_falls_back_to_ssp)
     }
 }
 
+/* The shape that made the SSP method slow (senior_leader: 28 mentees a seat-scarce mentor,
+ * 5 candidates each, scores 1 or 2, equal first-tick priorities): AUTO gives up on SSP past
+ * its budget and answers by cost scaling, with SSP's value; with seats for everyone and
+ * spread scores, SSP stays. */
+Test(solve_groups, auto_turns_to_scaling_when_searches_grow, .timeout = 60)
+{
+    for (int k = 0; k < 2; k++) {
+        struct rng r = {9300000 + (unsigned long long)k};
+        struct inst t = {.n_mentees = 2800, .size = 12, .objective = SOLVE_GROUPS_COVERAGE};
+        t.n_mentors = k == 0 ? t.n_mentees / 28 : t.n_mentees / 4;
+        t.groups = malloc((size_t)t.n_mentors * sizeof *t.groups);
+        for (int i = 0; i < t.n_mentors; i++)
+            t.groups[i] = 1;
+        huge_priorities(&r, &t, 0);
+        t.edges = malloc((size_t)t.n_mentees * 5 * sizeof *t.edges);
+        for (int j = 0; j < t.n_mentees; j++)
+            for (int q = 0; q < 5; q++)
+                t.edges[t.n_edges++] = (struct solve_group_edge){
+                    rng_int(&r, 0, t.n_mentors - 1), j,
+                    k == 0 ? 1 + (rng_int(&r, 0, 11) != 0) : rng_int(&r, 0, 1000000) / 1e3};
+        struct table tb = table_make(&t);
+        int *group_of = malloc((size_t)t.n_mentees * sizeof *group_of), n_groups;
+        enum solve_groups_method used;
+        struct solve_groups_input in = as_input(&t);
+        cr_assert_eq(solve_groups_used(&in, group_of, &n_groups, &used), 0);
+        cr_assert_eq(used, k == 0 ? SOLVE_GROUPS_SCALING : SOLVE_GROUPS_SSP, "k %d: ran %d", k, (int)used);
+        struct value a = checked_value(&t, &tb, group_of, n_groups, "auto");
+        t.method = SOLVE_GROUPS_SSP;
+        in = as_input(&t);
+        cr_assert_eq(solve_groups_used(&in, group_of, &n_groups, &used), 0);
+        cr_assert_eq(used, SOLVE_GROUPS_SSP);
+        struct value b = checked_value(&t, &tb, group_of, n_groups, "ssp");
+        cr_assert(value_eq(a, b), "k %d: auto (%lld,%lld,%lld) ssp (%lld,%lld,%lld)", k,
+                  a.count, a.priority, a.score_micro, b.count, b.priority, b.score_micro);
+        free(group_of);
+        table_free(&tb);
+        inst_free(&t);
+    }
+}
+
 /* The checks above must be able to fail. */
 Test(solve_groups, checkers_catch_bad_and_worse_groupings)
 {

@@ -69,7 +69,11 @@
 #define LEX 3
 #define SUM_LIMIT (LLONG_MAX / 64)
 #define SCORE_MAX 1e9
+/* SOLVE_AUTO's budgets for the shortest paths, per element of the input (see the top
+ * comment): in nodes settled by solve/ssp's searches, and touched by the lexicographic ones. */
 #define SCALING_MIN_MENTEES 2000
+#define BUDGET_SPARSE 20
+#define BUDGET_LEX 8
 
 /* A gain or cost triple, compared lexicographically from v[0]. */
 struct lex { long long v[LEX]; };
@@ -285,6 +289,7 @@ struct search {
     int *parent, *touched;
     unsigned char *state;
     struct hent *heap;
+    long long work;         /* nodes touched by the searches so far */
 };
 
 /* One Dijkstra on reduced costs from s, stopped when t is settled. When t is
@@ -339,6 +344,7 @@ static int shortest_path(const struct graph *g, struct search *sr, int s, int t,
     }
     for (int k = 0; k < n_touched; k++)
         sr->state[sr->touched[k]] = UNSEEN;
+    sr->work += n_touched;
     return found;
 }
 
@@ -356,8 +362,10 @@ static int order_cmp(const void *pa, const void *pb)
     return a->j < b->j ? -1 : (a->j > b->j);
 }
 
-/* The lexicographic solver: any input solve_assign accepts (checked by the caller). */
-static int solve_lex(const struct solve_assign_input *in, int *mentor_of)
+/* The lexicographic solver: any input solve_assign accepts (checked by the caller).
+ * budget > 0: gives up with -EAGAIN (mentor_of untouched) once its searches have touched
+ * more nodes than that. */
+static int solve_lex(const struct solve_assign_input *in, int *mentor_of, long long budget)
 {
     int rc;
     const int n = in->n_mentees, m = in->n_mentors;
@@ -461,7 +469,12 @@ static int solve_lex(const struct solve_assign_input *in, int *mentor_of)
                 sr.pot[u] = p;
         }
         struct lex cycle;   /* H -> j costs 0, so the cycle costs what the path does */
-        if (!shortest_path(&g, &sr, u, H, &cycle) || lex_cmp(&cycle, &zero) >= 0)
+        int found = shortest_path(&g, &sr, u, H, &cycle);
+        if (budget > 0 && sr.work > budget) {
+            rc = -EAGAIN;
+            goto out;
+        }
+        if (!found || lex_cmp(&cycle, &zero) >= 0)
             continue;
         for (int v = H; v != u;) {
             int a = sr.parent[v];
@@ -768,7 +781,8 @@ static int sorder_cmp(const void *pa, const void *pb)
 }
 
 /* The sparse scalar solver on rows already scalarized. */
-static int solve_rows_sparse(const struct solve_assign_input *in, struct rows *r, int *mentor_of)
+static int solve_rows_sparse(const struct solve_assign_input *in, struct rows *r, int *mentor_of,
+                             long long budget)
 {
     const int n = in->n_mentees;
     /* Drop the pairs with a negative gain (never in an optimum), compacting in place. */
@@ -802,6 +816,7 @@ static int solve_rows_sparse(const struct solve_assign_input *in, struct rows *r
     struct ssp_problem p = {
         .n_rows = n, .n_cols = in->n_mentors, .cap = in->capacity, .first = r->first,
         .col = r->mentor, .gain = r->val, .order = order, .n_order = n_order,
+        .budget = budget,
     };
     rc = ssp_solve(&p, arc_of);
     if (rc == 0)
@@ -941,8 +956,9 @@ out:
 }
 
 /* Returns 0 when solved (*used: the method), NOT_SCALAR when the lexicographic solver
- * must run, or an error. */
-static int solve_scalar(const struct solve_assign_input *in, int *mentor_of, enum solve_method *used)
+ * must run, -EAGAIN when the sparse searches ran past budget (> 0), or an error. */
+static int solve_scalar(const struct solve_assign_input *in, int *mentor_of, enum solve_method *used,
+                        long long budget)
 {
     const int n = in->n_mentees, m = in->n_mentors;
     int *deg_j = calloc((size_t)n + 1, sizeof *deg_j), *deg_i = calloc((size_t)m + 1, sizeof *deg_i);
@@ -995,7 +1011,7 @@ static int solve_scalar(const struct solve_assign_input *in, int *mentor_of, enu
     if (rc == 0)
         rc = rows_scalarize(in, &r);
     if (rc == 0)
-        rc = solve_rows_sparse(in, &r, mentor_of);
+        rc = solve_rows_sparse(in, &r, mentor_of, budget);
     rows_free(&r);
     return rc;
 }
@@ -1093,14 +1109,14 @@ out:
     return rc;
 }
 
-/* Whether SOLVE_AUTO uses cost scaling (see the top comment for the measurements behind
- * the rule): many mentees and fewer seats than mentees. */
-static int auto_scaling(const struct solve_assign_input *in)
+/* SOLVE_AUTO's budget for the shortest paths before it turns to cost scaling, in units of
+ * the input's size n_mentees + n_mentors + n_edges (0: no limit, below SCALING_MIN_MENTEES
+ * mentees); see the top comment for the measurements behind it. */
+static long long scaling_budget(const struct solve_assign_input *in)
 {
-    long long seats = 0;
-    for (int i = 0; i < in->n_mentors; i++)
-        seats += in->capacity[i];
-    return in->n_mentees >= SCALING_MIN_MENTEES && seats < in->n_mentees;
+    if (in->n_mentees < SCALING_MIN_MENTEES)
+        return 0;
+    return (long long)in->n_mentees + in->n_mentors + in->n_edges;
 }
 
 int solve_assign(const struct solve_assign_input *in, int *mentor_of)
@@ -1117,21 +1133,32 @@ int solve_assign_used(const struct solve_assign_input *in, int *mentor_of, enum 
     if (in->n_mentees > 0 && mentor_of == NULL)
         return -EINVAL;
     if (in->n_mentees > 0) {
-        rc = NOT_SCALAR;
-        if (in->method == SOLVE_METHOD_SCALING ||
-            (in->method == SOLVE_AUTO && auto_scaling(in))) {
+        /* SOLVE_AUTO on a large input with fewer seats than mentees: the shortest paths
+         * first, on a budget; past it, cost scaling (see the top comment). */
+        long long budget = in->method == SOLVE_AUTO ? scaling_budget(in) : 0;
+        rc = TRY_SPARSE;
+        if (in->method == SOLVE_METHOD_SCALING) {
             how = SOLVE_METHOD_SCALING;
             rc = solve_scaling(in, mentor_of);
             if (rc == NOT_SCALAR)
                 rc = TRY_SPARSE;    /* costscale refused the costs: the other paths */
-        } else {
-            rc = TRY_SPARSE;
         }
-        if (rc == TRY_SPARSE)
-            rc = in->method == SOLVE_METHOD_LEX ? NOT_SCALAR : solve_scalar(in, mentor_of, &how);
-        if (rc == NOT_SCALAR) {
-            how = SOLVE_METHOD_LEX;
-            rc = solve_lex(in, mentor_of);
+        for (int pass = 0; pass < 2 && rc == TRY_SPARSE; pass++) {
+            rc = in->method == SOLVE_METHOD_LEX ? NOT_SCALAR
+                                                : solve_scalar(in, mentor_of, &how,
+                                                               BUDGET_SPARSE * budget);
+            if (rc == NOT_SCALAR) {
+                how = SOLVE_METHOD_LEX;
+                rc = solve_lex(in, mentor_of, BUDGET_LEX * budget);
+            }
+            if (rc == -EAGAIN) {
+                how = SOLVE_METHOD_SCALING;
+                rc = solve_scaling(in, mentor_of);
+                if (rc == NOT_SCALAR) {
+                    rc = TRY_SPARSE;    /* refused: the shortest paths again, unbounded */
+                    budget = 0;
+                }
+            }
         }
     }
     if (rc == 0 && used != NULL)

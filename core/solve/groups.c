@@ -44,6 +44,7 @@
 #define SCORE_MAX 1e9
 #define SUM_LIMIT (LLONG_MAX / 64)
 #define AUTO_MIN_MENTEES 2000
+#define AUTO_BUDGET 12
 
 static int check_input(const struct solve_groups_input *in)
 {
@@ -199,8 +200,9 @@ static void net_add(struct net *w, int u, int v, int cap, struct flow_cost cost)
     w->tail[k] = u; w->head[k] = v; w->cap[k] = cap; w->cost[k] = cost;
 }
 
-/* The SSP method: one flow_insert per mentee, strongest first. Leaves the flow in cap[]. */
-static int place_ssp(const struct net *w, struct order *order, int n_order)
+/* The SSP method: one flow_insert per mentee, strongest first. Leaves the flow in cap[].
+ * budget > 0: gives up with -EAGAIN once the searches have touched more nodes than that. */
+static int place_ssp(const struct net *w, struct order *order, int n_order, long long budget)
 {
     struct flow *f = NULL;
     int rc = flow_new(&f, w->n_nodes, w->n_arcs);
@@ -216,6 +218,8 @@ static int place_ssp(const struct net *w, struct order *order, int n_order)
     for (int k = 0; rc == 0 && k < n_order; k++) {
         int r = flow_insert(f, order[k].entry);
         rc = r < 0 ? r : 0;
+        if (rc == 0 && budget > 0 && flow_work(f) > budget)
+            rc = -EAGAIN;
     }
     for (int k = 0; rc == 0 && k < w->n_arcs; k++)
         w->cap[k] = flow_amount(f, k);
@@ -263,14 +267,13 @@ static int place_scaling(const struct solve_groups_input *in, struct net *w, int
     return rc;
 }
 
-/* Whether SOLVE_GROUPS_AUTO uses cost scaling (see the top comment for the measurements
- * behind the rule). */
-static int auto_scaling(const struct solve_groups_input *in, int n_order)
+/* SOLVE_GROUPS_AUTO's budget for the SSP method before it turns to cost scaling, in nodes
+ * touched by its searches (0: no limit); see the top comment for the measurements. */
+static long long ssp_budget(const struct solve_groups_input *in, const struct net *w, int n_order)
 {
-    long long seats = 0;
-    for (int i = 0; i < in->n_mentors; i++)
-        seats += (long long)in->groups[i] * in->size;
-    return n_order >= AUTO_MIN_MENTEES && seats < n_order;
+    if (in->method != SOLVE_GROUPS_AUTO || n_order < AUTO_MIN_MENTEES)
+        return 0;
+    return AUTO_BUDGET * ((long long)w->n_nodes + w->n_arcs);
 }
 
 /* The same refusal as flow_build's, so the answer does not depend on the method: B, per
@@ -388,15 +391,26 @@ static int place(const struct solve_groups_input *in, struct pair *pairs, int n_
 #undef MENTOR
 #undef CAT
 
+    /* SCALING asked for: cost scaling, or SSP when it refuses. AUTO: SSP on a budget on
+     * large inputs, then cost scaling, then (refused) SSP with no limit. place_ssp changes
+     * w's capacities only when it succeeds, place_scaling only when it does. */
     rc = -ERANGE;
-    if (in->method == SOLVE_GROUPS_SCALING ||
-        (in->method == SOLVE_GROUPS_AUTO && auto_scaling(in, n_order))) {
+    long long budget = ssp_budget(in, &w, n_order);
+    if (in->method == SOLVE_GROUPS_SCALING) {
         *used = SOLVE_GROUPS_SCALING;
         rc = place_scaling(in, &w, n_pairs, first_pair, order, n_order);
     }
     if (rc == -ERANGE) {
         *used = SOLVE_GROUPS_SSP;
-        rc = place_ssp(&w, order, n_order);
+        rc = place_ssp(&w, order, n_order, budget);
+    }
+    if (rc == -EAGAIN) {
+        *used = SOLVE_GROUPS_SCALING;
+        rc = place_scaling(in, &w, n_pairs, first_pair, order, n_order);
+        if (rc == -ERANGE) {
+            *used = SOLVE_GROUPS_SSP;
+            rc = place_ssp(&w, order, n_order, 0);
+        }
     }
     if (rc != 0)
         goto out;
