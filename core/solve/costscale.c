@@ -33,11 +33,17 @@
  * active node is ranked, at bucket R, and gives every node not yet ranked rank R (their
  * tentative ranks are >= R, so their arcs stay eps-optimal); it runs at the start of a
  * phase and after every UPDATE_EVERY_PER_NODE * V relabels.
+ *   Early termination (as LEMON's CostScaling): after each phase with eps > 1, a bounded
+ * Bellman-Ford pass looks for prices under which every residual arc has reduced cost >= 0;
+ * when it finds them the circulation is optimal (no residual cycle is negative) and the
+ * remaining phases are skipped. Measured: halves the solve when priorities are equal (the
+ * optimum is reached phases before eps = 1), costs little otherwise (see proved_optimal).
  *
- * Complexity: V nodes, A arcs. Generic push-relabel bounds: O(V^2 A log(V C)) for FIFO
- * discharge with scaling (O(V^3 log(V C)) push count), O(V + A) per global update; memory
- * O(V + A). In practice each phase is near linear: see the measurements in
- * bench/RESULTS.md and groups.c.
+ * Complexity: V nodes, A arcs, C the largest |scaled cost|. O(log_ALPHA C) phases; each is
+ * O(V^2 A) at worst by the generic FIFO push-relabel bounds (O(V^3) pushes), plus O(V + A)
+ * per global update and CHECK_WORK (V + A) for the early-termination pass. In practice a
+ * phase is near linear (bench/RESULTS.md: about 10 pushes and 4 relabels per node a phase
+ * on the seat-scarce groups). Memory O(V + A).
  *
  * Exactness of the arithmetic: scalars are __int128. Prices only decrease, from 0. The
  * solver refuses (-ERANGE) when 4 (V + 1) C > PLIM = 2^125, and also if a price would go
@@ -59,6 +65,7 @@ __extension__ typedef __int128 wide;
 #define PLIM ((wide)1 << 125)
 #define ALPHA 16
 #define UPDATE_EVERY_PER_NODE 1
+#define CHECK_WORK 3
 
 
 /* A residual arc: arc k's forward copy carries res = cap - flow, its reverse res = flow. */
@@ -75,6 +82,7 @@ struct cs {
     unsigned char *inq;
     /* global update scratch */
     int *rank, *bfirst, *bnext, *bprev;
+    wide *q;                /* proved_optimal's prices */
     unsigned char *done;
     long long relabels;
 };
@@ -158,7 +166,7 @@ static void cs_free(struct cs *g)
 {
     free(g->first); free(g->arc); free(g->pi); free(g->excess); free(g->cur);
     free(g->queue); free(g->inq); free(g->rank); free(g->bfirst); free(g->bnext);
-    free(g->bprev); free(g->done);
+    free(g->bprev); free(g->done); free(g->q);
 }
 
 static void enqueue(struct cs *g, int v)
@@ -322,6 +330,52 @@ static int discharge(struct cs *g, int u, wide eps)
     return 0;
 }
 
+/* Early termination: whether the circulation is already optimal, proved by prices q with
+ * every residual arc's reduced cost >= 0 (then no residual cycle is negative). A FIFO
+ * label-correcting pass (Bellman-Ford) from q = pi, which lowers q[v] to q[u] + c(u,v)
+ * where an arc is below 0; it converges exactly when no cycle is negative. It gives up
+ * (returns 0, nothing changed) after CHECK_WORK (V + A) arc reads, or when a q would leave
+ * [-PLIM, 0] (then a reduced cost, within C + 2 PLIM, still fits). Returns 1 when proved. */
+static int proved_optimal(struct cs *g)
+{
+    const int n = g->n;
+    const long long limit = CHECK_WORK * ((long long)n + g->first[n]);
+    long long work = 0;
+    wide *q = g->q;
+    memcpy(q, g->pi, (size_t)n * sizeof *q);
+    g->qhead = g->qcount = 0;
+    for (int u = 0; u < n; u++)
+        enqueue(g, u);
+    while (g->qcount > 0) {
+        int u = dequeue(g);
+        const wide qu = q[u];
+        work += g->first[u + 1] - g->first[u] + 1;
+        if (work > limit)
+            break;
+        for (int a = g->first[u]; a < g->first[u + 1]; a++) {
+            const struct rarc *x = &g->arc[a];
+            if (x->res <= 0)
+                continue;
+            wide nq = qu + x->cost;
+            if (nq < q[x->to]) {
+                if (nq < -PLIM) {
+                    work = limit + 1;
+                    break;
+                }
+                q[x->to] = nq;
+                if (!g->inq[x->to])
+                    enqueue(g, x->to);
+            }
+        }
+        if (work > limit)
+            break;
+    }
+    int ok = g->qcount == 0 && work <= limit;
+    while (g->qcount > 0)
+        (void)dequeue(g);       /* leaves inq[] all zero for refine */
+    return ok;
+}
+
 static int refine(struct cs *g, wide eps)
 {
     const int n = g->n;
@@ -384,9 +438,10 @@ int costscale_solve(const struct costscale_problem *p, int *flow)
     g.bnext = malloc(nv * sizeof *g.bnext);
     g.bprev = malloc(nv * sizeof *g.bprev);
     g.done = malloc(nv);
+    g.q = malloc(nv * sizeof *g.q);
     int rc = -ENOMEM;
     if (!s || !pos || !g.first || !g.arc || !g.pi || !g.excess || !g.cur || !g.queue ||
-        !g.inq || !g.rank || !g.bfirst || !g.bnext || !g.bprev || !g.done)
+        !g.inq || !g.rank || !g.bfirst || !g.bnext || !g.bprev || !g.done || !g.q)
         goto out;
     wide cmax;
     rc = scalarize(p, s, &cmax);
@@ -412,6 +467,8 @@ int costscale_solve(const struct costscale_problem *p, int *flow)
     while (rc == 0 && eps > 1) {
         eps = eps / ALPHA < 1 ? 1 : eps / ALPHA;
         rc = refine(&g, eps);
+        if (rc == 0 && eps > 1 && proved_optimal(&g))
+            break;
     }
     if (rc == 0)
         for (int k = 0; k < p->n_arcs; k++)

@@ -19,17 +19,41 @@
  * two of one category; group r gets ceil or floor of T / g <= size entries. So the
  * flow optimum is the grouping optimum, for any groups[i], and the method is exact.
  *
+ * Two methods solve that flow (enum solve_groups_method), to the same optimal value:
+ *   SSP (solve/flow): one unit per mentee, strongest first, each a Dijkstra from the
+ *     mentee. Fast while seats are plentiful or candidates spread the mentees out; slow
+ *     when seats are scarce and a mentee's gain is set mostly by the mentee (equal or
+ *     near-equal priorities, scores 1 or 2): late mentees then search long plateaus of
+ *     zero reduced cost for the few seats, and a search settles much of the graph.
+ *   SCALING (solve/costscale): every entry arc opened at once, one min-cost circulation
+ *     by cost scaling on a 128-bit scalar, in a number of near-linear phases that does not
+ *     depend on the plateaus. It refuses (-ERANGE) costs whose scalar would not be exact;
+ *     SSP then answers.
+ * SOLVE_GROUPS_AUTO (the default): below AUTO_MIN_MENTEES mentees with a pair, SSP. From
+ * there, SSP on a budget of AUTO_BUDGET (V + A) nodes touched by its searches
+ * (flow_work: deterministic, so the same input always takes the same method), and past it
+ * cost scaling from scratch. Measured (bench/groups_bench, CPU seconds, shared 2-core
+ * machine): flow's searches cost about 0.2-0.25 us a node touched, cost scaling about
+ * 2.5-6 us per element of V + A on this shape; the seat-scarce senior_leader shape touches
+ * 170 nodes per element at 12,000 mentees and more as it grows, an easy shape 0.1-20.
+ * So a budget of 12 per element costs at most about 3 us per element when it runs out, and
+ * leaves SSP the inputs where it is fastest. See bench/RESULTS.md for the rows.
+ *
  * Complexity: E edges merged to P pairs, K distinct (mentor, category) among them,
  * V = 1 + n_mentees + n_mentors + K nodes, A = n_mentees + P + K + n_mentors arcs.
- * Sorting O(E log E + n log n); one flow_insert per mentee with a pair, each a
- * Dijkstra O((V + A) log A) at worst and usually far less (it touches only nodes
- * settled before the hub); the split is O(n log n). O(E + V + A) memory.
- * Measured (-O2, 10 candidates per mentee, 12 departments, 0-2 groups of 4 per mentor,
- * seats for 40% of the mentees; a loaded machine): 5,000 mentees and 500 mentors take
- * 0.09 s in COVERAGE and 0.18 s in QUALITY; 20,000 and 2,000 take 0.8 s and 1.5 s
- * (5.2 s and 2.0 s before flow's searches stopped at the bound no cycle can beat).
+ * Sorting O(E log E + n log n); the split is O(n log n); O(E + V + A) memory.
+ * SSP: one flow_insert per mentee with a pair, each a Dijkstra O((V + A) log A) at worst
+ * and usually far less (it touches only nodes settled before the hub). Cost scaling:
+ * O(log(V C)) phases (C the largest scalar cost, see costscale.c), each O(V^2 A) at worst
+ * and measured near O(V + A). Under AUTO at most AUTO_BUDGET (V + A) SSP work is added.
+ * Measured with SSP (-O2, 10 candidates per mentee, 12 departments, 0-2 groups of 4 per
+ * mentor, seats for 40% of the mentees; a loaded machine): 5,000 mentees and 500 mentors
+ * take 0.09 s in COVERAGE and 0.18 s in QUALITY; 20,000 and 2,000 take 0.8 s and 1.5 s.
  * Exactness: flow_build refuses totals above INT64_MAX / 64 (-EOVERFLOW), the same
- * bound as solve_assign, since only the mentee arcs carry costs.
+ * bound as solve_assign, since only the mentee arcs carry costs; check_range applies the
+ * same bound first so that both methods refuse the same inputs. Cost scaling is exact by
+ * costscale.c's argument, and the priority shift (place_scaling) keeps the order of any
+ * two groupings.
  */
 #include "solve/groups.h"
 #include "solve/costscale.h"
