@@ -22,11 +22,12 @@
  *     the shared 2-core machine; bench/RESULTS.md): ssp's searches cost about 90 ns a node
  *     settled and the lexicographic ones about 300 ns, cost scaling about 7 us per element
  *     on that shape; the scarce 24,000-mentee file settles 325 nodes per element in ssp
- *     (4.3 s; 450 and 20 s in the lexicographic solver) against 0.1-15 on random weights,
- *     seats scarce or not, and 0.6 on the 100,000 x 20,000 k = 50 file. The budgets (20
- *     and 8 per element) cost under 2.5 us per element when they run out and leave the
- *     shortest paths every input where they are fastest. If cost scaling refuses the costs
- *     (-ERANGE), the shortest paths run again with no budget.
+ *     (4.3 s; 450 and 20 s in the lexicographic solver; cost scaling 0.7 s) against
+ *     0.1-15 on random weights, seats scarce or not, and 0.6 on the 100,000 x 20,000
+ *     k = 50 file (where cost scaling takes 14 s, ssp 1.6 s). The budgets (15 and 4 per
+ *     element) cost about 1.4 and 1.2 us per element when they run out, and leave the
+ *     shortest paths every input measured where they are faster. If cost scaling refuses
+ *     the costs (-ERANGE), the shortest paths run again with no budget.
  *   All are exact and reach the same optimal value; among equal optima each picks its
  *   own, the same way every time.
  *
@@ -89,8 +90,8 @@
 /* SOLVE_AUTO's budgets for the shortest paths, per element of the input (see the top
  * comment): in nodes settled by solve/ssp's searches, and touched by the lexicographic ones. */
 #define SCALING_MIN_MENTEES 2000
-#define BUDGET_SPARSE 20
-#define BUDGET_LEX 8
+#define BUDGET_SPARSE 15
+#define BUDGET_LEX 4
 
 /* A gain or cost triple, compared lexicographically from v[0]. */
 struct lex { long long v[LEX]; };

@@ -33,11 +33,16 @@
  * there, SSP on a budget of AUTO_BUDGET (V + A) nodes touched by its searches
  * (flow_work: deterministic, so the same input always takes the same method), and past it
  * cost scaling from scratch. Measured (bench/groups_bench, CPU seconds, shared 2-core
- * machine): flow's searches cost about 0.2-0.25 us a node touched, cost scaling about
- * 2.5-6 us per element of V + A on this shape; the seat-scarce senior_leader shape touches
- * 170 nodes per element at 12,000 mentees and more as it grows, an easy shape 0.1-20.
- * So a budget of 12 per element costs at most about 3 us per element when it runs out, and
- * leaves SSP the inputs where it is fastest. See bench/RESULTS.md for the rows.
+ * machine): flow's searches cost about 0.2-0.25 us a node touched, cost scaling 1-6 us per
+ * element of V + A. The seat-scarce senior_leader shape (5 candidates, groups of 12)
+ * touches 170 nodes per element at 12,000 mentees and more as it grows (SSP 12-19 s at
+ * 24,000, cost scaling 0.2-0.9 s); the group model's shape (20 candidates, groups of 4,
+ * distinct departments) is as bad, seats scarce or not (SSP 21 s at 12,000 with seats for
+ * 80%, over 100 s with seats for all; cost scaling 1.2-12 s). Some easy shapes touch 15
+ * (SSP 0.3 s, cost scaling 0.6 s at 12,000 with distinct departments and 5 candidates). A
+ * budget of AUTO_BUDGET = 5 per element costs about 1.2 us per element when it runs out,
+ * a fraction of cost scaling's time, and keeps SSP where it is fastest by far (random
+ * scores, seats to spare). See bench/RESULTS.md for the rows.
  *
  * Complexity: E edges merged to P pairs, K distinct (mentor, category) among them,
  * V = 1 + n_mentees + n_mentors + K nodes, A = n_mentees + P + K + n_mentors arcs.
@@ -68,7 +73,7 @@
 #define SCORE_MAX 1e9
 #define SUM_LIMIT (LLONG_MAX / 64)
 #define AUTO_MIN_MENTEES 2000
-#define AUTO_BUDGET 12
+#define AUTO_BUDGET 5
 
 static int check_input(const struct solve_groups_input *in)
 {
