@@ -2,7 +2,7 @@
  * line. The peer programs (lemon_peer.cc, solve_peers.py) read the same file; solve_bench.py
  * writes the instances and runs them all (see bench/README.md).
  *
- *   bench/solve_bench FILE [--repeat N]
+ *   bench/solve_bench FILE [--repeat N] [--method auto|lex|sparse|dense|scaling]
  *
  * Instance format (text, whitespace separated, integer weights):
  *   pairs N M                        then M lines "a b w"  (0 <= a, b < N, a != b)
@@ -10,7 +10,9 @@
  *                                    then M lines "mentor mentee w"
  * tandem gets score = w, so its score_micro = w * 1e6; the objective reported is the sum of
  * w over the chosen pairs (score_micro / 1e6, exact), SOLVE_QUALITY / SOLVE_PAIRS_QUALITY.
- * The time is CPU time (CLOCK_PROCESS_CPUTIME_ID) of the solve call alone, best of N. */
+ * The time is CPU time (CLOCK_PROCESS_CPUTIME_ID) of the solve call alone, best of N.
+ * --method forces solve_assign's method (default auto); "method" in the output is the one
+ * that ran. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -38,10 +40,24 @@ static void die(const char *msg)
 int main(int argc, char **argv)
 {
     if (argc < 2)
-        die("usage: solve_bench FILE [--repeat N]");
+        die("usage: solve_bench FILE [--repeat N] [--method auto|lex|sparse|dense|scaling]");
     int repeat = 3;
-    if (argc >= 4 && strcmp(argv[2], "--repeat") == 0)
-        repeat = atoi(argv[3]);
+    enum solve_method method = SOLVE_AUTO, used = SOLVE_AUTO;
+    static const char *const method_names[] = {"auto", "lex", "sparse", "dense", "scaling"};
+    for (int a = 2; a + 1 < argc; a += 2) {
+        if (strcmp(argv[a], "--repeat") == 0) {
+            repeat = atoi(argv[a + 1]);
+        } else if (strcmp(argv[a], "--method") == 0) {
+            int k = 0;
+            while (k < 5 && strcmp(argv[a + 1], method_names[k]) != 0)
+                k++;
+            if (k == 5)
+                die("unknown method");
+            method = (enum solve_method)k;
+        } else {
+            die("unknown option");
+        }
+    }
     if (repeat < 1)
         repeat = 1;
     FILE *f = fopen(argv[1], "r");
@@ -106,10 +122,10 @@ int main(int argc, char **argv)
                 die("bad edge");
             e[i].score = (double)w;
         }
-        struct solve_assign_input in = { n, cap, n2, NULL, m, e, SOLVE_QUALITY, SOLVE_AUTO };
+        struct solve_assign_input in = { n, cap, n2, NULL, m, e, SOLVE_QUALITY, method };
         for (int r = 0; r < repeat; r++) {
             double t0 = cpu_now();
-            int rc = solve_assign(&in, mentor_of);
+            int rc = solve_assign_used(&in, mentor_of, &used);
             times[r] = cpu_now() - t0;
             if (rc != 0) {
                 fprintf(stderr, "solve_assign: %d\n", rc);
@@ -134,6 +150,9 @@ int main(int argc, char **argv)
            "\"best_s\": %.6f, \"times\": [", kind, n, n2, m, best);
     for (int r = 0; r < repeat; r++)
         printf("%s%.6f", r ? ", " : "", times[r]);
-    printf("], \"objective\": %lld, \"count\": %lld}\n", weight, count);
+    printf("], \"objective\": %lld, \"count\": %lld", weight, count);
+    if (strcmp(kind, "assign") == 0)
+        printf(", \"method\": \"%s\"", method_names[used]);
+    printf("}\n");
     return 0;
 }

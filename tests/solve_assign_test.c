@@ -351,7 +351,7 @@ static void shrink_priorities(struct inst *t, long long most)
 static const char *method_name(enum solve_method m)
 {
     return m == SOLVE_METHOD_LEX ? "lex" : m == SOLVE_METHOD_SPARSE ? "sparse"
-         : m == SOLVE_METHOD_DENSE ? "dense" : "auto";
+         : m == SOLVE_METHOD_DENSE ? "dense" : m == SOLVE_METHOD_SCALING ? "scaling" : "auto";
 }
 
 /* Exhaustive search against one method; max_cap 1 makes every instance one the dense
@@ -407,6 +407,51 @@ Test(solve_assign, brute_force_lex_method)
     brute_method(SOLVE_QUALITY, SOLVE_METHOD_LEX, 3500000, 1000, 3);
 }
 
+Test(solve_assign, brute_force_scaling_method)
+{
+    brute_method(SOLVE_COVERAGE, SOLVE_METHOD_SCALING, 3600000, 2000, 3);
+    brute_method(SOLVE_QUALITY, SOLVE_METHOD_SCALING, 3700000, 2000, 3);
+    brute_method(SOLVE_COVERAGE, SOLVE_METHOD_SCALING, 3800000, 1000, 1);
+}
+
+/* Priorities of a first tick plus waiting seconds (1e12 + s), the shape tandem's matching
+ * hands the solvers, and the raw 1e10 ones of gen: cost scaling must run (the least priority
+ * is taken off before scaling, see assign.c) and reach the exhaustive optimum. */
+Test(solve_assign, brute_force_scaling_with_huge_priorities)
+{
+    static const double densities[] = {0.3, 0.6, 0.9, 1.0};
+    int ran = 0;
+    for (int k = 0; k < 2000; k++) {
+        unsigned long long seed = 3900000 + (unsigned long long)k;
+        struct rng r = {seed};
+        struct inst t;
+        enum solve_objective obj = k % 2 ? SOLVE_QUALITY : SOLVE_COVERAGE;
+        gen(&r, &t, 1, 7, 1, 5, 3, densities[k % 4], 1e3, obj);
+        if (k % 3 != 0) {
+            free(t.priority);
+            t.priority = malloc(((size_t)t.n_mentees + 1) * sizeof *t.priority);
+            for (int j = 0; j < t.n_mentees; j++)
+                t.priority[j] = 1000000000000LL + rng_int(&r, 0, k % 3 == 1 ? 3 : 40000000);
+        }
+        struct solve_assign_input in = as_input(&t);
+        in.method = SOLVE_METHOD_SCALING;
+        struct table tb = table_make(&t);
+        int mentor_of[8];
+        enum solve_method used = SOLVE_AUTO;
+        cr_assert_eq(solve_assign_used(&in, mentor_of, &used), 0, "seed %llu", seed);
+        ran += used == SOLVE_METHOD_SCALING;
+        struct solve_value got = ref_value(&t, &tb, mentor_of, "scaling");
+        struct solve_value want = brute_best(&t, &tb);
+        cr_assert(key_cmp(obj, got, want) == 0,
+                  "seed %llu obj %d: got (%lld,%lld,%lld) want (%lld,%lld,%lld)", seed, (int)obj,
+                  got.count, got.priority, got.score_micro, want.count, want.priority,
+                  want.score_micro);
+        table_free(&tb);
+        inst_free(&t);
+    }
+    cr_assert_geq(ran, 1900, "scaling ran on only %d of 2000", ran);
+}
+
 /* Solves with one method, checks the answer is valid and returns its value. */
 static struct solve_value solve_with(const struct inst *t, const struct table *tb,
                                      enum solve_method method, int *mentor_of,
@@ -423,7 +468,7 @@ static struct solve_value solve_with(const struct inst *t, const struct table *t
  * certificate. Dense and sparse shapes, capacities, negative scores and ties. */
 Test(solve_assign, methods_agree_on_medium_instances, .timeout = 120)
 {
-    int runs[4] = {0, 0, 0, 0};
+    int runs[5] = {0, 0, 0, 0, 0};
     for (int k = 0; k < 60; k++) {
         unsigned long long seed = 6000000 + (unsigned long long)k;
         struct rng r = {seed};
@@ -438,8 +483,9 @@ Test(solve_assign, methods_agree_on_medium_instances, .timeout = 120)
         int *a = malloc(((size_t)t.n_mentees + 1) * sizeof *a);
         struct solve_value ref = solve_with(&t, &tb, SOLVE_METHOD_LEX, a, NULL);
         cr_assert(certify(&t, &tb, a), "seed %llu: lex not optimal", seed);
-        const enum solve_method ms[3] = {SOLVE_AUTO, SOLVE_METHOD_SPARSE, SOLVE_METHOD_DENSE};
-        for (int q = 0; q < 3; q++) {
+        const enum solve_method ms[4] = {SOLVE_AUTO, SOLVE_METHOD_SPARSE, SOLVE_METHOD_DENSE,
+                                         SOLVE_METHOD_SCALING};
+        for (int q = 0; q < 4; q++) {
             enum solve_method used;
             struct solve_value v = solve_with(&t, &tb, ms[q], a, &used);
             runs[used]++;
@@ -454,8 +500,10 @@ Test(solve_assign, methods_agree_on_medium_instances, .timeout = 120)
         table_free(&tb);
         inst_free(&t);
     }
-    cr_assert(runs[SOLVE_METHOD_SPARSE] >= 40 && runs[SOLVE_METHOD_DENSE] >= 15,
-              "sparse ran %d times, dense %d", runs[SOLVE_METHOD_SPARSE], runs[SOLVE_METHOD_DENSE]);
+    cr_assert(runs[SOLVE_METHOD_SPARSE] >= 40 && runs[SOLVE_METHOD_DENSE] >= 15 &&
+              runs[SOLVE_METHOD_SCALING] >= 55,
+              "sparse ran %d times, dense %d, scaling %d", runs[SOLVE_METHOD_SPARSE],
+              runs[SOLVE_METHOD_DENSE], runs[SOLVE_METHOD_SCALING]);
 }
 
 /* Full matrices, square and both ways rectangular (the dense path puts the smaller side
@@ -487,8 +535,9 @@ Test(solve_assign, dense_square_and_rectangular, .timeout = 60)
     }
 }
 
-/* Priorities of waiting seconds over years do not fit the scalar map in COVERAGE: the
- * lexicographic solver takes over, and the answer is still optimal. */
+/* Priorities of waiting seconds over years do not fit the 64-bit scalar map in COVERAGE:
+ * the lexicographic solver takes over, and the answer is still optimal. Cost scaling's
+ * 128-bit scalar takes them, also optimally. */
 Test(solve_assign, large_priorities_fall_back_to_lex)
 {
     enum { N = 60, M = 12 };
@@ -511,8 +560,80 @@ Test(solve_assign, large_priorities_fall_back_to_lex)
     (void)solve_with(&t, &tb, SOLVE_AUTO, out, &used);
     cr_assert_eq(used, SOLVE_METHOD_LEX);
     cr_assert(certify(&t, &tb, out));
+    (void)solve_with(&t, &tb, SOLVE_METHOD_SCALING, out, &used);    /* it takes these */
+    cr_assert_eq(used, SOLVE_METHOD_SCALING);
+    cr_assert(certify(&t, &tb, out));
     table_free(&tb);
     inst_free(&t);
+}
+
+/* Priorities spread over 2^50 with scores of +-1e9: no exact 128-bit scalar with room for
+ * the prices (see costscale.c), so the scaling method refuses and the lexicographic solver
+ * answers, optimally. */
+Test(solve_assign, scaling_refuses_and_falls_back)
+{
+    enum { N = 60, M = 12 };
+    struct rng r = {6300000};
+    struct inst t = {.n_mentees = N, .n_mentors = M, .objective = SOLVE_COVERAGE};
+    t.capacity = malloc(M * sizeof *t.capacity);
+    t.priority = malloc(N * sizeof *t.priority);
+    t.edges = malloc(N * 6 * sizeof *t.edges);
+    for (int i = 0; i < M; i++)
+        t.capacity[i] = rng_int(&r, 1, 3);
+    for (int j = 0; j < N; j++) {
+        t.priority[j] = (long long)(rng_next(&r) >> 14);
+        for (int q = 0; q < 6; q++)
+            t.edges[t.n_edges++] = (struct solve_edge){rng_int(&r, 0, M - 1), j,
+                                                       (rng_unit(&r) * 2 - 1) * 1e9};
+    }
+    struct table tb = table_make(&t);
+    int out[N];
+    enum solve_method used;
+    for (int q = 0; q < 2; q++) {
+        t.objective = q ? SOLVE_QUALITY : SOLVE_COVERAGE;
+        (void)solve_with(&t, &tb, SOLVE_METHOD_SCALING, out, &used);
+        cr_assert_neq(used, SOLVE_METHOD_SCALING);
+        cr_assert(certify(&t, &tb, out));
+    }
+    table_free(&tb);
+    inst_free(&t);
+}
+
+/* The seat-scarce shape with gains set by the mentee (equal first-tick priorities plus
+ * seconds, scores 1 or 2), where the shortest paths grow long: AUTO gives up on them past
+ * its budget and answers by cost scaling, with the lexicographic solver's value and the
+ * certificate. With seats for everyone and spread scores, the sparse method stays. */
+Test(solve_assign, auto_turns_to_scaling_when_searches_grow, .timeout = 60)
+{
+    for (int k = 0; k < 3; k++) {
+        struct rng r = {6400000 + (unsigned long long)k};
+        struct inst t = {.n_mentees = 2800, .objective = k == 1 ? SOLVE_QUALITY : SOLVE_COVERAGE};
+        t.n_mentors = k < 2 ? t.n_mentees / 28 : t.n_mentees / 4;
+        t.capacity = malloc((size_t)t.n_mentors * sizeof *t.capacity);
+        for (int i = 0; i < t.n_mentors; i++)
+            t.capacity[i] = 12;
+        t.priority = malloc((size_t)t.n_mentees * sizeof *t.priority);
+        t.edges = malloc((size_t)t.n_mentees * 5 * sizeof *t.edges);
+        for (int j = 0; j < t.n_mentees; j++) {
+            t.priority[j] = 1000000000000LL + (k == 0 ? rng_int(&r, 0, 1000000) : 0);
+            for (int q = 0; q < 5; q++)
+                t.edges[t.n_edges++] = (struct solve_edge){
+                    rng_int(&r, 0, t.n_mentors - 1), j,
+                    k < 2 ? 1 + (rng_int(&r, 0, 11) != 0) : rng_int(&r, 0, 1000000) / 1e3};
+        }
+        struct table tb = table_make(&t);
+        int *a = malloc((size_t)t.n_mentees * sizeof *a);
+        enum solve_method used;
+        struct solve_value v = solve_with(&t, &tb, SOLVE_AUTO, a, &used);
+        cr_assert_eq(used, k < 2 ? SOLVE_METHOD_SCALING : SOLVE_METHOD_SPARSE, "k %d: ran %s", k,
+                     method_name(used));
+        cr_assert(certify(&t, &tb, a), "k %d: not optimal", k);
+        struct solve_value ref = solve_with(&t, &tb, SOLVE_METHOD_LEX, a, NULL);
+        cr_assert(key_cmp(t.objective, v, ref) == 0, "k %d: auto and lex values differ", k);
+        free(a);
+        table_free(&tb);
+        inst_free(&t);
+    }
 }
 
 static void certify_many(enum solve_objective obj, unsigned long long seed0, int count)
@@ -565,11 +686,12 @@ Test(solve_assign, checkers_catch_a_worse_answer)
 
 Test(solve_assign, deterministic_and_independent_of_edge_order)
 {
-    for (int k = 0; k < 40; k++) {
+    for (int k = 0; k < 80; k++) {
         struct rng r = {900000 + (unsigned long long)k};
         struct inst t;
         gen(&r, &t, 20, 80, 1, 15, 4, 0.3, 1e3, k % 2 ? SOLVE_QUALITY : SOLVE_COVERAGE);
         struct solve_assign_input in = as_input(&t);
+        in.method = k < 40 ? SOLVE_AUTO : SOLVE_METHOD_SCALING;
         size_t sz = ((size_t)t.n_mentees + 1) * sizeof(int);
         int *a = malloc(sz), *b = malloc(sz), *c = malloc(sz);
         cr_assert_eq(solve_assign(&in, a), 0);

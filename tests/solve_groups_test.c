@@ -45,6 +45,7 @@ struct inst {
     long long *priority;            /* NULL = all 0 */
     struct solve_group_edge *edges;
     enum solve_groups_objective objective;
+    enum solve_groups_method method;
 };
 
 static struct solve_groups_input as_input(const struct inst *t)
@@ -54,6 +55,7 @@ static struct solve_groups_input as_input(const struct inst *t)
         .n_mentees = t->n_mentees, .category = t->category, .priority = t->priority,
         .size = t->size, .distinct = t->distinct,
         .n_edges = t->n_edges, .edges = t->edges, .objective = t->objective,
+        .method = t->method,
     };
 }
 
@@ -412,8 +414,20 @@ static int certify(const struct inst *t, const struct table *tb, const int *grou
 
 /* ---- randomized checks ---- */
 
-static void brute_many(enum solve_groups_objective obj, unsigned long long seed0, int count)
+/* Priorities of a first tick plus waiting seconds (1e12 + s): what tandem's matching hands
+ * the solvers, and the largest values cost scaling's scalar must take. */
+static void huge_priorities(struct rng *r, struct inst *t, int spread)
 {
+    free(t->priority);
+    t->priority = malloc(((size_t)t->n_mentees + 1) * sizeof *t->priority);
+    for (int j = 0; j < t->n_mentees; j++)
+        t->priority[j] = 1000000000000LL + rng_int(r, 0, spread);
+}
+
+static void brute_many_with(enum solve_groups_objective obj, unsigned long long seed0, int count,
+                            enum solve_groups_method method)
+{
+    int ran = 0;
     static const double densities[] = {0.3, 0.6, 0.9, 1.0};
     for (int k = 0; k < count; k++) {
         unsigned long long seed = seed0 + (unsigned long long)k;
@@ -423,11 +437,18 @@ static void brute_many(enum solve_groups_objective obj, unsigned long long seed0
         int lo = k % 8 == 0 ? 0 : 1;
         struct shape s = {4 * lo, 7, lo, 3, 3, 4, 3, 3, densities[k % 4]};
         gen(&r, &t, &s, obj);
+        t.method = method;
+        if (method == SOLVE_GROUPS_SCALING && k % 3 == 1)
+            huge_priorities(&r, &t, k % 2 ? 3 : 40000000);
         struct solve_groups_input in = as_input(&t);
         struct table tb = table_make(&t);
         int group_of[8], n_groups = -7;
-        int rc = solve_groups(&in, group_of, &n_groups);
+        enum solve_groups_method used = SOLVE_GROUPS_AUTO;
+        int rc = solve_groups_used(&in, group_of, &n_groups, &used);
         cr_assert_eq(rc, 0, "seed %llu: rc %d", seed, rc);
+        ran += used == method;
+        cr_assert(method == SOLVE_GROUPS_AUTO || used == method || used == SOLVE_GROUPS_AUTO,
+                  "seed %llu: asked for method %d, ran %d", seed, (int)method, (int)used);
         struct value got = checked_value(&t, &tb, group_of, n_groups, "brute");
         struct value want = brute_best(&t, &tb);
         cr_assert(value_eq(got, want),
@@ -437,6 +458,14 @@ static void brute_many(enum solve_groups_objective obj, unsigned long long seed0
         table_free(&tb);
         inst_free(&t);
     }
+    /* An instance with no usable pair (size 0, no group, no edge) reports AUTO. */
+    if (method != SOLVE_GROUPS_AUTO)
+        cr_assert_geq(ran, count / 2, "method %d ran on only %d of %d", (int)method, ran, count);
+}
+
+static void brute_many(enum solve_groups_objective obj, unsigned long long seed0, int count)
+{
+    brute_many_with(obj, seed0, count, SOLVE_GROUPS_AUTO);
 }
 
 Test(solve_groups, brute_force_coverage, .timeout = 30)
@@ -449,16 +478,25 @@ Test(solve_groups, brute_force_quality, .timeout = 30)
     brute_many(SOLVE_GROUPS_QUALITY, 300000, 4000);
 }
 
+Test(solve_groups, brute_force_ssp_and_scaling, .timeout = 60)
+{
+    brute_many_with(SOLVE_GROUPS_COVERAGE, 10000, 2000, SOLVE_GROUPS_SSP);
+    brute_many_with(SOLVE_GROUPS_QUALITY, 20000, 2000, SOLVE_GROUPS_SSP);
+    brute_many_with(SOLVE_GROUPS_COVERAGE, 30000, 4000, SOLVE_GROUPS_SCALING);
+    brute_many_with(SOLVE_GROUPS_QUALITY, 40000, 4000, SOLVE_GROUPS_SCALING);
+}
+
 /* Mentors leading several groups, where the split into groups matters most. */
 Test(solve_groups, brute_force_several_groups_per_mentor, .timeout = 30)
 {
-    for (int k = 0; k < 600; k++) {
+    for (int k = 0; k < 1200; k++) {
         unsigned long long seed = 5000000 + (unsigned long long)k;
         struct rng r = {seed};
         struct inst t;
         struct shape s = {5, 7, 1, 2, 3, 4, 2, 2, 1.0};
         gen(&r, &t, &s, k % 2 ? SOLVE_GROUPS_QUALITY : SOLVE_GROUPS_COVERAGE);
         t.distinct = true;
+        t.method = k % 4 < 2 ? SOLVE_GROUPS_SSP : SOLVE_GROUPS_SCALING;
         struct solve_groups_input in = as_input(&t);
         struct table tb = table_make(&t);
         int group_of[8], n_groups;
@@ -479,12 +517,20 @@ static void certify_many(enum solve_groups_objective obj, unsigned long long see
         struct inst t;
         struct shape s = {0, 80, 0, 14, 3, 1000, 5, 6, 0.05 + 0.3 * rng_unit(&r)};
         gen(&r, &t, &s, obj);
-        struct solve_groups_input in = as_input(&t);
+        if (k % 4 == 3)
+            huge_priorities(&r, &t, 90000000);
         struct table tb = table_make(&t);
         int *group_of = malloc(((size_t)t.n_mentees + 1) * sizeof *group_of), n_groups;
-        cr_assert_eq(solve_groups(&in, group_of, &n_groups), 0, "seed %llu", seed);
-        (void)checked_value(&t, &tb, group_of, n_groups, "certify");
-        cr_assert(certify(&t, &tb, group_of), "seed %llu obj %d: not optimal", seed, (int)obj);
+        struct value v[2];
+        for (int q = 0; q < 2; q++) {
+            t.method = q == 0 ? SOLVE_GROUPS_SSP : SOLVE_GROUPS_SCALING;
+            struct solve_groups_input in = as_input(&t);
+            cr_assert_eq(solve_groups(&in, group_of, &n_groups), 0, "seed %llu", seed);
+            v[q] = checked_value(&t, &tb, group_of, n_groups, "certify");
+            cr_assert(certify(&t, &tb, group_of), "seed %llu obj %d method %d: not optimal",
+                      seed, (int)obj, (int)t.method);
+        }
+        cr_assert(value_eq(v[0], v[1]), "seed %llu: ssp and scaling values differ", seed);
         free(group_of);
         table_free(&tb);
         inst_free(&t);
@@ -552,6 +598,78 @@ Test(solve_groups, equals_solve_assign_when_categories_cannot_bind, .timeout = 3
     }
 }
 
+/* Priorities spread over 2^50 with scores of +-1e9 make a scalar (see costscale.c) past
+ * 128 bits with room for prices: cost scaling refuses, and the SSP method answers,
+ * optimally. */
+Test(solve_groups, scaling_refuses_and_falls_back_to_ssp)
+{
+    for (int k = 0; k < 8; k++) {
+        struct rng r = {9200000 + (unsigned long long)k};
+        struct inst t;
+        struct shape s = {60, 80, 5, 14, 3, 1000, 5, 6, 0.2};
+        gen(&r, &t, &s, k % 2 ? SOLVE_GROUPS_QUALITY : SOLVE_GROUPS_COVERAGE);
+        free(t.priority);
+        t.priority = malloc(((size_t)t.n_mentees + 1) * sizeof *t.priority);
+        for (int j = 0; j < t.n_mentees; j++)
+            t.priority[j] = (long long)(rng_next(&r) >> 14);
+        for (int e = 0; e < t.n_edges; e++)
+            t.edges[e].score = (rng_unit(&r) * 2 - 1) * 1e9;
+        t.size = 3;
+        t.method = SOLVE_GROUPS_SCALING;
+        struct solve_groups_input in = as_input(&t);
+        struct table tb = table_make(&t);
+        int *group_of = malloc(((size_t)t.n_mentees + 1) * sizeof *group_of), n_groups;
+        enum solve_groups_method used;
+        cr_assert_eq(solve_groups_used(&in, group_of, &n_groups, &used), 0);
+        cr_assert_eq(used, SOLVE_GROUPS_SSP, "seed %d: ran %d", k, (int)used);
+        (void)checked_value(&t, &tb, group_of, n_groups, "fallback");
+        cr_assert(certify(&t, &tb, group_of), "seed %d: not optimal", k);
+        free(group_of);
+        table_free(&tb);
+        inst_free(&t);
+    }
+}
+
+/* The shape that made the SSP method slow (senior_leader: 28 mentees a seat-scarce mentor,
+ * 5 candidates each, scores 1 or 2, equal first-tick priorities): AUTO gives up on SSP past
+ * its budget and answers by cost scaling, with SSP's value; with seats for everyone and
+ * spread scores, SSP stays. */
+Test(solve_groups, auto_turns_to_scaling_when_searches_grow, .timeout = 60)
+{
+    for (int k = 0; k < 2; k++) {
+        struct rng r = {9300000 + (unsigned long long)k};
+        struct inst t = {.n_mentees = 2800, .size = 12, .objective = SOLVE_GROUPS_COVERAGE};
+        t.n_mentors = k == 0 ? t.n_mentees / 28 : t.n_mentees / 4;
+        t.groups = malloc((size_t)t.n_mentors * sizeof *t.groups);
+        for (int i = 0; i < t.n_mentors; i++)
+            t.groups[i] = 1;
+        huge_priorities(&r, &t, 0);
+        t.edges = malloc((size_t)t.n_mentees * 5 * sizeof *t.edges);
+        for (int j = 0; j < t.n_mentees; j++)
+            for (int q = 0; q < 5; q++)
+                t.edges[t.n_edges++] = (struct solve_group_edge){
+                    rng_int(&r, 0, t.n_mentors - 1), j,
+                    k == 0 ? 1 + (rng_int(&r, 0, 11) != 0) : rng_int(&r, 0, 1000000) / 1e3};
+        struct table tb = table_make(&t);
+        int *group_of = malloc((size_t)t.n_mentees * sizeof *group_of), n_groups;
+        enum solve_groups_method used;
+        struct solve_groups_input in = as_input(&t);
+        cr_assert_eq(solve_groups_used(&in, group_of, &n_groups, &used), 0);
+        cr_assert_eq(used, k == 0 ? SOLVE_GROUPS_SCALING : SOLVE_GROUPS_SSP, "k %d: ran %d", k, (int)used);
+        struct value a = checked_value(&t, &tb, group_of, n_groups, "auto");
+        t.method = SOLVE_GROUPS_SSP;
+        in = as_input(&t);
+        cr_assert_eq(solve_groups_used(&in, group_of, &n_groups, &used), 0);
+        cr_assert_eq(used, SOLVE_GROUPS_SSP);
+        struct value b = checked_value(&t, &tb, group_of, n_groups, "ssp");
+        cr_assert(value_eq(a, b), "k %d: auto (%lld,%lld,%lld) ssp (%lld,%lld,%lld)", k,
+                  a.count, a.priority, a.score_micro, b.count, b.priority, b.score_micro);
+        free(group_of);
+        table_free(&tb);
+        inst_free(&t);
+    }
+}
+
 /* The checks above must be able to fail. */
 Test(solve_groups, checkers_catch_bad_and_worse_groupings)
 {
@@ -583,11 +701,12 @@ Test(solve_groups, checkers_catch_bad_and_worse_groupings)
 
 Test(solve_groups, deterministic_and_independent_of_edge_order, .timeout = 30)
 {
-    for (int k = 0; k < 40; k++) {
+    for (int k = 0; k < 80; k++) {
         struct rng r = {910000 + (unsigned long long)k};
         struct inst t;
         struct shape s = {20, 80, 1, 15, 3, 1000, 4, 5, 0.3};
         gen(&r, &t, &s, k % 2 ? SOLVE_GROUPS_QUALITY : SOLVE_GROUPS_COVERAGE);
+        t.method = k < 40 ? SOLVE_GROUPS_AUTO : SOLVE_GROUPS_SCALING;
         struct solve_groups_input in = as_input(&t);
         size_t sz = (size_t)t.n_mentees * sizeof(int);
         int *a = malloc(sz), *b = malloc(sz), *c = malloc(sz), na, nb, nc;

@@ -24,12 +24,14 @@ enum solve_objective { SOLVE_COVERAGE, SOLVE_QUALITY };
  * want; the others are for tests and benchmarks. A method that does not apply to the
  * input (see assign.c: the scalar ones need the objective's totals to fit one 64-bit
  * integer with room to spare, the dense one also capacities of 1 and at most 2^26
- * matrix cells) falls back as SOLVE_AUTO does. */
+ * matrix cells, the scaling one its scalar to fit 128 bits with room for the prices)
+ * falls back as SOLVE_AUTO does. */
 enum solve_method {
     SOLVE_AUTO = 0,
     SOLVE_METHOD_LEX,       /* shortest paths on lexicographic triples: always applies */
     SOLVE_METHOD_SPARSE,    /* the triple as one integer; auction opening, then shortest paths */
     SOLVE_METHOD_DENSE,     /* the triple as one integer; Jonker-Volgenant on the full matrix */
+    SOLVE_METHOD_SCALING,   /* the triple as one 128-bit integer; cost scaling (solve/costscale) */
 };
 
 /* The problem. The solver only reads it; the caller owns every array. */

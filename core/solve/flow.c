@@ -143,6 +143,7 @@ struct flow {
     int *parent, *touched;
     unsigned char *state, *entry, *active;
     struct hent *heap;
+    long long work;     /* nodes touched by the searches so far */
 };
 
 void flow_free(struct flow *f)
@@ -350,6 +351,7 @@ static int shortest_path(struct flow *f, int s, struct flow_cost *path_cost)
     }
     for (int k = 0; k < n_touched; k++)
         f->state[f->touched[k]] = UNSEEN;
+    f->work += n_touched;
     return found;
 }
 
@@ -385,6 +387,11 @@ int flow_insert(struct flow *f, int arc)
     f->cap[e] -= 1;
     f->cap[f->rev[e]] += 1;
     return 1;
+}
+
+long long flow_work(const struct flow *f)
+{
+    return f != NULL ? f->work : 0;
 }
 
 int flow_amount(const struct flow *f, int arc)

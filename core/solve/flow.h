@@ -51,6 +51,10 @@ int flow_insert(struct flow *f, int arc);
 /* The flow on arc `arc` (an id from flow_arc), or -1 for a bad id. */
 int flow_amount(const struct flow *f, int arc);
 
+/* The work done so far: the number of nodes flow_insert's searches have touched, in all
+ * (deterministic; for callers that give up past a budget). 0 for f == NULL. */
+long long flow_work(const struct flow *f);
+
 /* Frees f and all it holds; f may be NULL. */
 void flow_free(struct flow *f);
 

@@ -19,19 +19,49 @@
  * two of one category; group r gets ceil or floor of T / g <= size entries. So the
  * flow optimum is the grouping optimum, for any groups[i], and the method is exact.
  *
+ * Two methods solve that flow (enum solve_groups_method), to the same optimal value:
+ *   SSP (solve/flow): one unit per mentee, strongest first, each a Dijkstra from the
+ *     mentee. Fast while seats are plentiful or candidates spread the mentees out; slow
+ *     when seats are scarce and a mentee's gain is set mostly by the mentee (equal or
+ *     near-equal priorities, scores 1 or 2): late mentees then search long plateaus of
+ *     zero reduced cost for the few seats, and a search settles much of the graph.
+ *   SCALING (solve/costscale): every entry arc opened at once, one min-cost circulation
+ *     by cost scaling on a 128-bit scalar, in a number of near-linear phases that does not
+ *     depend on the plateaus. It refuses (-ERANGE) costs whose scalar would not be exact;
+ *     SSP then answers.
+ * SOLVE_GROUPS_AUTO (the default): below AUTO_MIN_MENTEES mentees with a pair, SSP. From
+ * there, SSP on a budget of AUTO_BUDGET (V + A) nodes touched by its searches
+ * (flow_work: deterministic, so the same input always takes the same method), and past it
+ * cost scaling from scratch. Measured (bench/groups_bench, CPU seconds, shared 2-core
+ * machine): flow's searches cost about 0.2-0.25 us a node touched, cost scaling 1-6 us per
+ * element of V + A. The seat-scarce senior_leader shape (5 candidates, groups of 12)
+ * touches 170 nodes per element at 12,000 mentees and more as it grows (SSP 12-19 s at
+ * 24,000, cost scaling 0.2-0.9 s); the group model's shape (20 candidates, groups of 4,
+ * distinct departments) is as bad, seats scarce or not (SSP 21 s at 12,000 with seats for
+ * 80%, over 100 s with seats for all; cost scaling 1.2-12 s). Some easy shapes touch 15
+ * (SSP 0.3 s, cost scaling 0.6 s at 12,000 with distinct departments and 5 candidates). A
+ * budget of AUTO_BUDGET = 5 per element costs about 1.2 us per element when it runs out,
+ * a fraction of cost scaling's time, and keeps SSP where it is fastest by far (random
+ * scores, seats to spare). See bench/RESULTS.md for the rows.
+ *
  * Complexity: E edges merged to P pairs, K distinct (mentor, category) among them,
  * V = 1 + n_mentees + n_mentors + K nodes, A = n_mentees + P + K + n_mentors arcs.
- * Sorting O(E log E + n log n); one flow_insert per mentee with a pair, each a
- * Dijkstra O((V + A) log A) at worst and usually far less (it touches only nodes
- * settled before the hub); the split is O(n log n). O(E + V + A) memory.
- * Measured (-O2, 10 candidates per mentee, 12 departments, 0-2 groups of 4 per mentor,
- * seats for 40% of the mentees; a loaded machine): 5,000 mentees and 500 mentors take
- * 0.09 s in COVERAGE and 0.18 s in QUALITY; 20,000 and 2,000 take 0.8 s and 1.5 s
- * (5.2 s and 2.0 s before flow's searches stopped at the bound no cycle can beat).
+ * Sorting O(E log E + n log n); the split is O(n log n); O(E + V + A) memory.
+ * SSP: one flow_insert per mentee with a pair, each a Dijkstra O((V + A) log A) at worst
+ * and usually far less (it touches only nodes settled before the hub). Cost scaling:
+ * O(log(V C)) phases (C the largest scalar cost, see costscale.c), each O(V^2 A) at worst
+ * and measured near O(V + A). Under AUTO at most AUTO_BUDGET (V + A) SSP work is added.
+ * Measured with SSP (-O2, 10 candidates per mentee, 12 departments, 0-2 groups of 4 per
+ * mentor, seats for 40% of the mentees; a loaded machine): 5,000 mentees and 500 mentors
+ * take 0.09 s in COVERAGE and 0.18 s in QUALITY; 20,000 and 2,000 take 0.8 s and 1.5 s.
  * Exactness: flow_build refuses totals above INT64_MAX / 64 (-EOVERFLOW), the same
- * bound as solve_assign, since only the mentee arcs carry costs.
+ * bound as solve_assign, since only the mentee arcs carry costs; check_range applies the
+ * same bound first so that both methods refuse the same inputs. Cost scaling is exact by
+ * costscale.c's argument, and the priority shift (place_scaling) keeps the order of any
+ * two groupings.
  */
 #include "solve/groups.h"
+#include "solve/costscale.h"
 #include "solve/flow.h"
 
 #include <errno.h>
@@ -41,12 +71,17 @@
 #include <string.h>
 
 #define SCORE_MAX 1e9
+#define SUM_LIMIT (LLONG_MAX / 64)
+#define AUTO_MIN_MENTEES 2000
+#define AUTO_BUDGET 5
 
 static int check_input(const struct solve_groups_input *in)
 {
     if (in == NULL || in->n_mentors < 0 || in->n_mentees < 0 || in->n_edges < 0 || in->size < 0)
         return -EINVAL;
     if (in->objective != SOLVE_GROUPS_COVERAGE && in->objective != SOLVE_GROUPS_QUALITY)
+        return -EINVAL;
+    if ((int)in->method < (int)SOLVE_GROUPS_AUTO || (int)in->method > (int)SOLVE_GROUPS_SCALING)
         return -EINVAL;
     if ((in->n_mentors > 0 && in->groups == NULL) || (in->n_edges > 0 && in->edges == NULL))
         return -EINVAL;
@@ -176,14 +211,133 @@ static int uses_cat(const struct solve_groups_input *in, const struct pair *p)
     return in->distinct && cat_of(in, p->mentee) >= 0;
 }
 
-/* Builds and solves the flow; fills mentor_of (n_mentees entries). */
+/* The network as arc arrays, shared by both solvers. */
+struct net {
+    int n_nodes, n_arcs;
+    int *tail, *head, *cap;
+    struct flow_cost *cost;
+};
+
+static void net_free(struct net *w)
+{
+    free(w->tail); free(w->head); free(w->cap); free(w->cost);
+}
+
+static void net_add(struct net *w, int u, int v, int cap, struct flow_cost cost)
+{
+    int k = w->n_arcs++;
+    w->tail[k] = u; w->head[k] = v; w->cap[k] = cap; w->cost[k] = cost;
+}
+
+/* The SSP method: one flow_insert per mentee, strongest first. Leaves the flow in cap[].
+ * budget > 0: gives up with -EAGAIN once the searches have touched more nodes than that. */
+static int place_ssp(const struct net *w, struct order *order, int n_order, long long budget)
+{
+    struct flow *f = NULL;
+    int rc = flow_new(&f, w->n_nodes, w->n_arcs);
+    /* flow_arc fails only on a bug here; keep the first failure all the same. */
+    for (int k = 0; rc == 0 && k < w->n_arcs; k++) {
+        int id = flow_arc(f, w->tail[k], w->head[k], w->tail[k] == FLOW_HUB ? 0 : w->cap[k],
+                          &w->cost[k]);
+        rc = id < 0 ? id : 0;
+    }
+    if (rc == 0)
+        rc = flow_build(f);
+    qsort(order, (size_t)n_order, sizeof *order, order_cmp);
+    for (int k = 0; rc == 0 && k < n_order; k++) {
+        int r = flow_insert(f, order[k].entry);
+        rc = r < 0 ? r : 0;
+        if (rc == 0 && budget > 0 && flow_work(f) > budget)
+            rc = -EAGAIN;
+    }
+    for (int k = 0; rc == 0 && k < w->n_arcs; k++)
+        w->cap[k] = flow_amount(f, k);
+    flow_free(f);
+    return rc;
+}
+
+/* The scaling method: every entry arc raised to its one unit, then one min-cost
+ * circulation (solve/costscale). The priority component is taken minus the least priority
+ * p0 of a mentee with a pair: a placed mentee adds 1 to the count and its priority to the
+ * priority sum, so that sum moves by p0 times the count, and the count comes before the
+ * priority in both objectives: the order of any two groupings is unchanged, and the scalar
+ * costscale makes stays smaller. Returns 0 (the flow in cap[]), -ERANGE (nothing changed)
+ * or an error. */
+static int place_scaling(const struct solve_groups_input *in, struct net *w, int n_pairs,
+                         int first_pair, const struct order *order, int n_order)
+{
+    long long p0 = LLONG_MAX;
+    for (int k = 0; k < n_order; k++)
+        if (prio_of(in, order[k].j) < p0)
+            p0 = prio_of(in, order[k].j);
+    int *flow = malloc(((size_t)w->n_arcs + 1) * sizeof *flow);
+    struct flow_cost *cost = malloc(((size_t)w->n_arcs + 1) * sizeof *cost);
+    int *cap = malloc(((size_t)w->n_arcs + 1) * sizeof *cap);
+    if (flow == NULL || cost == NULL || cap == NULL) {
+        free(flow); free(cost); free(cap);
+        return -ENOMEM;
+    }
+    memcpy(cost, w->cost, (size_t)w->n_arcs * sizeof *cost);
+    memcpy(cap, w->cap, (size_t)w->n_arcs * sizeof *cap);
+    const int kp = in->objective == SOLVE_GROUPS_COVERAGE ? 1 : 2;   /* the priority's place */
+    for (int e = 0; e < n_pairs; e++)
+        cost[first_pair + e].v[kp] += p0;      /* cost = -gain: -(p - p0) = -p + p0 */
+    for (int k = 0; k < w->n_arcs; k++)
+        if (w->tail[k] == FLOW_HUB)
+            cap[k] = 1;
+    struct costscale_problem p = {
+        .n_nodes = w->n_nodes, .n_arcs = w->n_arcs, .tail = w->tail, .head = w->head,
+        .cap = cap, .cost = cost,
+    };
+    int rc = costscale_solve(&p, flow);
+    if (rc == 0)
+        memcpy(w->cap, flow, (size_t)w->n_arcs * sizeof *flow);
+    free(flow); free(cost); free(cap);
+    return rc;
+}
+
+/* SOLVE_GROUPS_AUTO's budget for the SSP method before it turns to cost scaling, in nodes
+ * touched by its searches (0: no limit); see the top comment for the measurements. */
+static long long ssp_budget(const struct solve_groups_input *in, const struct net *w, int n_order)
+{
+    if (in->method != SOLVE_GROUPS_AUTO || n_order < AUTO_MIN_MENTEES)
+        return 0;
+    return AUTO_BUDGET * ((long long)w->n_nodes + w->n_arcs);
+}
+
+/* The same refusal as flow_build's, so the answer does not depend on the method: B, per
+ * component, the sum over mentees of their largest |gain component|, above INT64_MAX / 64. */
+static int check_range(const struct solve_groups_input *in, const struct pair *pairs, int n_pairs)
+{
+    long long b[FLOW_LEX] = {0};
+    for (int e = 0; e < n_pairs;) {
+        long long most[FLOW_LEX] = {0};
+        int j = pairs[e].mentee;
+        for (; e < n_pairs && pairs[e].mentee == j; e++) {
+            struct flow_cost gain = pair_gain(in, j, pairs[e].micro);
+            for (int c = 0; c < FLOW_LEX; c++) {
+                long long x = gain.v[c] < 0 ? -gain.v[c] : gain.v[c];
+                if (x > most[c])
+                    most[c] = x;
+            }
+        }
+        for (int c = 0; c < FLOW_LEX; c++) {
+            if (most[c] > SUM_LIMIT - b[c])
+                return -EOVERFLOW;
+            b[c] += most[c];
+        }
+    }
+    return 0;
+}
+
+/* Builds and solves the flow; fills mentor_of (n_mentees entries) and *used. */
 static int place(const struct solve_groups_input *in, struct pair *pairs, int n_pairs,
-                 int *mentor_of)
+                 int *mentor_of, enum solve_groups_method *used)
 {
     const int n = in->n_mentees, m = in->n_mentors;
     struct key *keys = NULL;
     struct order *order = NULL;
-    struct flow *f = NULL;
+    struct net w = {0};
     int n_keys = 0, rc;
 
     keys = malloc(((size_t)n_pairs + 1) * sizeof *keys);
@@ -218,19 +372,28 @@ static int place(const struct solve_groups_input *in, struct pair *pairs, int n_
         rc = -ENOMEM;
         goto out;
     }
+    rc = check_range(in, pairs, n_pairs);
+    if (rc != 0)
+        goto out;
 #define MENTEE(j) (1 + (j))
 #define MENTOR(i) (1 + n + (i))
 #define CAT(k) (1 + n + m + (k))
-    rc = flow_new(&f, (int)nodes, (int)arcs);
-    if (rc != 0)
+    w.n_nodes = (int)nodes;
+    size_t na = (size_t)arcs + 1;
+    w.tail = malloc(na * sizeof *w.tail);
+    w.head = malloc(na * sizeof *w.head);
+    w.cap = malloc(na * sizeof *w.cap);
+    w.cost = malloc(na * sizeof *w.cost);
+    if (!w.tail || !w.head || !w.cap || !w.cost) {
+        rc = -ENOMEM;
         goto out;
-    /* flow_arc fails only on a bug here; keep the first failure all the same. */
-    int bad = 0, id;
+    }
     const struct flow_cost zero = {{0, 0, 0}};
     for (int k = 0; k < n_order; k++) {
-        order[k].entry = id = flow_arc(f, FLOW_HUB, MENTEE(order[k].j), 0, &zero);
-        bad = bad != 0 ? bad : (id < 0 ? id : 0);
+        order[k].entry = w.n_arcs;
+        net_add(&w, FLOW_HUB, MENTEE(order[k].j), 0, zero);
     }
+    const int first_pair = w.n_arcs;
     for (int e = 0; e < n_pairs; e++) {
         struct flow_cost gain = pair_gain(in, pairs[e].mentee, pairs[e].micro), cost;
         for (int c = 0; c < FLOW_LEX; c++)
@@ -241,46 +404,53 @@ static int place(const struct solve_groups_input *in, struct pair *pairs, int n_
             const struct key *hit = bsearch(&want, keys, (size_t)n_keys, sizeof *keys, key_cmp);
             to = CAT((int)(hit - keys));
         }
-        pairs[e].arc = id = flow_arc(f, MENTEE(pairs[e].mentee), to, 1, &cost);
-        bad = bad != 0 ? bad : (id < 0 ? id : 0);
+        pairs[e].arc = w.n_arcs;
+        net_add(&w, MENTEE(pairs[e].mentee), to, 1, cost);
     }
-    for (int k = 0; k < n_keys; k++) {
-        id = flow_arc(f, CAT(k), MENTOR(keys[k].a), in->groups[keys[k].a], &zero);
-        bad = bad != 0 ? bad : (id < 0 ? id : 0);
-    }
+    for (int k = 0; k < n_keys; k++)
+        net_add(&w, CAT(k), MENTOR(keys[k].a), in->groups[keys[k].a], zero);
     for (int i = 0; i < m; i++) {
         long long cap = (long long)in->groups[i] * in->size;
         if (cap > n)
             cap = n;        /* no more can come, and it keeps the capacity an int */
-        if (cap > 0) {
-            id = flow_arc(f, MENTOR(i), FLOW_HUB, (int)cap, &zero);
-            bad = bad != 0 ? bad : (id < 0 ? id : 0);
-        }
+        if (cap > 0)
+            net_add(&w, MENTOR(i), FLOW_HUB, (int)cap, zero);
     }
-    rc = bad;
-    if (rc != 0)
-        goto out;
-    rc = flow_build(f);
-    if (rc != 0)
-        goto out;
-
-    qsort(order, (size_t)n_order, sizeof *order, order_cmp);
-    for (int k = 0; k < n_order; k++) {
-        rc = flow_insert(f, order[k].entry);
-        if (rc < 0)
-            goto out;
-    }
-    for (int j = 0; j < n; j++)
-        mentor_of[j] = -1;
-    for (int e = 0; e < n_pairs; e++)
-        if (flow_amount(f, pairs[e].arc) > 0)
-            mentor_of[pairs[e].mentee] = pairs[e].mentor;
-    rc = 0;
 #undef MENTEE
 #undef MENTOR
 #undef CAT
+
+    /* SCALING asked for: cost scaling, or SSP when it refuses. AUTO: SSP on a budget on
+     * large inputs, then cost scaling, then (refused) SSP with no limit. place_ssp changes
+     * w's capacities only when it succeeds, place_scaling only when it does. */
+    rc = -ERANGE;
+    long long budget = ssp_budget(in, &w, n_order);
+    if (in->method == SOLVE_GROUPS_SCALING) {
+        *used = SOLVE_GROUPS_SCALING;
+        rc = place_scaling(in, &w, n_pairs, first_pair, order, n_order);
+    }
+    if (rc == -ERANGE) {
+        *used = SOLVE_GROUPS_SSP;
+        rc = place_ssp(&w, order, n_order, budget);
+    }
+    if (rc == -EAGAIN) {
+        *used = SOLVE_GROUPS_SCALING;
+        rc = place_scaling(in, &w, n_pairs, first_pair, order, n_order);
+        if (rc == -ERANGE) {
+            *used = SOLVE_GROUPS_SSP;
+            rc = place_ssp(&w, order, n_order, 0);
+        }
+    }
+    if (rc != 0)
+        goto out;
+    for (int j = 0; j < n; j++)
+        mentor_of[j] = -1;
+    for (int e = 0; e < n_pairs; e++)
+        if (w.cap[pairs[e].arc] > 0)
+            mentor_of[pairs[e].mentee] = pairs[e].mentor;
+    rc = 0;
 out:
-    flow_free(f);
+    net_free(&w);
     free(keys);
     free(order);
     return rc;
@@ -325,6 +495,13 @@ static int split(const struct solve_groups_input *in, const int *mentor_of, int 
 
 int solve_groups(const struct solve_groups_input *in, int *group_of, int *n_groups)
 {
+    return solve_groups_used(in, group_of, n_groups, NULL);
+}
+
+int solve_groups_used(const struct solve_groups_input *in, int *group_of, int *n_groups,
+                      enum solve_groups_method *used)
+{
+    enum solve_groups_method how = SOLVE_GROUPS_AUTO;
     int rc = check_input(in);
     if (rc != 0)
         return rc;
@@ -347,7 +524,7 @@ int solve_groups(const struct solve_groups_input *in, int *group_of, int *n_grou
         rc = -ENOMEM;
         goto done;
     }
-    rc = place(in, pairs, n_pairs, mentor_of);
+    rc = place(in, pairs, n_pairs, mentor_of, &how);
     if (rc == 0)
         rc = split(in, mentor_of, out);
     if (rc == 0) {
@@ -355,6 +532,8 @@ int solve_groups(const struct solve_groups_input *in, int *group_of, int *n_grou
         if (in->n_mentees > 0)
             memcpy(group_of, out, (size_t)in->n_mentees * sizeof *group_of);
         *n_groups = (int)total;
+        if (used != NULL)
+            *used = n_pairs > 0 ? how : SOLVE_GROUPS_AUTO;
     }
 done:
     free(pairs);

@@ -21,6 +21,17 @@ struct solve_group_edge {
  *   SOLVE_GROUPS_QUALITY:  (sum of score_micro, mentees placed, sum of their priority) */
 enum solve_groups_objective { SOLVE_GROUPS_COVERAGE, SOLVE_GROUPS_QUALITY };
 
+/* How solve_groups solves (both give an optimum of the same value; among equal optima
+ * each picks its own, the same way every time). SOLVE_GROUPS_AUTO picks by the input's
+ * shape (see groups.c) and is what callers want; the others are for tests and benchmarks.
+ * SOLVE_GROUPS_SCALING falls back to SOLVE_GROUPS_SSP when the costs are too large for
+ * it (solve/costscale's -ERANGE). */
+enum solve_groups_method {
+    SOLVE_GROUPS_AUTO = 0,
+    SOLVE_GROUPS_SSP,       /* solve/flow: one mentee at a time, shortest paths on triples */
+    SOLVE_GROUPS_SCALING,   /* solve/costscale: cost scaling on one 128-bit scalar */
+};
+
 /* The problem. The solver only reads it; the caller owns every array. */
 struct solve_groups_input {
     int n_mentors;
@@ -37,6 +48,7 @@ struct solve_groups_input {
     int n_edges;
     const struct solve_group_edge *edges;   /* NULL only when n_edges == 0 */
     enum solve_groups_objective objective;
+    enum solve_groups_method method;    /* added after the first release: 0 = AUTO */
 };
 
 /* Places mentees in groups so that the objective above is maximal: each mentee in at
@@ -51,10 +63,16 @@ struct solve_groups_input {
  * Deterministic: the same input gives the same output whatever the order of edges.
  * Returns 0; -EINVAL for bad input (NULL where an array or output is needed, a negative
  * count, size or groups[i], a category below -1, a negative priority, an index out of
- * range, a NaN or |score| > 1e9 score, an unknown objective); -EOVERFLOW when the
+ * range, a NaN or |score| > 1e9 score, an unknown objective or method); -EOVERFLOW when the
  * groups do not fit in int or the objective's totals could leave the exact 64-bit
  * range (as in solve_assign: a sum over mentees above INT64_MAX / 64); -ENOMEM.
  * On error group_of and *n_groups are left untouched. */
 int solve_groups(const struct solve_groups_input *in, int *group_of, int *n_groups);
+
+/* solve_groups, also telling in *used (when used != NULL) the method that gave the answer
+ * (SOLVE_GROUPS_AUTO when there was nothing to solve). *used is set only when 0 is
+ * returned. */
+int solve_groups_used(const struct solve_groups_input *in, int *group_of, int *n_groups,
+                      enum solve_groups_method *used);
 
 #endif

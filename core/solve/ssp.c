@@ -160,6 +160,7 @@ struct ssp {
     long long *sdist;          /* their distances */
     int *left;                 /* rows the opening leaves to the searches */
     struct heap heap;
+    long long work;            /* nodes settled by the searches so far */
 };
 
 #define INF LLONG_MAX
@@ -329,6 +330,7 @@ static int insert_row(struct ssp *S, int s, unsigned search)
             }
         }
     }
+    S->work += n_settled;
     if (h_from < 0)
         return 0;               /* no path beats ps: s stays out, nothing changes */
 
@@ -573,8 +575,11 @@ int ssp_solve(const struct ssp_problem *p, int *arc_of)
     if (n_left > 0 && (S.pos = malloc((n_arcs + 1) * sizeof *S.pos)) == NULL)
         rc = -ENOMEM;
     /* Stamps 2k+1 and 2k+2 must not wrap: ample for any int number of rows. */
-    for (int k = 0; k < n_left && rc == 0; k++)
+    for (int k = 0; k < n_left && rc == 0; k++) {
         rc = insert_row(&S, S.left[k], (unsigned)k);
+        if (rc == 0 && p->budget > 0 && S.work > p->budget)
+            rc = -EAGAIN;
+    }
     for (int r = 0; r < nr && rc == 0; r++)
         arc_of[r] = S.rn[r].used;
 out:

@@ -16,6 +16,8 @@ struct ssp_problem {
     const long long *gain;   /* first[n_rows] entries, each > 0, nonincreasing within a row */
     const int *order;        /* n_order distinct rows, in the order they are inserted */
     int n_order;
+    long long budget;        /* > 0: give up (-EAGAIN) once the searches have settled more
+                              * nodes than this in all; 0: no limit */
 };
 
 /* Finds an assignment (each row at most one column, column c at most cap[c] rows, only
@@ -25,7 +27,7 @@ struct ssp_problem {
  * rows inserted earlier keep their column (an equal swap is never made).
  * Exactness needs B = sum over rows of their largest gain <= INT64_MAX / 64; the caller
  * guarantees it (see ssp.c), and nothing is checked here but memory.
- * Returns 0, or -ENOMEM (arc_of is then left undefined). */
+ * Returns 0, -EAGAIN when the budget ran out, or -ENOMEM (arc_of is then left undefined). */
 int ssp_solve(const struct ssp_problem *p, int *arc_of);
 
 #endif
