@@ -109,6 +109,14 @@ struct scratch {
     unsigned char *want;      /* past 64: bucket -> 1 while it is one of the person at hand's */
     int *chosen;              /* the candidates taken so far */
     int n_buckets;
+    /* Per item set (as bits) seen under a limit: how many open people of the pool share how
+     * many of its items, and who they are at the levels few reach (pf_levels_of). */
+    uint64_t *lv_sets;        /* open addressing by set; 0 = empty */
+    int *lv_first;            /* set's slot -> its levels' start in lv_count/lv_at */
+    size_t n_lv_slots, n_lv_sets;
+    int *lv_count, *lv_at;    /* level -> people at it, and their start in lv_people (-1: many) */
+    int *lv_people;
+    size_t n_lv_levels, cap_lv_levels, n_lv_people, cap_lv_people;
 };
 
 static int scratch_gc(lua_State *L)
@@ -136,6 +144,11 @@ static int scratch_gc(lua_State *L)
     free(sc->mask);
     free(sc->want);
     free(sc->chosen);
+    free(sc->lv_sets);
+    free(sc->lv_first);
+    free(sc->lv_count);
+    free(sc->lv_at);
+    free(sc->lv_people);
     memset(sc, 0, sizeof *sc);
     return 0;
 }
@@ -487,6 +500,148 @@ static int pf_hits(const struct scratch *sc, int i, uint64_t wmask)
     return h;
 }
 
+/* Levels are listed person by person when at most this many times `limit` people reach them. */
+#define LV_LIST 16
+
+static void *lv_grow(lua_State *L, void *p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return p;
+    size_t n = *cap ? *cap : 256;
+    while (n < need)
+        n *= 2;
+    void *q = realloc(p, n * size);
+    if (!q)
+        raise(L, "out of memory");
+    *cap = n;
+    return q;
+}
+
+/* The levels of item set w (bits, not 0) over the open people of the pool: lv_count[f + h]
+ * people share h of its items, listed from lv_people[lv_at[f + h]] when there are at most
+ * LV_LIST * limit of them (lv_at -1 otherwise); returns f, or -1 when the lists would pass
+ * their memory bound. Counted once per set in a solve call, O(pool). */
+static int pf_levels_of(lua_State *L, struct scratch *sc, const struct pf_pool *pp, uint64_t w, const int *open,
+                        int limit)
+{
+    if (2 * (sc->n_lv_sets + 1) > sc->n_lv_slots) {
+        size_t n = sc->n_lv_slots ? 2 * sc->n_lv_slots : 64;
+        uint64_t *sets = calloc(n, sizeof *sets);
+        int *first = malloc(n * sizeof *first);
+        if (!sets || !first) {
+            free(sets);
+            free(first);
+            raise(L, "out of memory");
+        }
+        for (size_t k = 0; k < sc->n_lv_slots; k++)
+            if (sc->lv_sets[k]) {
+                size_t j = (size_t)((sc->lv_sets[k] * 0x9E3779B97F4A7C15ULL) >> 32) & (n - 1);
+                while (sets[j])
+                    j = (j + 1) & (n - 1);
+                sets[j] = sc->lv_sets[k];
+                first[j] = sc->lv_first[k];
+            }
+        free(sc->lv_sets);
+        free(sc->lv_first);
+        sc->lv_sets = sets;
+        sc->lv_first = first;
+        sc->n_lv_slots = n;
+    }
+    size_t j = (size_t)((w * 0x9E3779B97F4A7C15ULL) >> 32) & (sc->n_lv_slots - 1);
+    while (sc->lv_sets[j] && sc->lv_sets[j] != w)
+        j = (j + 1) & (sc->n_lv_slots - 1);
+    if (sc->lv_sets[j])
+        return sc->lv_first[j];
+    int top = bits_set(w), f = (int)sc->n_lv_levels;
+    size_t need = sc->n_lv_levels + (size_t)top + 1, cap = sc->cap_lv_levels;
+    sc->lv_count = lv_grow(L, sc->lv_count, &sc->cap_lv_levels, need, sizeof *sc->lv_count);
+    sc->lv_at = lv_grow(L, sc->lv_at, &cap, need, sizeof *sc->lv_at);   /* the same capacity */
+    int count[65], at[65];
+    for (int h = 0; h <= top; h++)
+        count[h] = 0;
+    for (int i = 0; i < pp->n; i++)
+        if (!open || open[i])
+            count[bits_set(sc->mask[i] & w)]++;
+    size_t listed = 0;
+    for (int h = 0; h <= top; h++) {
+        at[h] = count[h] <= LV_LIST * limit ? (int)(sc->n_lv_people + listed) : -1;
+        if (at[h] >= 0)
+            listed += (size_t)count[h];
+    }
+    /* Bounded memory: past 8 entries a pool member (or a million), sets not seen yet are
+     * walked as before (-1). */
+    size_t budget = 8 * (size_t)pp->n > (1u << 20) ? 8 * (size_t)pp->n : (1u << 20);
+    if (sc->n_lv_people + listed > budget)
+        return -1;
+    memcpy(sc->lv_count + f, count, ((size_t)top + 1) * sizeof *count);
+    memcpy(sc->lv_at + f, at, ((size_t)top + 1) * sizeof *at);
+    sc->n_lv_levels = need;
+    sc->lv_people = lv_grow(L, sc->lv_people, &sc->cap_lv_people, sc->n_lv_people + listed, sizeof *sc->lv_people);
+    int fill[65];
+    for (int h = 0; h <= top; h++)
+        fill[h] = at[h];
+    for (int i = 0; listed > 0 && i < pp->n; i++)
+        if (!open || open[i]) {
+            int h = bits_set(sc->mask[i] & w);
+            if (fill[h] >= 0)
+                sc->lv_people[fill[h]++] = i;
+        }
+    sc->n_lv_people += listed;
+    sc->lv_sets[j] = w;
+    sc->lv_first[j] = f;
+    sc->n_lv_sets++;
+    return f;
+}
+
+/* pf_walk's result (-1: not to be had within pf_levels_of's memory bound), level by level: the people sharing the most of the person's items
+ * (w, as bits) first, each level in the person's own order of the shuffled pool (steps of a
+ * from place b), taking those that pass until `limit`. A level few reach is read from its
+ * list and ordered by step number (t = (place - b) / a mod n); one many reach is walked
+ * in step order, which finds `limit` of them after about limit / count of the pool. The
+ * same candidates as one walk over the whole pool ranked by (items shared, step), which
+ * is what the walk below computes, without passing over the pool for every person. */
+static int pf_walk_levels(lua_State *L, struct scratch *sc, const struct state *s, const struct pf_pool *pp,
+                          int who, uint64_t w, const int *open, bool either_way, uint64_t a, uint64_t b)
+{
+    const struct rules *r = R(L);
+    const struct prefilter *pf = pp->pf;
+    int f = pf_levels_of(L, sc, pp, w, open, pf->limit);
+    if (f < 0)
+        return -1;
+    int n = pp->n, got = 0, top = bits_set(w);
+    uint64_t inv = n > 1 ? inverse_mod(a, (uint64_t)n) : 0;
+    for (int h = top; h >= (pf->shared_mentor ? 1 : 0) && got < pf->limit; h--) {
+        int count = sc->lv_count[f + h], at = sc->lv_at[f + h];
+        if (count == 0)
+            continue;
+        if (at >= 0) {
+            for (int q = 0; q < count; q++) {
+                int i = sc->lv_people[at + q];
+                uint64_t t = ((uint64_t)sc->ring_place[i] + (uint64_t)n - b) % (uint64_t)n * inv % (uint64_t)n;
+                sc->keys[q] = t << 32 | (uint32_t)i;
+            }
+            qsort(sc->keys, (size_t)count, sizeof *sc->keys, cmp_u64);
+            for (int q = 0; q < count && got < pf->limit; q++) {
+                int i = (int)(uint32_t)sc->keys[q];
+                if (pf_fits(pf, s, pp->idx[i], who, either_way) && allowed(r, s, pp->idx[i], who))
+                    sc->chosen[got++] = i;
+            }
+            continue;
+        }
+        uint64_t place = b;
+        for (int t = 0; t < n && got < pf->limit; t++, place = place + a < (uint64_t)n ? place + a : place + a - (uint64_t)n) {
+            int i = sc->ring_pos[place];
+            if ((open && !open[i]) || bits_set(sc->mask[i] & w) != h)
+                continue;
+            if (pf_fits(pf, s, pp->idx[i], who, either_way) && allowed(r, s, pp->idx[i], who))
+                sc->chosen[got++] = i;
+        }
+    }
+    memcpy(sc->list, sc->chosen, (size_t)got * sizeof *sc->list);
+    qsort(sc->list, (size_t)got, sizeof *sc->list, cmp_int);
+    return got;
+}
+
 /* pf_try under a limit: the `limit` best of those that pass, by items shared (the most
  * first), then in the person's own order of the shuffled pool: from place b in steps of a
  * (a prime to the pool's size, so each place comes once; a and b from a hash of the person),
@@ -517,6 +672,11 @@ static int pf_walk(lua_State *L, struct scratch *sc, const struct state *s, cons
         a = 1 + person_hash((int)(h ^ 0x2545f491u)) % (uint32_t)(n - 1);
         while (gcd_u64(a, (uint64_t)n) != 1)
             a = a % (uint64_t)(n - 1) + 1;
+    }
+    if (pp->first && !pp->second && after < 0 && sc->n_buckets <= 64 && wmask != 0) {
+        int c = pf_walk_levels(L, sc, s, pp, who, wmask, open, either_way, a, b);
+        if (c >= 0)
+            return c;
     }
     if (pf->shared_mentor && listed * 4 < n) {
         /* Few listed: rank them all by (items shared, step number). */
