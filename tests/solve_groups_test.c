@@ -478,7 +478,7 @@ Test(solve_groups, brute_force_quality, .timeout = 30)
     brute_many(SOLVE_GROUPS_QUALITY, 300000, 4000);
 }
 
-Test(solve_groups, brute_force_ssp_and_scaling, .timeout = 60)
+Test(solve_groups, brute_force_ssp_and_scaling, .timeout = 30)
 {
     brute_many_with(SOLVE_GROUPS_COVERAGE, 10000, 2000, SOLVE_GROUPS_SSP);
     brute_many_with(SOLVE_GROUPS_QUALITY, 20000, 2000, SOLVE_GROUPS_SSP);
@@ -634,7 +634,7 @@ Test(solve_groups, scaling_refuses_and_falls_back_to_ssp)
  * 5 candidates each, scores 1 or 2, equal first-tick priorities): AUTO gives up on SSP past
  * its budget and answers by cost scaling, with SSP's value; with seats for everyone and
  * spread scores, SSP stays. */
-Test(solve_groups, auto_turns_to_scaling_when_searches_grow, .timeout = 60)
+Test(solve_groups, auto_turns_to_scaling_when_searches_grow, .timeout = 30)
 {
     for (int k = 0; k < 2; k++) {
         struct rng r = {9300000 + (unsigned long long)k};
