@@ -63,6 +63,10 @@
  * O(V + A) memory. Measured (-O2, random pools, 10 candidates per mentee):
  * 20,000 mentees and 2,000 mentors take about 3 s in COVERAGE and 2 s in QUALITY,
  * each search touching about 850 nodes on average.
+ * The scaling path, on the same V and A: O(log(V C)) phases of cost scaling (C the largest
+ * scalar cost, see costscale.c), each O(V^2 A) at worst and measured near O(V + A); under
+ * SOLVE_AUTO it comes after at most BUDGET_SPARSE or BUDGET_LEX times (n_mentees +
+ * n_mentors + n_edges) of search work, so AUTO's worst case is the scaling path's plus that.
  *
  * Exactness: let B be, per component, the sum over mentees with a pair of their
  * largest |gain component|. A simple residual path meets a mentee at most once and
