@@ -593,9 +593,10 @@ static int pf_levels_of(lua_State *L, struct scratch *sc, const struct pf_pool *
     return f;
 }
 
-/* pf_walk's result (-1: not to be had within pf_levels_of's memory bound), level by level: the people sharing the most of the person's items
- * (w, as bits) first, each level in the person's own order of the shuffled pool (steps of a
- * from place b), taking those that pass until `limit`. A level few reach is read from its
+/* pf_walk's result (-1: not to be had within pf_levels_of's memory bound), level by level:
+ * the people sharing the most of the person's items (w, as bits) first, each level in the
+ * person's own order of the shuffled pool (steps of a from place b), taking those that pass
+ * until `limit`. A level few reach is read from its
  * list and ordered by step number (t = (place - b) / a mod n); one many reach is walked
  * in step order, which finds `limit` of them after about limit / count of the pool. The
  * same candidates as one walk over the whole pool ranked by (items shared, step), which
