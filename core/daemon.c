@@ -1,26 +1,21 @@
 /* daemon: the run loop. A reply goes out only after its events are on disk: at once with
- * --fsync always/off; with --fsync batch, by a pipelined group commit: at the end of a turn
- * of the loop the commands read so far share one write, and its fdatasync runs on the commit
- * thread while the loop goes on reading and executing the next commands (their replies
- * held, their facts buffered). When the sync is done its group's replies go out and the next
- * group is written and synced: one sync in flight at a time, so a command waits at most for
- * the sync before its own (well under the 10 ms the contract allows on this disk).
+ * --fsync always/off; with --fsync batch, every command read in one turn of the loop shares
+ * one write and one fdatasync at the end of that turn (group commit: while a sync runs, the
+ * next commands wait in the socket and form the next group, so a group never waits longer
+ * than the sync before it — well under the 10 ms the contract allows).
  * Signal handlers are libuv signal watchers: they run in the loop, never mid-command.
  * When the log cannot be written (a full or failing disk) nothing that was not written is
- * acknowledged (neither the group whose write or sync failed nor the one after it), the
- * state goes back to what the disk holds, writes are refused with an error reply, and one
- * is tried again at most every LOG_RETRY_MS; the daemon goes on. */
+ * acknowledged, the state goes back to what the disk holds, writes are refused with an error
+ * reply, and one is tried again at most every LOG_RETRY_MS; the daemon goes on. */
 #include "daemon.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/wait.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "control.h"
 #include "engine.h"
@@ -40,37 +35,15 @@ struct snapshot_waiter {       /* a `ctl snapshot` waiting for a snapshot at seq
     long long want;
 };
 
-/* The commit thread: runs one fdatasync at a time for the loop. A thread of its own, not
- * libuv's threadpool: the pool is shared with plugins' file and DNS work (a sync would queue
- * behind it), and the loop must at times wait for the sync in flight before going on (a
- * reload, a snapshot or a stop commits at once), which a pool request does not allow. */
-struct syncer {
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;        /* the thread waits for fd, the loop (sync_wait) for done */
-    int fd;                   /* to sync; -1 when there is nothing to do */
-    bool done;                /* the sync asked for is over, its errno in err */
-    int err;
-    bool quit;
-    uv_async_t async;         /* wakes the loop when done */
-};
-
 struct daemon {
     uv_loop_t loop;
     struct engine e;
     struct control_server *ctl;
     uv_timer_t due_timer;
-    uv_check_t group_commit;   /* runs after each turn's I/O: moves the group commit on */
+    uv_check_t group_commit;   /* runs after each turn's I/O: commits the turn's commands */
     uv_signal_t sighup, sigterm, sigint;
-    struct waiting_reply *waiting;   /* in the order of their commands: */
+    struct waiting_reply *waiting;
     int n_waiting, cap_waiting;
-    int n_syncing;             /* ... the first n_syncing wait for the sync in flight, the rest
-                                  for the write after it */
-    bool syncing;              /* a group's fdatasync is running on the commit thread */
-    bool streaming;            /* a sync by the commit thread ended with facts waiting: they
-                                  go to the commit thread too (see pipeline) */
-    bool syncer_on;            /* the commit thread runs (--fsync batch) */
-    struct syncer sy;
     bool stopping;
     time_t started;
     const struct daemon_options *o;
@@ -94,7 +67,6 @@ struct daemon {
 
 static void stop(struct daemon *d, int code);
 static void rearm_due(struct daemon *d);
-static void maybe_snapshot(struct daemon *d);
 
 static cJSON *error_reply(const char *msg)
 {
@@ -158,7 +130,6 @@ static void log_failed(struct daemon *d, const struct error *err)
             control_reply(d->ctl, w->client, w->ticket, error_reply(why));
     }
     d->n_waiting = 0;
-    d->n_syncing = 0;
     if (d->ctl)
         control_flush(d->ctl);
     d->log_failed = true;
@@ -217,183 +188,21 @@ static cJSON *refusal(struct daemon *d)
     return error_reply(why);
 }
 
-/* Sends the first n waiting replies: their facts are on disk. */
-static void send_replies(struct daemon *d, int n)
-{
-    if (n == 0)
-        return;   /* d->waiting may still be NULL */
-    for (int i = 0; i < n; i++) {
-        struct waiting_reply *w = &d->waiting[i];
-        control_reply_line(d->ctl, w->client, w->ticket, w->line);
-    }
-    memmove(d->waiting, d->waiting + n, (size_t)(d->n_waiting - n) * sizeof *d->waiting);
-    d->n_waiting -= n;
-    d->n_syncing = n < d->n_syncing ? d->n_syncing - n : 0;
-    control_flush(d->ctl);
-}
-
-/* ---- the pipelined group commit (--fsync batch) ---- */
-
-static void *syncer_main(void *arg)
-{
-    struct syncer *s = arg;
-    pthread_mutex_lock(&s->mu);
-    for (;;) {
-        while (s->fd < 0 && !s->quit)
-            pthread_cond_wait(&s->cv, &s->mu);
-        if (s->fd < 0)
-            break;
-        int fd = s->fd;
-        pthread_mutex_unlock(&s->mu);
-        int e = fdatasync(fd) == 0 ? 0 : errno;
-        pthread_mutex_lock(&s->mu);
-        s->fd = -1;
-        s->err = e;
-        s->done = true;
-        pthread_cond_broadcast(&s->cv);
-        uv_async_send(&s->async);
-    }
-    pthread_mutex_unlock(&s->mu);
-    return NULL;
-}
-
-/* The sync in flight is over (e: its errno): its group's replies go out, or, when it failed,
- * every waiting reply fails (that group's and the next's: the journal dropped both). */
-static void sync_done(struct daemon *d, int e)
+/* Sends the replies waiting for the group commit, after committing it. */
+static void flush_batch(struct daemon *d)
 {
     struct error err = { 0 };
-    d->syncing = false;
-    if (engine_commit_synced(&d->e, e, &err) != 0) {
-        engine_failed(d, &err);
-        return;
-    }
-    log_committed(d);   /* a due item's facts with no client waiting count too */
-    d->streaming = true;
-    send_replies(d, d->n_syncing);
-}
-
-/* Blocks until the sync in flight is over and takes its result: for what commits at once
- * (a reload, a snapshot, a stop), as only one write may wait for its sync. */
-static void sync_wait(struct daemon *d)
-{
-    if (!d->syncing)
-        return;
-    struct syncer *s = &d->sy;
-    pthread_mutex_lock(&s->mu);
-    while (!s->done)
-        pthread_cond_wait(&s->cv, &s->mu);
-    s->done = false;
-    int e = s->err;
-    pthread_mutex_unlock(&s->mu);
-    sync_done(d, e);
-}
-
-/* Takes the result of the sync in flight if it is over (without waiting); true when it was. */
-static bool sync_poll(struct daemon *d)
-{
-    struct syncer *s = &d->sy;
-    if (!d->syncing)
-        return false;
-    pthread_mutex_lock(&s->mu);
-    bool done = s->done;
-    int e = s->err;
-    s->done = false;
-    pthread_mutex_unlock(&s->mu);
-    if (!done)
-        return false;
-    sync_done(d, e);
-    if (!d->stopping)
-        maybe_snapshot(d);
-    return true;
-}
-
-/* The loop was idle when the sync ended (else pipeline() took it between commands); the
- * next group is written at the end of this turn (on_turn_end). */
-static void on_synced(uv_async_t *a)
-{
-    sync_poll(a->data);
-}
-
-/* Ends a group: writes what is pending and hands its sync to the commit thread; with
- * nothing to write, the replies waiting are for facts already on disk (a commit at once). */
-static void group_start(struct daemon *d)
-{
-    if (d->syncing || d->stopping)
-        return;
-    struct error err = { 0 };
-    int fd;
-    int rc = engine_commit_write(&d->e, &fd, &err);
-    if (rc < 0) {
+    if (engine_commit_pending(&d->e, &err) != 0) {
         engine_failed(d, &err);        /* fails every waiting reply */
         return;
     }
-    if (rc == 0) {
-        send_replies(d, d->n_waiting);
-        return;
+    log_committed(d);   /* a due item's facts with no client waiting count too */
+    for (int i = 0; i < d->n_waiting; i++) {
+        struct waiting_reply *w = &d->waiting[i];
+        control_reply_line(d->ctl, w->client, w->ticket, w->line);
     }
-    d->n_syncing = d->n_waiting;
-    d->syncing = true;
-    pthread_mutex_lock(&d->sy.mu);
-    d->sy.fd = fd;
-    pthread_cond_broadcast(&d->sy.cv);
-    pthread_mutex_unlock(&d->sy.mu);
-}
-
-/* Commits everything at once, after the sync in flight, and sends every waiting reply. */
-static void flush_now(struct daemon *d)
-{
-    sync_wait(d);
-    if (journal_failed(d->e.journal))
-        return;                        /* sync_done failed the replies */
-    struct error err = { 0 };
-    if (engine_commit_pending(&d->e, &err) != 0) {
-        engine_failed(d, &err);
-        return;
-    }
-    log_committed(d);
-    send_replies(d, d->n_waiting);
-}
-
-static int syncer_start(struct daemon *d, struct error *err)
-{
-    struct syncer *s = &d->sy;
-    s->fd = -1;
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->cv, NULL);
-    uv_async_init(&d->loop, &s->async, on_synced);
-    s->async.data = d;
-    /* Signals go to the loop's thread (libuv's watchers), never to this one. */
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    int rc = pthread_create(&s->thread, NULL, syncer_main, s);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc != 0) {
-        uv_close((uv_handle_t *)&s->async, NULL);
-        pthread_cond_destroy(&s->cv);
-        pthread_mutex_destroy(&s->mu);
-        return error_set(err, ERR_SYSTEM, NULL, 0, "cannot start the commit thread: %s", strerror(rc));
-    }
-    d->syncer_on = true;
-    return 0;
-}
-
-/* Ends the commit thread (after its sync in flight, if any). */
-static void syncer_stop(struct daemon *d)
-{
-    struct syncer *s = &d->sy;
-    if (!d->syncer_on)
-        return;
-    pthread_mutex_lock(&s->mu);
-    s->quit = true;
-    pthread_cond_broadcast(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-    pthread_join(s->thread, NULL);
-    pthread_cond_destroy(&s->cv);
-    pthread_mutex_destroy(&s->mu);
-    if (!uv_is_closing((uv_handle_t *)&s->async))
-        uv_close((uv_handle_t *)&s->async, NULL);
-    d->syncer_on = false;
+    d->n_waiting = 0;
+    control_flush(d->ctl);
 }
 
 /* ---- snapshots: written by a child process while the loop goes on ----
@@ -477,15 +286,6 @@ static void snapshot_start(struct daemon *d)
 {
     if (d->snap_pid)
         return;
-    sync_wait(d);   /* the fork commits what is pending at once: after the sync in flight */
-    if (d->snap_pid)
-        return;
-    if (journal_failed(d->e.journal)) {
-        char why[1400];
-        snprintf(why, sizeof why, "the event log could not be written (%s); no snapshot was written", d->log_error);
-        snapshot_answer(d, -1, why);
-        return;
-    }
     struct error err = { 0 };
     int pid = 0, fd = -1;
     long long seq = 0;
@@ -540,41 +340,13 @@ static void snapshot_asked(struct daemon *d, struct control_client *c, unsigned 
     snapshot_start(d);
 }
 
-/* Moves the group commit on: takes the result of a sync that is over and starts the next
- * group when none is in flight. Runs after every command, not only at the end of a turn: one
- * turn can read a whole window of a pipelining client (256 commands, 4 ms of work), and a
- * group that waited for the turn's end would leave that client nothing to send, and the loop
- * nothing to do, during the sync. The commit thread takes a group that follows one it synced
- * (commands keep coming while syncs run: overlap them), or one of GROUP_EARLY replies or
- * more, at once. A smaller group at a turn's end with the thread idle is written and synced
- * here in the loop, as before the thread: its clients wait for their replies and send nothing
- * meanwhile, so there is nothing to overlap, and the hand-over would cost a synchronous
- * client two wake-ups a command (measured: 60-80 us more CPU a command, `batch` sync1). */
-#define GROUP_EARLY 16
-static void pipeline(struct daemon *d, bool turn_end)
-{
-    if (d->syncing && !sync_poll(d))
-        return;
-    if (d->stopping || d->syncing)
-        return;
-    if (d->n_waiting == 0 && !journal_pending(d->e.journal)) {
-        if (turn_end)
-            d->streaming = false;   /* the flow stopped */
-        return;
-    }
-    if (d->streaming || d->n_waiting >= GROUP_EARLY) {
-        d->streaming = false;
-        group_start(d);
-    } else if (turn_end) {
-        flush_now(d);
-        if (!d->stopping)
-            maybe_snapshot(d);
-    }
-}
-
 static void on_turn_end(uv_check_t *h)
 {
-    pipeline(h->data, true);
+    struct daemon *d = h->data;
+    if (d->n_waiting == 0 && !journal_pending(d->e.journal))
+        return;
+    flush_batch(d);
+    maybe_snapshot(d);
 }
 
 static void on_due(uv_timer_t *t);
@@ -606,11 +378,11 @@ static void on_due(uv_timer_t *t)
         if (d->stopping)
             return;
     }
-    /* With --fsync batch the group commit runs after the loop's poll, which may sleep until
-     * the next due item: what fired is committed now, not when a client happens to write
-     * (with a sync in flight, its end starts the next one). */
+    /* With --fsync batch the group commit runs after the loop's poll, which may sleep until the
+     * next due item: what fired is committed now, not when a client happens to write. */
     if (d->e.hold_commit && !d->stopping && journal_pending(d->e.journal)) {
-        pipeline(d, true);
+        flush_batch(d);
+        maybe_snapshot(d);
         if (d->stopping)
             return;
     }
@@ -666,9 +438,6 @@ static cJSON *status(struct daemon *d)
  * refusal is logged. Returns the events as a reply. */
 static cJSON *reload(struct daemon *d)
 {
-    sync_wait(d);   /* the `rules` event is committed at once: after the sync in flight */
-    if (d->log_failed)
-        return refusal(d);
     struct rules *r;
     struct error err = { 0 };
     int lrc = rules_load(d->o->rules, NULL, &r, &err);
@@ -715,11 +484,7 @@ static void on_command(void *ctx, struct control_client *c, cJSON *cmd, unsigned
     if (d->stopping) {
         control_reply(d->ctl, c, ticket, error_reply("the daemon is stopping"));
     } else if (strcmp(name, "status") == 0) {
-        /* The seq it tells is told once on disk, as a command's events are. */
-        if (d->e.hold_commit && (d->syncing || journal_pending(d->e.journal)))
-            queue_reply(d, c, ticket, control_line(status(d)));
-        else
-            control_reply(d->ctl, c, ticket, status(d));
+        control_reply(d->ctl, c, ticket, status(d));
     } else if (!log_writable(d)) {
         control_reply(d->ctl, c, ticket, refusal(d));
     } else if (strcmp(name, "snapshot") == 0) {
@@ -754,8 +519,6 @@ static void on_command(void *ctx, struct control_client *c, cJSON *cmd, unsigned
     cJSON_Delete(cmd);
     if (!d->e.hold_commit)
         maybe_snapshot(d);
-    else
-        pipeline(d, false);
     rearm_due(d);
 }
 
@@ -780,10 +543,8 @@ static void stop(struct daemon *d, int code)
         return;
     d->stopping = true;
     d->exit_code = code;
-    if (code == 0 && (d->syncing || d->n_waiting > 0 || journal_pending(d->e.journal)))
-        flush_now(d);
-    else
-        sync_wait(d);   /* the log is not closed under the commit thread's sync */
+    if (code == 0 && (d->n_waiting > 0 || journal_pending(d->e.journal)))
+        flush_batch(d);
     engine_close_plugins(&d->e);   /* their handles close as the loop runs on */
     snapshot_answer(d, -1, "the daemon is stopping");
     if (d->snap_pid && !uv_is_closing((uv_handle_t *)&d->snap_pipe)) {
@@ -800,8 +561,6 @@ static void stop(struct daemon *d, int code)
     uv_close((uv_handle_t *)&d->sighup, NULL);
     uv_close((uv_handle_t *)&d->sigterm, NULL);
     uv_close((uv_handle_t *)&d->sigint, NULL);
-    if (d->syncer_on)
-        uv_close((uv_handle_t *)&d->sy.async, NULL);
 }
 
 int daemon_run(const struct daemon_options *o, struct error *err)
@@ -860,8 +619,6 @@ int daemon_run(const struct daemon_options *o, struct error *err)
         goto out;
     if (engine_sync(&d->e, err) < 0)
         goto out;
-    if (o->sync == JOURNAL_SYNC_BATCH && syncer_start(d, err) < 0)
-        goto out;
 
     /* Watch the signals before the socket appears: a client may send SIGTERM as soon as it can
      * connect, and that must stop the daemon cleanly, not by the default action. */
@@ -890,7 +647,6 @@ int daemon_run(const struct daemon_options *o, struct error *err)
     rearm_due(d);
     fprintf(stderr, "tandem: running: %lld events, socket %s\n", d->e.state.seq, d->sock);
     uv_run(&d->loop, UV_RUN_DEFAULT);
-    syncer_stop(d);
     code = d->exit_code;
     if (code == 0 && engine_sync(&d->e, err) < 0)
         code = 3;
@@ -899,7 +655,6 @@ int daemon_run(const struct daemon_options *o, struct error *err)
     if (code == 0)
         fprintf(stderr, "tandem: stopped cleanly at seq %lld\n", d->e.state.seq);
 out:
-    syncer_stop(d);
     engine_close_plugins(&d->e);
     uv_run(&d->loop, UV_RUN_DEFAULT);   /* what is still closing (plugins' handles) finishes */
     if (uv_loop_close(&d->loop) != 0)

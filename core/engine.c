@@ -414,16 +414,6 @@ int engine_commit_pending(struct engine *e, struct error *err)
     return engine_log_commit(e, e->sync, err);
 }
 
-int engine_commit_write(struct engine *e, int *fd, struct error *err)
-{
-    return engine_log_write(e, fd, err);
-}
-
-int engine_commit_synced(struct engine *e, int sync_errno, struct error *err)
-{
-    return engine_log_synced(e, sync_errno, err);
-}
-
 /* Pops stale items until the head is current. */
 bool engine_next_due(struct engine *e, tdm_time *when)
 {

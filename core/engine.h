@@ -111,16 +111,6 @@ int engine_fire_due(struct engine *e, struct error *err);
 bool engine_next_due(struct engine *e, tdm_time *when);
 /* With hold_commit: writes and syncs (per the policy) everything appended so far. */
 int engine_commit_pending(struct engine *e, struct error *err);
-/* engine_commit_pending in two halves, for a caller that runs the fdatasync elsewhere while
- * commands go on (see journal_write): engine_commit_write writes what is pending and returns
- * 1 with *fd to fdatasync, or 0 when nothing was pending; engine_commit_synced takes that
- * sync's result (0 or an errno) and, when it succeeded, hands the written facts to the
- * plugins (not those appended since). Between the two, commands may run (their facts wait
- * for the next write) but no other commit: engine_commit_pending, a reload, a snapshot and
- * engine_sync fail with ERR_SYSTEM. On failure both behave as a failed commit (journal_failed;
- * the facts appended since are dropped too: engine_rebuild). */
-int engine_commit_write(struct engine *e, int *fd, struct error *err);
-int engine_commit_synced(struct engine *e, int sync_errno, struct error *err);
 /* Records that a rule file was refused (a `rules` event, phase rejected); the old rules go on. */
 int engine_reject_rules(struct engine *e, const char *path, const char *message, struct error *err);
 

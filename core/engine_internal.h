@@ -79,9 +79,6 @@ int ticks_fire(struct engine *e, const struct due *d, struct error *err);
  * hands them over once on disk, tandem.x functions into new rules, and freeing it all. */
 void engine_plugins_keep(struct engine *e, const cJSON *f);
 int engine_log_commit(struct engine *e, enum journal_sync sync, struct error *err);
-/* engine_log_commit in the halves of journal_write and journal_synced (engine_commit_write). */
-int engine_log_write(struct engine *e, int *fd, struct error *err);
-int engine_log_synced(struct engine *e, int sync_errno, struct error *err);
 void engine_plugins_lua(struct engine *e, struct rules *r);
 void engine_plugins_free(struct engine *e);
 

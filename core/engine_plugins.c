@@ -25,7 +25,6 @@ struct engine_plugin_io {
     struct queued_cmd *q;     /* commands plugins asked for during a batch */
     int nq, capq;
     bool delivering;
-    int written;              /* outbox items whose lines journal_write wrote (their sync is due) */
     uv_loop_t *loop;          /* the daemon's, or own_loop in simulate */
     uv_loop_t own_loop;
     bool own, in_loop, closed;
@@ -63,23 +62,7 @@ static void pump(struct engine *e)
     io->in_loop = false;
 }
 
-/* Takes the first n items of the outbox (all of them when n < 0) as an array of their own. */
-static cJSON *outbox_take(struct engine_plugin_io *io, int n)
-{
-    cJSON *batch = io->outbox;
-    if (n < 0) {
-        io->outbox = cJSON_CreateArray();
-        return batch;
-    }
-    batch = cJSON_CreateArray();
-    for (int i = 0; i < n; i++)
-        cJSON_AddItemToArray(batch, cJSON_DetachItemFromArray(io->outbox, 0));
-    return batch;
-}
-
-/* Hands the plugins the first `durable` facts of the outbox (all when < 0): the others are
- * not on disk yet (a group whose sync has not run). */
-static int deliver(struct engine *e, int durable, struct error *err)
+static int deliver(struct engine *e, struct error *err)
 {
     struct engine_plugin_io *io = e->pio;
     if (io->delivering || io->closed)
@@ -88,13 +71,10 @@ static int deliver(struct engine *e, int durable, struct error *err)
     int rc = 0;
     for (int round = 0; rc == 0; round++) {
         int n = cJSON_GetArraySize(io->outbox);
-        if (durable >= 0 && n > durable)
-            n = durable;
         if (n == 0 && io->nq == 0)
             break;
-        cJSON *batch = outbox_take(io, durable < 0 ? -1 : n);
-        if (durable > 0)
-            durable -= n;
+        cJSON *batch = io->outbox;
+        io->outbox = cJSON_CreateArray();
         const cJSON *ev;
         cJSON_ArrayForEach(ev, batch)
             plugins_deliver(e->plugins, ev);
@@ -123,10 +103,8 @@ static int deliver(struct engine *e, int durable, struct error *err)
             cJSON_Delete(q[i].cmd);
         }
         free(q);
-        if (rc == 0 && nq > 0) {
+        if (rc == 0 && nq > 0)
             rc = journal_commit(e->journal, e->sync, err);   /* what those commands made */
-            durable = -1;                                    /* ... and all before: on disk */
-        }
         if (rc < 0)
             clear_outbox(io);
     }
@@ -141,37 +119,10 @@ int engine_log_commit(struct engine *e, enum journal_sync sync, struct error *er
     if (!e->pio)
         return rc;
     if (rc < 0) {
-        if (journal_failed(e->journal))
-            clear_outbox(e->pio);   /* those facts never reached the disk */
-        return rc;                  /* (else refused with a write waiting for its sync: kept) */
-    }
-    return deliver(e, -1, err);
-}
-
-int engine_log_write(struct engine *e, int *fd, struct error *err)
-{
-    int rc = journal_write(e->journal, fd, err);
-    if (!e->pio)
-        return rc;
-    if (rc < 0 && journal_failed(e->journal))
-        clear_outbox(e->pio);
-    else if (rc > 0)
-        e->pio->written = cJSON_GetArraySize(e->pio->outbox);
-    return rc;
-}
-
-int engine_log_synced(struct engine *e, int sync_errno, struct error *err)
-{
-    int rc = journal_synced(e->journal, sync_errno, err);
-    if (!e->pio)
-        return rc;
-    int durable = e->pio->written;
-    e->pio->written = 0;
-    if (rc < 0) {
-        clear_outbox(e->pio);   /* that group and the one after it never reached the disk */
+        clear_outbox(e->pio);   /* those facts never reached the disk */
         return rc;
     }
-    return deliver(e, durable, err);
+    return deliver(e, err);
 }
 
 /* ---- the backend of the host table ---- */

@@ -49,8 +49,6 @@ struct journal {
     size_t len, cap;
     bool failed;                          /* a commit failed: refuse until reopened */
     char failure[300];
-    long long written;                    /* bytes written by journal_write, not yet synced */
-    struct chain written_chain;           /* ... and the chain as of their last line */
 };
 
 /* One pass over a file's lines, shared by journal_open and journal_replay. */
@@ -875,71 +873,39 @@ int journal_append_text(struct journal *j, const cJSON *event, char **printed, s
     return 0;
 }
 
-/* A write or sync failed: undo what this commit wrote, drop every buffered line (the group
- * after it too), refuse until reopened. */
-static int commit_failed(struct journal *j, const char *what, int e, struct error *err)
+int journal_commit(struct journal *j, enum journal_sync sync, struct error *err)
 {
-    /* After a failed fsync the page cache may claim data the disk lost
-     * (PostgreSQL's lesson): undo what this commit wrote, never retry,
-     * and refuse all writes until an operator reopens the log. */
-    const char *undo = ftruncate(j->fd, (off_t)j->size) == 0 ? "" : " (and cutting it back failed too)";
-    snprintf(j->failure, sizeof j->failure, "%s failed: %s%s", what, strerror(e), undo);
-    j->failed = true;
-    j->written = 0;
-    journal_rollback(j);
-    return error_set(err, ERR_SYSTEM, j->path, 0, "cannot commit events: %s", j->failure);
-}
-
-int journal_write(struct journal *j, int *fd, struct error *err)
-{
-    *fd = -1;
     if (j->failed)
         return refuse_failed(j, err);
-    if (j->written != 0)
-        return error_set(err, ERR_SYSTEM, j->path, 0, "cannot commit events: the last write is not synced yet");
     if (j->len == 0)
         return 0;
+    const char *what = "write";
+    int e = 0;
     if (write_full(j->fd, j->buf, j->len) != 0)
-        return commit_failed(j, "write", errno, err);
-    j->written = (long long)j->len;
-    j->written_chain = j->pending;
+        e = errno;
+    else if (sync != JOURNAL_SYNC_OFF && fdatasync(j->fd) != 0) {
+        e = errno;
+        what = "fdatasync";
+    }
+    if (e != 0) {
+        /* After a failed fsync the page cache may claim data the disk lost
+         * (PostgreSQL's lesson): undo what this commit wrote, never retry,
+         * and refuse all writes until an operator reopens the log. */
+        const char *undo = ftruncate(j->fd, (off_t)j->size) == 0 ? "" : " (and cutting it back failed too)";
+        snprintf(j->failure, sizeof j->failure, "%s failed: %s%s", what, strerror(e), undo);
+        j->failed = true;
+        journal_rollback(j);
+        return error_set(err, ERR_SYSTEM, j->path, 0, "cannot commit events: %s", j->failure);
+    }
+    j->size += (long long)j->len;
+    j->committed = j->pending;
     j->len = 0;
     if (j->cap > (16u << 20)) {         /* one huge batch should not pin its memory */
         free(j->buf);
         j->buf = NULL;
         j->cap = 0;
     }
-    *fd = j->fd;
-    return 1;
-}
-
-int journal_synced(struct journal *j, int sync_errno, struct error *err)
-{
-    if (j->written == 0)
-        return 0;
-    if (sync_errno != 0)
-        return commit_failed(j, "fdatasync", sync_errno, err);
-    j->size += j->written;
-    j->committed = j->written_chain;
-    j->written = 0;
     return 0;
-}
-
-bool journal_syncing(const struct journal *j)
-{
-    return j->written != 0;
-}
-
-int journal_commit(struct journal *j, enum journal_sync sync, struct error *err)
-{
-    int fd;
-    int rc = journal_write(j, &fd, err);
-    if (rc <= 0)
-        return rc;
-    int e = 0;
-    if (sync != JOURNAL_SYNC_OFF && fdatasync(fd) != 0)
-        e = errno;
-    return journal_synced(j, e, err);
 }
 
 bool journal_failed(const struct journal *j)
@@ -974,7 +940,7 @@ bool journal_pending(const struct journal *j)
 void journal_rollback(struct journal *j)
 {
     j->len = 0;
-    j->pending = j->written ? j->written_chain : j->committed;
+    j->pending = j->committed;
 }
 
 int journal_replay(const char *path, long long start_offset, journal_event_fn fn, void *ctx, FILE *report,

@@ -92,20 +92,6 @@ int journal_append_text(struct journal *j, const cJSON *event, char **printed, s
  * ERR_SYSTEM is returned naming the file, the call and errno's text. */
 int journal_commit(struct journal *j, enum journal_sync sync, struct error *err);
 
-/* journal_commit in two halves, so that the fdatasync can run on another thread while
- * lines go on being appended (the daemon's pipelined group commit). journal_write writes
- * every buffered line with one write() and returns 1 with *fd the descriptor to fdatasync,
- * or 0 when nothing was buffered; the lines it wrote count as committed (journal_end_offset,
- * the chain a rollback goes back to) only once journal_synced(j, 0) is told the sync
- * succeeded. journal_synced with an errno fails as journal_commit does: the file is cut
- * back to before the write, every buffered line (those appended since too) is dropped and
- * the journal is marked failed. Between the two only appends are allowed: another write or
- * commit is refused with ERR_SYSTEM (the journal does not fail). fd belongs to j. */
-int journal_write(struct journal *j, int *fd, struct error *err);
-int journal_synced(struct journal *j, int sync_errno, struct error *err);
-/* True between a journal_write that wrote lines and its journal_synced. */
-bool journal_syncing(const struct journal *j);
-
 /* True after a failed commit, until journal_reopen succeeds. */
 bool journal_failed(const struct journal *j);
 
@@ -119,8 +105,8 @@ bool journal_failed(const struct journal *j);
 int journal_reopen(struct journal *j, long long start, journal_event_fn fn, void *ctx, FILE *report,
                    struct error *err);
 
-/* Drops buffered, unwritten lines and restores the seq and ts of the last line written
- * (committed, or written and waiting for its sync). */
+/* Drops buffered, uncommitted lines and restores the last committed seq and ts
+ * (the engine discards a failed command's facts). */
 void journal_rollback(struct journal *j);
 /* True when lines are appended but not yet committed. */
 bool journal_pending(const struct journal *j);

@@ -7,7 +7,6 @@
 #endif
 #include <criterion/criterion.h>
 
-#include <errno.h>
 #include <ftw.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -17,7 +16,6 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
-#include <sqlite3.h>
 
 #include "engine.h"
 #include "rules.h"
@@ -890,67 +888,6 @@ Test(engine, simulate_starts_a_fresh_log)
     cr_assert_eq(l.n, 1);
     cr_assert_gt(first, 1);
     log_free(&l);
-    engine_close(&e);
-    free(rp);
-}
-
-/* meta.last_seq of the sqlite plugin's mirror in g_dir/sub: what the plugins have been shown. */
-static long long mirror_seq(const char *sub)
-{
-    char path[256];
-    snprintf(path, sizeof path, "%s/%s/tandem.sqlite", g_dir, sub);
-    sqlite3 *db;
-    cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-    sqlite3_stmt *st;
-    cr_assert_eq(sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'last_seq'", -1, &st, NULL), SQLITE_OK,
-                 "%s", sqlite3_errmsg(db));
-    long long seq = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return seq;
-}
-
-/* The daemon's pipelined group commit through the engine: plugins see a group's events once
- * its sync succeeded, never those of the commands run while it was syncing; a failed sync
- * shows them nothing and drops both groups. */
-Test(engine, a_split_commit_shows_plugins_only_the_synced_group)
-{
-    char *rp = write_rules("org.lua", NULL);
-    struct engine e;
-    open_with_rules(&e, "s", 1, rp);
-    struct error err = { 0 };
-    cr_assert_eq(engine_load_plugin(&e, "sqlite", NULL, &err), 0, "%s", err.msg);
-    cr_assert_eq(engine_sync(&e, &err), 0, "%s", err.msg);
-    long long start = e.state.seq;
-    cr_assert_eq(mirror_seq("s"), start);
-    e.hold_commit = true;
-    cr_assert_eq(submit(&e, NULL, &err, "{'cmd':'person.add','person':{'id':'a1','level':3}}"), 0, "%s", err.msg);
-    long long first = e.state.seq;
-    int fd = -1;
-    cr_assert_eq(engine_commit_write(&e, &fd, &err), 1, "%s", err.msg);
-    cr_assert_eq(engine_commit_pending(&e, &err), ERR_SYSTEM, "a second commit while the first is not synced");
-    cr_assert_not(journal_failed(e.journal));
-    cr_assert_eq(submit(&e, NULL, &err, "{'cmd':'person.add','person':{'id':'a2','level':3}}"), 0, "%s", err.msg);
-    cr_assert_gt(e.state.seq, first);
-    cr_assert_eq(mirror_seq("s"), start, "shown before its sync");
-    cr_assert_eq(fdatasync(fd), 0);
-    cr_assert_eq(engine_commit_synced(&e, 0, &err), 0, "%s", err.msg);
-    cr_assert_eq(mirror_seq("s"), first, "the synced group, and only it");
-    cr_assert_eq(engine_commit_pending(&e, &err), 0, "%s", err.msg);
-    long long second = e.state.seq;
-    cr_assert_eq(mirror_seq("s"), second);
-
-    cr_assert_eq(submit(&e, NULL, &err, "{'cmd':'person.add','person':{'id':'a3','level':3}}"), 0, "%s", err.msg);
-    cr_assert_eq(engine_commit_write(&e, &fd, &err), 1, "%s", err.msg);
-    cr_assert_eq(submit(&e, NULL, &err, "{'cmd':'person.add','person':{'id':'a4','level':3}}"), 0, "%s", err.msg);
-    cr_assert_eq(engine_commit_synced(&e, EIO, &err), ERR_SYSTEM);
-    cr_assert(journal_failed(e.journal));
-    cr_assert_eq(journal_last_seq(e.journal), second, "both groups dropped");
-    cr_assert_eq(mirror_seq("s"), second, "a failed group was shown");
-    cr_assert_eq(engine_rebuild(&e, &err), 0, "%s", err.msg);
-    cr_assert_eq(e.state.seq, second);
-    cr_assert_lt(state_person(&e.state, "a3"), 0);
-    cr_assert_lt(state_person(&e.state, "a4"), 0);
     engine_close(&e);
     free(rp);
 }

@@ -8,7 +8,6 @@
 #include <criterion/criterion.h>
 
 #include <dirent.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
@@ -526,85 +525,6 @@ static int count_lines(void *ctx, const cJSON *ev, long long line)
     *n = line;
     return 0;
 }
-
-Test(journal, a_split_commit_counts_only_after_its_sync_and_appends_go_on_meanwhile)
-{
-    write_log(g_path, 2);
-    struct journal *j;
-    struct error err = {0};
-    cr_assert_eq(journal_open(g_path, false, NULL, &j, &err), 0, "%s", err.msg);
-    long long before = journal_end_offset(j);
-    int fd = -1;
-    cr_assert_eq(journal_write(j, &fd, &err), 0, "nothing buffered: nothing to sync");
-    cr_assert_eq(fd, -1);
-    for (long long s = 3; s <= 4; s++)
-        cr_assert_eq(append_n(j, s, &err), 0, "%s", err.msg);
-    cr_assert_eq(journal_write(j, &fd, &err), 1, "%s", err.msg);
-    cr_assert_geq(fd, 0);
-    cr_assert(journal_syncing(j));
-    cr_assert_not(journal_pending(j), "the written lines left the buffer");
-    cr_assert_eq(journal_end_offset(j), before, "written is not committed before its sync");
-    struct stat st;
-    cr_assert_eq(stat(g_path, &st), 0);
-    long long written = st.st_size;
-    cr_assert_gt(written, before);
-    /* The next group is appended while the sync runs; a second write must wait. */
-    cr_assert_eq(append_n(j, 5, &err), 0, "%s", err.msg);
-    int fd2;
-    cr_assert_eq(journal_write(j, &fd2, &err), ERR_SYSTEM);
-    cr_assert_not(journal_failed(j), "a refused early write does not fail the log");
-    cr_assert_eq(journal_commit(j, JOURNAL_SYNC_ALWAYS, &err), ERR_SYSTEM);
-    cr_assert(journal_pending(j), "the refusal kept the next group");
-    cr_assert_eq(fdatasync(fd), 0);
-    cr_assert_eq(journal_synced(j, 0, &err), 0, "%s", err.msg);
-    cr_assert_not(journal_syncing(j));
-    cr_assert_eq(journal_end_offset(j), written);
-    /* A rollback now goes back to the synced lines, not before them. */
-    journal_rollback(j);
-    cr_assert_eq(journal_last_seq(j), 4);
-    cr_assert_eq(append_n(j, 5, &err), 0, "%s", err.msg);
-    cr_assert_eq(journal_write(j, &fd, &err), 1, "%s", err.msg);
-    /* ... and a rollback while a write waits for its sync keeps that write's chain. */
-    cr_assert_eq(append_n(j, 6, &err), 0, "%s", err.msg);
-    journal_rollback(j);
-    cr_assert_eq(journal_last_seq(j), 5);
-    cr_assert_eq(journal_synced(j, 0, &err), 0, "%s", err.msg);
-    journal_close(j);
-    cr_assert_eq(replay_count(0, 0, NULL, NULL), 5);
-}
-
-Test(journal, a_failed_sync_drops_its_group_and_the_one_appended_after_it)
-{
-    write_log(g_path, 2);
-    struct journal *j;
-    struct error err = {0};
-    cr_assert_eq(journal_open(g_path, false, NULL, &j, &err), 0, "%s", err.msg);
-    long long before = journal_end_offset(j);
-    for (long long s = 3; s <= 4; s++)
-        cr_assert_eq(append_n(j, s, &err), 0, "%s", err.msg);
-    int fd;
-    cr_assert_eq(journal_write(j, &fd, &err), 1, "%s", err.msg);
-    for (long long s = 5; s <= 6; s++)
-        cr_assert_eq(append_n(j, s, &err), 0, "%s", err.msg);
-    cr_assert_eq(journal_synced(j, EIO, &err), ERR_SYSTEM);
-    cr_assert_not_null(strstr(err.msg, "fdatasync failed: Input/output error"), "%s", err.msg);
-    cr_assert(journal_failed(j));
-    cr_assert_not(journal_syncing(j));
-    cr_assert_not(journal_pending(j), "the group appended during the sync is dropped too");
-    cr_assert_eq(journal_last_seq(j), 2);
-    struct stat st;
-    cr_assert_eq(stat(g_path, &st), 0);
-    cr_assert_eq(st.st_size, before, "the unsynced write was not cut back");
-    cr_assert_eq(append_n(j, 3, &err), ERR_SYSTEM, "append after a failed sync");
-    long long n = 0;
-    cr_assert_eq(journal_reopen(j, 0, count_lines, &n, NULL, &err), 0, "%s", err.msg);
-    cr_assert_eq(n, 2);
-    cr_assert_eq(append_n(j, 3, &err), 0, "%s", err.msg);
-    cr_assert_eq(journal_commit(j, JOURNAL_SYNC_ALWAYS, &err), 0, "%s", err.msg);
-    journal_close(j);
-    cr_assert_eq(replay_count(0, 0, NULL, NULL), 3);
-}
-
 
 Test(journal, reopen_after_a_failed_commit_cuts_it_and_takes_appends_again)
 {

@@ -212,32 +212,3 @@ class Client:
 
     def close(self):
         self.sock.close()
-
-
-def pipelined_writer(d, prefix, acked, refused, stop, window=64):
-    """One connection keeping `window` person.add commands in flight (ids PREFIX-0, PREFIX-1,
-    ...) until stop is set, as a pipelining integrator does: the daemon has a group's sync in
-    flight while it reads and executes the next. Appends each id to acked or refused by its
-    reply, in order; returns quietly when the daemon goes away (killed)."""
-    import socket as _s
-    try:
-        c = d.connect()
-    except OSError:
-        return
-    sent = got = 0
-    try:
-        while True:
-            if not stop.is_set() and sent - got < window:
-                n = window - (sent - got)
-                c.send_raw(b"".join(json.dumps({"cmd": "person.add", "id": f"{prefix}-{sent + k}",
-                                                "level": 2}).encode() + b"\n" for k in range(n)))
-                sent += n
-            if got == sent:
-                break
-            r = c.reply()
-            (acked if r.get("ok") else refused).append(f"{prefix}-{got}")
-            got += 1
-    except (OSError, AssertionError, ValueError, _s.timeout):
-        pass
-    finally:
-        c.close()
