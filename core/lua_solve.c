@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <lauxlib.h>
@@ -111,9 +112,7 @@ struct scratch {
     int n_buckets;
     /* Per item set (as bits) seen under a limit: how many open people of the pool share how
      * many of its items, and who they are at the levels few reach (pf_levels_of). */
-    uint64_t *lv_sets;        /* open addressing by set; 0 = empty */
-    int *lv_first;            /* set's slot -> its levels' start in lv_count/lv_at */
-    size_t n_lv_slots, n_lv_sets;
+    struct strmap lv_sets;    /* set (as 16 hex digits) -> its levels' start in lv_count/lv_at */
     int *lv_count, *lv_at;    /* level -> people at it, and their start in lv_people (-1: many) */
     int *lv_people;
     size_t n_lv_levels, cap_lv_levels, n_lv_people, cap_lv_people;
@@ -144,8 +143,7 @@ static int scratch_gc(lua_State *L)
     free(sc->mask);
     free(sc->want);
     free(sc->chosen);
-    free(sc->lv_sets);
-    free(sc->lv_first);
+    strmap_free(&sc->lv_sets);
     free(sc->lv_count);
     free(sc->lv_at);
     free(sc->lv_people);
@@ -524,34 +522,11 @@ static void *lv_grow(lua_State *L, void *p, size_t *cap, size_t need, size_t siz
 static int pf_levels_of(lua_State *L, struct scratch *sc, const struct pf_pool *pp, uint64_t w, const int *open,
                         int limit)
 {
-    if (2 * (sc->n_lv_sets + 1) > sc->n_lv_slots) {
-        size_t n = sc->n_lv_slots ? 2 * sc->n_lv_slots : 64;
-        uint64_t *sets = calloc(n, sizeof *sets);
-        int *first = malloc(n * sizeof *first);
-        if (!sets || !first) {
-            free(sets);
-            free(first);
-            raise(L, "out of memory");
-        }
-        for (size_t k = 0; k < sc->n_lv_slots; k++)
-            if (sc->lv_sets[k]) {
-                size_t j = (size_t)((sc->lv_sets[k] * 0x9E3779B97F4A7C15ULL) >> 32) & (n - 1);
-                while (sets[j])
-                    j = (j + 1) & (n - 1);
-                sets[j] = sc->lv_sets[k];
-                first[j] = sc->lv_first[k];
-            }
-        free(sc->lv_sets);
-        free(sc->lv_first);
-        sc->lv_sets = sets;
-        sc->lv_first = first;
-        sc->n_lv_slots = n;
-    }
-    size_t j = (size_t)((w * 0x9E3779B97F4A7C15ULL) >> 32) & (sc->n_lv_slots - 1);
-    while (sc->lv_sets[j] && sc->lv_sets[j] != w)
-        j = (j + 1) & (sc->n_lv_slots - 1);
-    if (sc->lv_sets[j])
-        return sc->lv_first[j];
+    char key[17];
+    snprintf(key, sizeof key, "%016llx", (unsigned long long)w);
+    int known = strmap_get(&sc->lv_sets, key);
+    if (known >= 0)
+        return known;
     int top = bits_set(w), f = (int)sc->n_lv_levels;
     size_t need = sc->n_lv_levels + (size_t)top + 1, cap = sc->cap_lv_levels;
     sc->lv_count = lv_grow(L, sc->lv_count, &sc->cap_lv_levels, need, sizeof *sc->lv_count);
@@ -587,9 +562,8 @@ static int pf_levels_of(lua_State *L, struct scratch *sc, const struct pf_pool *
                 sc->lv_people[fill[h]++] = i;
         }
     sc->n_lv_people += listed;
-    sc->lv_sets[j] = w;
-    sc->lv_first[j] = f;
-    sc->n_lv_sets++;
+    if (strmap_put(&sc->lv_sets, key, f) != 0)
+        raise(L, "out of memory");
     return f;
 }
 
