@@ -99,6 +99,28 @@ class SeniorLeader(ModelCase):
         self.assertGreater(max(sat.values()), 1)
         self.first_timer_check()
 
+    def test_a_large_scarce_pool_fills_every_leaders_session(self):
+        """Thousands of attendees for a few hundred seats: here the session solver runs out of
+        its shortest paths' budget and finishes by cost scaling (solve/groups, SOLVE_AUTO; perf
+        shows both at work). Every leader
+        still gets a full session at the first tick, no attendee sits twice, and the seats go to
+        first-timers (here everyone) with the limit-5 prefilter's leaders only."""
+        rows = ["id,level,department,tags"]
+        depts = ["Eng", "Sales", "Ops", "Legal", "HR", "Finance"]
+        rows += [f"L{i},14,{depts[i % 6]},senior_leader" for i in range(40)]
+        rows += [f"a{i},{2 + i % 8},{depts[i % 6]}," for i in range(3000)]
+        self.year('tandem.program { name = "talks", model = "senior_leader" }\n',
+                  "\n".join(rows) + "\n", days="2")
+        self.assertEqual([e for e in self.log if e["type"] == "rule.error"], [])
+        first = min(m["ts"] for m in self.matches)
+        tick = [m for m in self.matches if m["ts"] == first]
+        self.assertEqual(len(tick), 40, "one session per leader")
+        self.assertEqual({len(m["mentees"]) for m in tick}, {12}, "every session full")
+        seated = [p for m in tick for p in m["mentees"]]
+        self.assertEqual(len(seated), len(set(seated)), "no one in two sessions")
+        for m in tick:
+            self.assertEqual(m["why"]["first_timers"], 12)
+
     def test_first_timers_go_first_even_when_they_waited_less(self):
         # One leader, two seats, four attendees. January: a and b attend. February: c and d are
         # seated but the session is called off before it is held, so they have not attended,
