@@ -4,6 +4,7 @@
  * C functions whose cost the count hook cannot see (pattern matching, counted loops) are
  * wrapped so that their work is estimated first, refused when absurd, and charged. */
 #include "sandbox.h"
+#include "smallpool.h"
 
 #include <errno.h>
 #include <math.h>
@@ -57,7 +58,7 @@ static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     struct sandbox *sb = ud;
     size_t old = ptr ? osize : 0;   /* for a new block osize encodes its type, not a size */
     if (nsize == 0) {
-        free(ptr);
+        smallpool_realloc(sb->pool, ptr, old, 0);
         sb->mem_used -= old;
         return NULL;
     }
@@ -92,7 +93,7 @@ static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
                 return NULL;
         }
     }
-    void *n = realloc(ptr, nsize);
+    void *n = smallpool_realloc(sb->pool, ptr, old, nsize);
     if (n == NULL)
         return NULL;
     sb->mem_used = sb->mem_used - old + nsize;
@@ -495,9 +496,13 @@ int sandbox_open(struct sandbox *sb, size_t mem_cap)
     memset(sb, 0, sizeof *sb);
     sb->mem_cap = mem_cap ? mem_cap : SANDBOX_DEFAULT_MEMORY;
     sb->budget = SANDBOX_DEFAULT_BUDGET;
+    sb->pool = smallpool_new();   /* NULL: every block from malloc */
     lua_State *L = lua_newstate(sb_alloc, sb);
-    if (!L)
+    if (!L) {
+        smallpool_destroy(sb->pool);
+        sb->pool = NULL;
         return -ENOMEM;
+    }
     sb->L = L;
     *(struct sandbox **)lua_getextraspace(L) = sb;
     /* Generational: the state keeps large long-lived data (the shared person tables) and
@@ -595,6 +600,8 @@ void sandbox_close(struct sandbox *sb)
     if (sb->L)
         lua_close(sb->L);
     sb->L = NULL;
+    smallpool_destroy(sb->pool);
+    sb->pool = NULL;
 }
 
 /* Finds the innermost Lua frame for FILE:LINE and adds a traceback. */

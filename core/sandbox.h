@@ -16,6 +16,8 @@ enum sandbox_trip { TRIP_NONE, TRIP_INSTRUCTIONS, TRIP_MEMORY, TRIP_TIME };
  * run for minutes. A wall-clock limit well above what the budget needs backs it up for work
  * no count sees. The cap and the budget bind only inside sandbox_call: the host's own pushes
  * between calls are never refused (an unprotected refusal would abort the process). */
+struct smallpool;
+
 struct sandbox {
     lua_State *L;
     size_t mem_used, mem_cap;
@@ -26,6 +28,7 @@ struct sandbox {
     int in_call;               /* depth of sandbox_call */
     double deadline;           /* CLOCK_MONOTONIC seconds when the current call must end */
     struct { const void *ptr; size_t osize, nsize; } refused;   /* last allocation refused */
+    struct smallpool *pool;    /* the state's small blocks */
 };
 
 #define SANDBOX_DEFAULT_MEMORY (64u << 20)        /* 64 MiB per rules state */
