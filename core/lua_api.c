@@ -14,6 +14,7 @@
 #include <lauxlib.h>
 
 #include "lua_api_internal.h"
+#include "event_filter.h"
 #include "suggest.h"
 #include "lua_x.h"
 
@@ -550,12 +551,88 @@ static int api_simulation(lua_State *L)
     return 0;
 }
 
+/* A filter value: a string, a finite number or a boolean; NULL (with *why set) otherwise. */
+static cJSON *filter_value(lua_State *L, int idx, const char **why)
+{
+    switch (lua_type(L, idx)) {
+    case LUA_TSTRING: return cJSON_CreateString(lua_tostring(L, idx));
+    case LUA_TBOOLEAN: return cJSON_CreateBool(lua_toboolean(L, idx));
+    case LUA_TNUMBER:
+        if (isfinite(lua_tonumber(L, idx)))
+            return cJSON_CreateNumber(lua_tonumber(L, idx));
+        *why = "a number that is not finite";
+        return NULL;
+    default: *why = luaL_typename(L, idx); return NULL;
+    }
+}
+
+/* The filter table at idx as an event_filter (field -> array of values); raises on a field the
+ * events of this type do not have (with the nearest one) or a value no event field can equal. */
+static cJSON *filter_parse(lua_State *L, int idx, const char *ev)
+{
+    const char *const *fields = event_filter_fields(ev);
+    int n_fields = 0;
+    while (fields && fields[n_fields])
+        n_fields++;
+    cJSON *filter = cJSON_CreateObject();   /* deleted before each raise below */
+    lua_pushnil(L);
+    while (lua_next(L, idx) != 0) {
+        if (lua_type(L, -2) != LUA_TSTRING) {
+            cJSON_Delete(filter);
+            return raise(L, "tandem.on: a filter's keys are event fields (got a %s key)", luaL_typename(L, -2)), NULL;
+        }
+        const char *key = lua_tostring(L, -2);
+        bool known = false;
+        for (int i = 0; i < n_fields && !known; i++)
+            known = strcmp(fields[i], key) == 0;
+        if (!known) {
+            char msg[200];
+            const char *near = suggest_nearest(key, fields, n_fields);
+            snprintf(msg, sizeof msg, "tandem.on: %s events have no field \"%s\" to filter on", ev, key);
+            cJSON_Delete(filter);
+            if (near)
+                return raise(L, "%s (did you mean \"%s\"?)", msg, near), NULL;
+            return raise(L, "%s", msg), NULL;
+        }
+        cJSON *values = cJSON_CreateArray();
+        cJSON_AddItemToObject(filter, key, values);
+        const char *why = NULL;
+        if (lua_type(L, -1) == LUA_TTABLE) {
+            lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
+            if (n == 0)
+                why = "an empty list";
+            for (lua_Integer i = 1; i <= n && !why; i++) {
+                lua_rawgeti(L, -1, i);
+                cJSON *v = filter_value(L, -1, &why);
+                lua_pop(L, 1);
+                if (v)
+                    cJSON_AddItemToArray(values, v);
+            }
+        } else {
+            cJSON *v = filter_value(L, -1, &why);
+            if (v)
+                cJSON_AddItemToArray(values, v);
+        }
+        if (why) {
+            cJSON_Delete(filter);
+            return raise(L, "tandem.on: filter field \"%s\" must be a string, number or boolean, or a list of "
+                            "them (got %s)", key, why), NULL;
+        }
+        lua_pop(L, 1);
+    }
+    return filter;
+}
+
+/* tandem.on(event, fn) or tandem.on(event, filter, fn): fn runs for every committed event of
+ * that type, or only for those whose fields equal the filter's (a value, or any of a list). */
 static int api_on(lua_State *L)
 {
     struct rules *r = R(L);
     check_loading(L, r, "on");
     const char *ev = luaL_checkstring(L, 1);
-    luaL_checktype(L, 2, LUA_TFUNCTION);
+    bool filtered = lua_type(L, 2) == LUA_TTABLE;
+    int fn = filtered ? 3 : 2;
+    luaL_checktype(L, fn, LUA_TFUNCTION);
     bool known = false;
     for (int i = 0; KNOWN_EVENTS[i]; i++)
         known |= strcmp(KNOWN_EVENTS[i], ev) == 0;
@@ -565,14 +642,18 @@ static int api_on(lua_State *L)
     if (!known)
         return raise(L, "unknown event \"%s\" (events: person, enroll, match, meeting, intro, goal, "
                         "feedback, review, reup, close, flag, note)", ev);
+    cJSON *filter = filtered ? filter_parse(L, 2, ev) : NULL;
     struct rules_handler *h = realloc(r->handlers, (size_t)(r->n_handlers + 1) * sizeof *h);
-    if (!h)
+    if (!h) {
+        cJSON_Delete(filter);
         return raise(L, "out of memory");
+    }
     r->handlers = h;
     h = &r->handlers[r->n_handlers++];
     snprintf(h->event, sizeof h->event, "%s", ev);
+    h->filter = filter;
     caller_where(L, h->where, sizeof h->where);
-    lua_pushvalue(L, 2);
+    lua_pushvalue(L, fn);
     h->ref = luaL_ref(L, LUA_REGISTRYINDEX);
     return 0;
 }

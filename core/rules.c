@@ -1,6 +1,7 @@
 /* rules: loading a rule file into a fresh sandbox and calling into it with a budget per call.
  * A load that fails frees everything it made; the engine keeps whatever rules it had. */
 #include "rules.h"
+#include "event_filter.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -96,6 +97,8 @@ void rules_free(struct rules *r)
     free(r->programs);
     for (int i = 0; i < r->n_priorities; i++)
         free(r->priorities[i]);
+    for (int i = 0; i < r->n_handlers; i++)
+        cJSON_Delete(r->handlers[i].filter);
     free(r->handlers);
     for (int i = 0; i < r->n_plugins; i++) {
         free(r->plugins[i].name);
@@ -443,7 +446,7 @@ void rules_dispatch(struct rules *r, const cJSON *event, int prog, rules_done_fn
         }
     }
     for (int i = 0; i < r->n_handlers; i++) {
-        if (strcmp(r->handlers[i].event, t->valuestring) != 0)
+        if (strcmp(r->handlers[i].event, t->valuestring) != 0 || !event_filter_match(r->handlers[i].filter, event))
             continue;
         lua_rawgeti(L, LUA_REGISTRYINDEX, r->handlers[i].ref);
         run_handler(r, event, -1, r->handlers[i].where, done, ctx);

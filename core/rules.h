@@ -62,6 +62,7 @@ struct rules_plugin {
 
 struct rules_handler {
     char event[16];
+    cJSON *filter;            /* NULL, or which events of the type it wants (event_filter.h) */
     int ref;
     char where[320];
 };

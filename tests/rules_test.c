@@ -152,6 +152,15 @@ Test(rules, unknown_event)
     assert_load_error("unknown_event.lua", 4, "unknown event \"birthday\"");
 }
 
+Test(rules, a_filter_naming_no_field_of_the_event_is_refused_with_the_nearest)
+{
+    assert_load_error("filter_unknown_field.lua", 4, "meeting events have no field \"phsae\" to filter on");
+    cr_assert(strstr(text, "did you mean \"phase\"?"), "%s", text);
+    /* A list field (mentors) is no scalar to compare with. */
+    assert_load_error("filter_list_field.lua", 3, "match events have no field \"mentors\"");
+    assert_load_error("filter_bad_value.lua", 3, "filter field \"phase\" must be a string, number or boolean");
+}
+
 Test(rules, duplicate_program)
 {
     assert_load_error("duplicate_program.lua", 4, "program \"core\" is declared twice");
@@ -314,6 +323,43 @@ Test(rules, a_handler_that_succeeds_delivers_its_actions_as_commands)
     struct outcome none = dispatch(r, "{\"type\":\"reup\",\"match\":7}");
     cr_assert_eq(none.calls, 0);
     cJSON_Delete(o.actions);
+    rules_free(r);
+}
+
+/* The notes' texts the event's handlers queued, joined by "|". */
+static const char *notes_of(struct rules *r, const char *event_json)
+{
+    struct outcome o = dispatch(r, event_json);
+    cr_assert_eq(o.failures, 0, "%s", o.msg);
+    text[0] = 0;
+    const cJSON *a;
+    cJSON_ArrayForEach(a, o.actions) {
+        if (text[0])
+            strcat(text, "|");
+        strcat(text, cJSON_GetObjectItemCaseSensitive(a, "text")->valuestring);
+    }
+    cJSON_Delete(o.actions);
+    return text;
+}
+
+Test(rules, a_filtered_handler_runs_only_for_events_whose_fields_equal_its_filter)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/filters.lua", fixtures);
+    struct rules *r = load_ok(path);
+    cr_assert_str_eq(notes_of(r, "{\"type\":\"meeting\",\"phase\":\"missed\",\"match\":3}"), "missed|any meeting");
+    cr_assert_str_eq(notes_of(r, "{\"type\":\"meeting\",\"phase\":\"scheduled\",\"match\":7}"), "any meeting");
+    /* any of a list, and every field must hold */
+    cr_assert_str_eq(notes_of(r, "{\"type\":\"meeting\",\"phase\":\"held\",\"match\":7}"),
+                     "held or cancelled at 7|any meeting");
+    cr_assert_str_eq(notes_of(r, "{\"type\":\"meeting\",\"phase\":\"cancelled\",\"match\":7}"),
+                     "held or cancelled at 7|any meeting");
+    cr_assert_str_eq(notes_of(r, "{\"type\":\"meeting\",\"phase\":\"held\",\"match\":8}"), "any meeting");
+    /* a value of another type never equals: "7" is not 7 */
+    cr_assert_str_eq(notes_of(r, "{\"type\":\"meeting\",\"phase\":\"held\",\"match\":\"7\"}"), "any meeting");
+    /* a field the event does not have: not passed */
+    cr_assert_str_eq(notes_of(r, "{\"type\":\"flag\",\"reason\":\"stagnant\",\"rule\":\"x.lua:1\"}"), "");
+    cr_assert_str_eq(notes_of(r, "{\"type\":\"flag\",\"reason\":\"no_goals\",\"signal\":true}"), "signal no_goals");
     rules_free(r);
 }
 

@@ -91,19 +91,17 @@ tandem.on("review", function(ev)
   end
 end)
 
--- A pair that missed six meetings without ever meeting is closed by the rules.
-tandem.on("meeting", function(ev)
-  if ev.phase ~= "missed" then return end
+-- A pair that missed six meetings without ever meeting is closed by the rules. (The filter
+-- keeps the handler from running at all for the other meetings' events.)
+tandem.on("meeting", { phase = "missed" }, function(ev)
   local m = tandem.match(ev.match)
   if m and m.meetings_missed >= 6 and m.meetings_held == 0 then
     tandem.close(ev.match, "never met")
   end
 end)
 
-tandem.on("reup", function(ev)
-  if ev.phase == "decided" and ev.outcome == "renew" then
-    tandem.note("pair renewed", { match = ev.match })
-  end
+tandem.on("reup", { phase = "decided", outcome = "renew" }, function(ev)
+  tandem.note("pair renewed", { match = ev.match })
 end)
 
 tandem.simulation { attendance = 0.8, rating = 3.9, renew = 0.6, goal_progress = 0.5, spread = 0.6 }

@@ -1,0 +1,73 @@
+/* event_filter: the filterable fields of each event type follow the event table of SPEC
+ * section 3 and the README's; seq and ts are every event's. */
+#include "event_filter.h"
+
+#include <string.h>
+
+#define COMMON "seq", "ts"
+
+static const struct {
+    const char *type;
+    const char *const *fields;
+} FIELDS[] = {
+    { "person", (const char *const[]){ COMMON, "phase", NULL } },
+    { "enroll", (const char *const[]){ COMMON, "person", "program", "role", NULL } },
+    { "match", (const char *const[]){ COMMON, "match", "phase", "program", "model", "score", "term_ends", NULL } },
+    { "meeting", (const char *const[]){ COMMON, "match", "phase", "at", "prompt", "rescheduled", "outside_hours",
+                                        NULL } },
+    { "intro", (const char *const[]){ COMMON, "match", "contact", "rule", NULL } },
+    { "goal", (const char *const[]){ COMMON, "match", "goal", "phase", "text", "due", "measure", "priority", "rule",
+                                     NULL } },
+    { "feedback", (const char *const[]){ COMMON, "match", "program", "from", "rating", NULL } },
+    { "review", (const char *const[]){ COMMON, "match", "n", "meetings_held", "meetings_missed", "held_total",
+                                       "missed_total", "goals_open", "goals_achieved", "feedback_avg", NULL } },
+    { "reup", (const char *const[]){ COMMON, "match", "phase", "term_ends", "person", "decision", "outcome", NULL } },
+    { "close", (const char *const[]){ COMMON, "match", "reason", "text", "rule", NULL } },
+    { "flag", (const char *const[]){ COMMON, "match", "person", "reason", "rule", "signal", NULL } },
+    { "note", (const char *const[]){ COMMON, "text", "rule", NULL } },
+    { "ack", (const char *const[]){ COMMON, "match", "person", NULL } },
+    { "prompt", (const char *const[]){ COMMON, "match", "text", "rule", NULL } },
+    { "checkin", (const char *const[]){ COMMON, "match", "n", "after", NULL } },
+    { "request", (const char *const[]){ COMMON, "request", "phase", "program", "person", "to", "from", "respond_by",
+                                        "reason", "by", "match", NULL } },
+};
+
+const char *const *event_filter_fields(const char *type)
+{
+    for (size_t i = 0; i < sizeof FIELDS / sizeof *FIELDS; i++)
+        if (strcmp(FIELDS[i].type, type) == 0)
+            return FIELDS[i].fields;
+    return NULL;
+}
+
+static bool same_value(const cJSON *a, const cJSON *b)
+{
+    if (cJSON_IsString(a))
+        return cJSON_IsString(b) && strcmp(a->valuestring, b->valuestring) == 0;
+    if (cJSON_IsNumber(a))
+        return cJSON_IsNumber(b) && a->valuedouble == b->valuedouble;
+    if (cJSON_IsBool(a))
+        return cJSON_IsBool(b) && cJSON_IsTrue(a) == cJSON_IsTrue(b);
+    return false;
+}
+
+bool event_filter_match(const cJSON *filter, const cJSON *event)
+{
+    if (!filter)
+        return true;
+    const cJSON *want;
+    cJSON_ArrayForEach(want, filter) {
+        const cJSON *have = cJSON_GetObjectItemCaseSensitive(event, want->string);
+        if (!have)
+            return false;
+        bool any = false;
+        const cJSON *v;
+        cJSON_ArrayForEach(v, want) {
+            if ((any = same_value(v, have)))
+                break;
+        }
+        if (!any)
+            return false;
+    }
+    return true;
+}

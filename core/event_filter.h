@@ -1,0 +1,19 @@
+/* event_filter: which events a handler declared with a filter wants, as in
+ * tandem.on("meeting", { phase = "missed" }, fn). A filter is a cJSON object mapping an event
+ * field to an array of allowed values (strings, numbers, booleans); an event passes when each
+ * named field is present and equal to one of its values. Checked in C before the event is
+ * converted for Lua, so a handler that wants one phase costs nothing for the others. */
+#ifndef TANDEM_EVENT_FILTER_H
+#define TANDEM_EVENT_FILTER_H
+
+#include <stdbool.h>
+#include <cjson/cJSON.h>
+
+/* The fields of events of this type that a filter may name (those with one scalar value:
+ * not lists or objects), NULL-terminated; NULL for an unknown type. */
+const char *const *event_filter_fields(const char *type);
+
+/* Whether event passes filter; a NULL filter passes everything. */
+bool event_filter_match(const cJSON *filter, const cJSON *event);
+
+#endif

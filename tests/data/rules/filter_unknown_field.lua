@@ -1,0 +1,4 @@
+local tandem = require "tandem"
+tandem.program { name = "core", model = "one_to_one" }
+
+tandem.on("meeting", { phsae = "missed" }, function(ev) end)
