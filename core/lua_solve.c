@@ -590,16 +590,23 @@ static int pf_walk_levels(lua_State *L, struct scratch *sc, const struct state *
         if (count == 0)
             continue;
         if (at >= 0) {
+            /* The first by step number: keys complemented, so the largest are the first. Those
+             * taken are sorted by position at the end, so a chunk of the next best needs no
+             * order of its own; one that does not pass gives its place to the next chunk. */
             for (int q = 0; q < count; q++) {
                 int i = sc->lv_people[at + q];
                 uint64_t t = ((uint64_t)sc->ring_place[i] + (uint64_t)n - b) % (uint64_t)n * inv % (uint64_t)n;
-                sc->keys[q] = t << 32 | (uint32_t)i;
+                sc->keys[q] = ~(t << 32 | (uint32_t)i);
             }
-            qsort(sc->keys, (size_t)count, sizeof *sc->keys, cmp_u64);
-            for (int q = 0; q < count && got < pf->limit; q++) {
-                int i = (int)(uint32_t)sc->keys[q];
-                if (pf_fits(pf, s, pp->idx[i], who, either_way) && allowed(r, s, pp->idx[i], who))
-                    sc->chosen[got++] = i;
+            for (int lo = 0; got < pf->limit && lo < count;) {
+                int need = pf->limit - got < count - lo ? pf->limit - got : count - lo;
+                select_top(sc->keys + lo, count - lo, need);
+                for (int q = lo; q < lo + need; q++) {
+                    int i = (int)(uint32_t)~sc->keys[q];
+                    if (pf_fits(pf, s, pp->idx[i], who, either_way) && allowed(r, s, pp->idx[i], who))
+                        sc->chosen[got++] = i;
+                }
+                lo += need;
             }
             continue;
         }
