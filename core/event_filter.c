@@ -1,35 +1,37 @@
 /* event_filter: the filterable fields of each event type follow the event table of SPEC
- * section 3 and the README's; seq and ts are every event's. */
+ * section 3 and the README's; seq and ts are every event's; program and model those of every
+ * event about a match or a program, whether the event has the field or not. */
 #include "event_filter.h"
 
 #include <string.h>
 
 #define COMMON "seq", "ts"
+#define OF_MATCH "match", "program", "model"
 
 static const struct {
     const char *type;
     const char *const *fields;
 } FIELDS[] = {
     { "person", (const char *const[]){ COMMON, "phase", NULL } },
-    { "enroll", (const char *const[]){ COMMON, "person", "program", "role", NULL } },
+    { "enroll", (const char *const[]){ COMMON, "person", "program", "model", "role", NULL } },
     { "match", (const char *const[]){ COMMON, "match", "phase", "program", "model", "score", "term_ends", NULL } },
-    { "meeting", (const char *const[]){ COMMON, "match", "phase", "at", "prompt", "rescheduled", "outside_hours",
+    { "meeting", (const char *const[]){ COMMON, OF_MATCH, "phase", "at", "prompt", "rescheduled", "outside_hours",
                                         NULL } },
-    { "intro", (const char *const[]){ COMMON, "match", "contact", "rule", NULL } },
-    { "goal", (const char *const[]){ COMMON, "match", "goal", "phase", "text", "due", "measure", "priority", "rule",
+    { "intro", (const char *const[]){ COMMON, OF_MATCH, "contact", "rule", NULL } },
+    { "goal", (const char *const[]){ COMMON, OF_MATCH, "goal", "phase", "text", "due", "measure", "priority", "rule",
                                      NULL } },
-    { "feedback", (const char *const[]){ COMMON, "match", "program", "from", "rating", NULL } },
-    { "review", (const char *const[]){ COMMON, "match", "n", "meetings_held", "meetings_missed", "held_total",
+    { "feedback", (const char *const[]){ COMMON, OF_MATCH, "from", "rating", NULL } },
+    { "review", (const char *const[]){ COMMON, OF_MATCH, "n", "meetings_held", "meetings_missed", "held_total",
                                        "missed_total", "goals_open", "goals_achieved", "feedback_avg", NULL } },
-    { "reup", (const char *const[]){ COMMON, "match", "phase", "term_ends", "person", "decision", "outcome", NULL } },
-    { "close", (const char *const[]){ COMMON, "match", "reason", "text", "rule", NULL } },
-    { "flag", (const char *const[]){ COMMON, "match", "person", "reason", "rule", "signal", NULL } },
+    { "reup", (const char *const[]){ COMMON, OF_MATCH, "phase", "term_ends", "person", "decision", "outcome", NULL } },
+    { "close", (const char *const[]){ COMMON, OF_MATCH, "reason", "text", "rule", NULL } },
+    { "flag", (const char *const[]){ COMMON, OF_MATCH, "person", "reason", "rule", "signal", NULL } },
     { "note", (const char *const[]){ COMMON, "text", "rule", NULL } },
-    { "ack", (const char *const[]){ COMMON, "match", "person", NULL } },
-    { "prompt", (const char *const[]){ COMMON, "match", "text", "rule", NULL } },
-    { "checkin", (const char *const[]){ COMMON, "match", "n", "after", NULL } },
-    { "request", (const char *const[]){ COMMON, "request", "phase", "program", "person", "to", "from", "respond_by",
-                                        "reason", "by", "match", NULL } },
+    { "ack", (const char *const[]){ COMMON, OF_MATCH, "person", NULL } },
+    { "prompt", (const char *const[]){ COMMON, OF_MATCH, "text", "rule", NULL } },
+    { "checkin", (const char *const[]){ COMMON, OF_MATCH, "n", "after", NULL } },
+    { "request", (const char *const[]){ COMMON, OF_MATCH, "request", "phase", "person", "to", "from", "respond_by",
+                                        "reason", "by", NULL } },
 };
 
 const char *const *event_filter_fields(const char *type)
@@ -51,15 +53,21 @@ static bool same_value(const cJSON *a, const cJSON *b)
     return false;
 }
 
-bool event_filter_match(const cJSON *filter, const cJSON *event)
+bool event_filter_match(const cJSON *filter, const cJSON *event, const char *program, const char *model)
 {
     if (!filter)
         return true;
     const cJSON *want;
     cJSON_ArrayForEach(want, filter) {
         const cJSON *have = cJSON_GetObjectItemCaseSensitive(event, want->string);
-        if (!have)
-            return false;
+        cJSON derived = { .type = cJSON_String };
+        if (!have) {
+            bool is_program = strcmp(want->string, "program") == 0;
+            derived.valuestring = (char *)(is_program ? program : strcmp(want->string, "model") == 0 ? model : NULL);
+            if (!derived.valuestring)
+                return false;
+            have = &derived;
+        }
         bool any = false;
         const cJSON *v;
         cJSON_ArrayForEach(v, want) {

@@ -13,7 +13,9 @@
  * not lists or objects), NULL-terminated; NULL for an unknown type. */
 const char *const *event_filter_fields(const char *type);
 
-/* Whether event passes filter; a NULL filter passes everything. */
-bool event_filter_match(const cJSON *filter, const cJSON *event);
+/* Whether event passes filter; a NULL filter passes everything. program and model name the
+ * program the event is about (its match's; NULL when none): a filter on either compares with
+ * them when the event itself has no such field (a review names only its match). */
+bool event_filter_match(const cJSON *filter, const cJSON *event, const char *program, const char *model);
 
 #endif

@@ -445,8 +445,11 @@ void rules_dispatch(struct rules *r, const cJSON *event, int prog, rules_done_fn
             lua_settop(L, top);
         }
     }
+    const char *program = prog >= 0 ? r->programs[prog].def.name : NULL;
+    const char *model = prog >= 0 ? r->programs[prog].def.model : NULL;
     for (int i = 0; i < r->n_handlers; i++) {
-        if (strcmp(r->handlers[i].event, t->valuestring) != 0 || !event_filter_match(r->handlers[i].filter, event))
+        if (strcmp(r->handlers[i].event, t->valuestring) != 0 ||
+            !event_filter_match(r->handlers[i].filter, event, program, model))
             continue;
         lua_rawgeti(L, LUA_REGISTRYINDEX, r->handlers[i].ref);
         run_handler(r, event, -1, r->handlers[i].where, done, ctx);

@@ -280,12 +280,14 @@ static struct rules *load_handlers(void)
     return load_ok(handlers_path);
 }
 
+static int dispatch_prog = -1;   /* the rules program the dispatched events are about */
+
 static struct outcome dispatch(struct rules *r, const char *event_json)
 {
     struct outcome o = { 0 };
     cJSON *ev = cJSON_Parse(event_json);
     cr_assert_not_null(ev, "bad test event %s", event_json);
-    rules_dispatch(r, ev, -1, done, &o);
+    rules_dispatch(r, ev, dispatch_prog, done, &o);
     cJSON_Delete(ev);
     return o;
 }
@@ -360,6 +362,11 @@ Test(rules, a_filtered_handler_runs_only_for_events_whose_fields_equal_its_filte
     /* a field the event does not have: not passed */
     cr_assert_str_eq(notes_of(r, "{\"type\":\"flag\",\"reason\":\"stagnant\",\"rule\":\"x.lua:1\"}"), "");
     cr_assert_str_eq(notes_of(r, "{\"type\":\"flag\",\"reason\":\"no_goals\",\"signal\":true}"), "signal no_goals");
+    /* program and model: of the match the event is about (a review names only its match) */
+    cr_assert_str_eq(notes_of(r, "{\"type\":\"review\",\"match\":7}"), "", "no program known: no filter passes");
+    dispatch_prog = 0;
+    cr_assert_str_eq(notes_of(r, "{\"type\":\"review\",\"match\":7}"), "core review");
+    dispatch_prog = -1;
     rules_free(r);
 }
 

@@ -79,10 +79,9 @@ tandem.program {
   end,
 }
 
--- Quarterly: a pair that met fewer than twice in the quarter is flagged.
-tandem.on("review", function(ev)
-  local m = tandem.match(ev.match)
-  if m.model ~= "one_to_one" and m.model ~= "external" then return end
+-- Quarterly: a pair of a one-to-one or external program that met fewer than twice in the
+-- quarter is flagged. (A filter on model or program matches the program of the event's match.)
+tandem.on("review", { model = { "one_to_one", "external" } }, function(ev)
   if ev.meetings_held < 2 then
     tandem.flag(ev.match, "stagnant")
   end

@@ -83,9 +83,8 @@ tandem.program {
 }
 
 -- Every quarter, a pair in a long program that met less than twice is flagged.
-tandem.on("review", function(ev)
-  local m = tandem.match(ev.match)
-  if (m.program == "mentoring" or m.program == "bridges") and ev.meetings_held < 2 then
+tandem.on("review", { program = { "mentoring", "bridges" } }, function(ev)
+  if ev.meetings_held < 2 then
     tandem.flag(ev.match, "stagnant")
   end
 end)

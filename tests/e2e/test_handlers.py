@@ -12,6 +12,10 @@ tandem.on("meeting", { phase = { "held", "cancelled" } }, function(ev)
   tandem.note("held or cancelled", { match = ev.match, phase = ev.phase })
 end)
 tandem.on("meeting", function(ev) tandem.note("any", { phase = ev.phase }) end)
+tandem.program { name = "circles", model = "group", review_every = "1mo",
+                 mentor = function(p) return (p.level or 0) >= 6 end, mentee = function(p) return (p.level or 9) <= 5 end }
+tandem.on("review", { program = "circles" }, function(ev) tandem.note("circles review", { match = ev.match }) end)
+tandem.on("review", { model = "one_to_one" }, function(ev) tandem.note("one_to_one review", { match = ev.match }) end)
 tandem.simulation { attendance = 0.6 }
 '''
 
@@ -33,6 +37,19 @@ class Filters(TandemCase):
         # each missed meeting's note names its match, in the log's order
         missed = [e["match"] for e in events if e["type"] == "meeting" and e["phase"] == "missed"]
         self.assertEqual([n["fields"]["match"] for n in notes if n["text"] == "missed"], missed)
+
+    def test_a_filter_on_program_or_model_takes_the_program_of_the_events_match(self):
+        _, state = self.simulate(rules=self.write("rules.lua", RULES), days="120")
+        events = read_log(state)
+        program_of = {e["match"]: e["program"] for e in events if e["type"] == "match" and "program" in e}
+        reviews = collections.defaultdict(list)
+        for e in events:
+            if e["type"] == "review":
+                reviews[program_of[e["match"]]].append(e["match"])
+        self.assertTrue(reviews["circles"] and reviews["core"], "both programs must have reviews")
+        for text, program in (("circles review", "circles"), ("one_to_one review", "core")):
+            self.assertEqual([n["fields"]["match"] for n in events if n["type"] == "note" and n["text"] == text],
+                             reviews[program], text)
 
     def test_a_filter_on_a_field_the_event_lacks_is_refused_at_its_line(self):
         rules = self.write("bad.lua", 'local tandem = require "tandem"\n'
