@@ -107,16 +107,22 @@ function M.next_contact(mentor, mentee, skip)
   local seen = {}
   local partners = partners_of(mentor, mentee, skip, seen)
   local function eligible(id) return not (seen[id] or skip[id] or id == mentor.id or id == mentee.id) end
-  local useful, top = {}, 0   -- colleague id -> items they have of the mentee's wants (false: tried)
+  local useful, top = {}, 0   -- colleague id -> items they have of the mentee's wants
   if mentor.department then
     for skill in pairs(mentee.wants) do
       for _, id in ipairs(tandem.ids { department = mentor.department, skill = skill }) do
         if eligible(id) then
-          useful[id] = (useful[id] or 0) + 1
-          if useful[id] > top then top = useful[id] end
+          local n = (useful[id] or 0) + 1
+          useful[id] = n
+          if n > top then top = n end
         end
       end
     end
+  end
+  local at_level = {}   -- level -> its colleagues' ids, sorted when the level is reached
+  for id, n in pairs(useful) do
+    local list = at_level[n]
+    if list then list[#list + 1] = id else at_level[n] = { id } end
   end
   local p_at = 1   -- partners, sorted, are taken in turn across the levels
   for level = math.max(top, partners[1] and partners[1].useful or 0), 1, -1 do
@@ -125,15 +131,13 @@ function M.next_contact(mentor, mentee, skip)
       p_at = p_at + 1
       if fits(c.person) then return c end
     end
-    while true do   -- this level's colleagues, smallest id first
-      local id
-      for other, n in pairs(useful) do
-        if n == level and (not id or other < id) then id = other end
+    local ids = at_level[level]
+    if ids then   -- this level's colleagues, smallest id first
+      table.sort(ids)
+      for _, id in ipairs(ids) do
+        local p = tandem.person(id)
+        if fits(p) then return { person = p, source = "department", useful = level } end
       end
-      if not id then break end
-      useful[id] = false   -- tried
-      local p = tandem.person(id)
-      if fits(p) then return { person = p, source = "department", useful = level } end
     end
   end
   for i = p_at, #partners do
