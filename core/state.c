@@ -78,6 +78,8 @@ void state_free(struct state *s)
         idlist_free(&s->people[i].matches);
     }
     free(s->people);
+    free(s->chain_up);
+    free(s->chain_depth);
     strmap_free(&s->person_index);
     for (int i = 0; i < s->n_programs; i++)
         program_free(&s->programs[i]);
@@ -187,30 +189,73 @@ bool state_met(const struct state *s, int a, int b, int prog)
     return u64set_has(&s->met_in_program, pair_key(a, b, prog));
 }
 
-/* True when `above` is on the management chain over `who`. A chain longer than the number of
- * people is a cycle in the data: the walk stops there. */
-/* The manager's index, looked up by id once per change of the people (a cache in the
- * record: logically the state does not change). */
-static int manager_of(const struct state *s, int who)
+/* Fills the chain cache: every manager looked up by id once per change of the people, then
+ * each person's depth, walking each chain once (a stack of the walk, resolved from the top
+ * down). Logically the state does not change. Returns false when there is no memory. */
+static bool chains_build(const struct state *cs)
 {
-    struct person_rec *r = (struct person_rec *)&s->people[who];
-    if (r->manager_epoch != s->people_epoch + 1) {
-        r->manager_idx = state_person(s, r->p.manager);
-        r->manager_epoch = s->people_epoch + 1;
+    struct state *s = (struct state *)cs;
+    int n = s->n_people;
+    int *up = realloc(s->chain_up, (size_t)(n + 1) * sizeof *up);
+    if (up)
+        s->chain_up = up;
+    int *depth = realloc(s->chain_depth, (size_t)(n + 1) * sizeof *depth);
+    if (depth)
+        s->chain_depth = depth;
+    int *stack = malloc((size_t)(n + 1) * sizeof *stack);
+    if (!up || !depth || !stack) {
+        free(stack);
+        s->chains_epoch = 0;
+        return false;
     }
-    return r->manager_idx;
+    enum { UNKNOWN = -3, ON_STACK = -2, CYCLE = -1 };
+    for (int i = 0; i < n; i++) {
+        up[i] = state_person(s, s->people[i].p.manager);
+        depth[i] = UNKNOWN;
+    }
+    for (int i = 0; i < n; i++) {
+        int top = 0, cur = i;
+        while (cur >= 0 && depth[cur] == UNKNOWN) {
+            depth[cur] = ON_STACK;
+            stack[top++] = cur;
+            cur = up[cur];
+        }
+        /* cur: no manager (-1), one of known depth, or one on this walk or of a cycle */
+        bool cyclic = cur >= 0 && (depth[cur] == ON_STACK || depth[cur] == CYCLE);
+        int base = cur < 0 ? -1 : depth[cur];
+        while (top > 0) {
+            int p = stack[--top];
+            depth[p] = cyclic ? CYCLE : ++base;
+        }
+    }
+    free(stack);
+    s->chains_epoch = s->people_epoch + 1;
+    return true;
 }
 
+/* True when `above` is on the management chain over `who`. A chain longer than the number of
+ * people is a cycle in the data: the walk stops there. */
 static bool manages(const struct state *s, int above, int who)
 {
-    int cur = who;
-    for (int depth = 0; depth < s->n_people; depth++) {
-        int m = manager_of(s, cur);
-        if (m < 0)
+    if (s->chains_epoch != s->people_epoch + 1 && !chains_build(s)) {
+        for (int depth = 0, cur = who; depth < s->n_people; depth++) {   /* no memory: by id */
+            cur = state_person(s, s->people[cur].p.manager);
+            if (cur < 0 || cur == above)
+                return cur == above;
+        }
+        return false;
+    }
+    const int *up = s->chain_up, *depth = s->chain_depth;
+    int steps = s->n_people;
+    if (depth[who] >= 0 && depth[above] >= 0) {
+        if (depth[above] >= depth[who])
             return false;
-        if (m == above)
-            return true;
-        cur = m;
+        steps = depth[who] - depth[above];   /* the one ancestor at above's depth */
+    }
+    for (int cur = who; steps-- > 0;) {
+        cur = up[cur];
+        if (cur < 0 || cur == above)
+            return cur == above;
     }
     return false;
 }

@@ -119,8 +119,6 @@ struct person_rec {
     /* Derived indexes (state_reindex rebuilds them), so lookups stay linear in what a person has. */
     struct idlist enrollments;      /* indices into state.enrollments */
     struct idlist matches;          /* match ids this person is a party of */
-    int manager_idx;                /* cache: the manager's index (-1 none), valid when */
-    unsigned manager_epoch;         /* ... this equals state.people_epoch */
     unsigned version;               /* the people_epoch of this person's last person event */
 };
 
@@ -153,6 +151,11 @@ struct state {
     bool simulated;                 /* the log was written by `simulate` (a virtual clock) */
 
     unsigned people_epoch;          /* +1 whenever someone is added or changes (manager caches) */
+    /* Cache of the management chains (state_reporting_line), valid while chains_epoch is
+     * people_epoch + 1: each person's manager's index (-1 none) and steps to the top of the
+     * chain (-1: the chain runs into a cycle), in arrays of their own so a walk stays in them. */
+    int *chain_up, *chain_depth;
+    unsigned chains_epoch;
     unsigned generation;            /* differs between any two states of the process (caches) */
     long long seq;                  /* last applied */
     tdm_time now;                   /* ts of the last applied event */

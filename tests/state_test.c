@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "error.h"
 #include "state.h"
+#include "test_rng.h"
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
@@ -814,6 +815,53 @@ Test(state, reporting_line_up_and_down_a_chain)
     cr_assert_not(state_reporting_line(&s, dev, lead));
     cr_assert_not(state_reporting_line(&s, dev, dir));
     cr_assert(state_reporting_line(&s, dev, ceo));
+    state_free(&s);
+}
+
+/* The walk by id the chains cache must agree with: above is reached going up from who within
+ * as many steps as there are people. */
+static bool manages_by_walk(const struct state *s, int above, int who)
+{
+    for (int step = 0, cur = who; step < s->n_people; step++) {
+        cur = state_person(s, s->people[cur].p.manager);
+        if (cur < 0 || cur == above)
+            return cur == above;
+    }
+    return false;
+}
+
+Test(state, reporting_line_agrees_with_a_walk_on_random_orgs_with_cycles_and_reorgs)
+{
+    struct state s;
+    state_init(&s);
+    ok(&s, T0, "rules", "%s", RULES_BODY);
+    enum { N = 120 };
+    uint64_t seed = 0x5eed5eedull;
+    /* Mostly trees (a manager of a lower number), some managers missing from the data, some
+     * pointing anywhere (cycles, a person their own manager), some with none. */
+    for (int i = 0; i < N; i++) {
+        uint64_t r = test_rng(&seed) % 20;
+        char mgr[48] = "";
+        if (r < 14 && i > 0)
+            snprintf(mgr, sizeof mgr, ",'manager':'p%d'", (int)(test_rng(&seed) % (uint64_t)i));
+        else if (r < 16)
+            snprintf(mgr, sizeof mgr, ",'manager':'gone%d'", i);
+        else if (r < 18)   /* never the person: a fact refused */
+            snprintf(mgr, sizeof mgr, ",'manager':'p%d'", (i + 1 + (int)(test_rng(&seed) % (N - 1))) % N);
+        ok(&s, T0, "person", "'phase':'added','person':{'id':'p%d'%s}", i, mgr);
+    }
+    for (int round = 0; round < 6; round++) {
+        for (int a = 0; a < N; a++)
+            for (int b = 0; b < N; b++)
+                if (a != b)
+                    cr_assert_eq(state_reporting_line(&s, a, b), manages_by_walk(&s, a, b) || manages_by_walk(&s, b, a),
+                                 "round %d: p%d and p%d", round, a, b);
+        for (int k = 0; k < 10; k++) {   /* a re-org: ten people get a new manager */
+            int who = (int)(test_rng(&seed) % N);
+            ok(&s, "2027-02-01T00:00:00Z", "person", "'phase':'updated','person':{'id':'p%d','manager':'p%d'}", who,
+               (who + 1 + (int)(test_rng(&seed) % (N - 1))) % N);
+        }
+    }
     state_free(&s);
 }
 
