@@ -26,7 +26,12 @@ int cmd_refuse(struct error *err, const char *fmt, const char *arg)
 
 static bool is_set_field(const char *k)
 {
-    return !strcmp(k, "skills") || !strcmp(k, "wants") || !strcmp(k, "tags");
+    switch (k[0]) {
+    case 's': return !strcmp(k, "skills");
+    case 'w': return !strcmp(k, "wants");
+    case 't': return !strcmp(k, "tags");
+    default: return false;
+    }
 }
 
 /* The person a command describes: {"person": {...}} (CSV import), or the command's own
@@ -79,7 +84,7 @@ static bool fields_view(const cJSON *c, cJSON *view)
             (cJSON_IsString(it) && is_set_field(it->string)))
             return false;
         for (const cJSON *later = it->next; later; later = later->next)
-            if (later->string && strcmp(later->string, it->string) == 0)
+            if (later->string && later->string[0] == it->string[0] && strcmp(later->string, it->string) == 0)
                 return false;
     }
     *view = (cJSON){ .type = cJSON_Object, .child = c->child->next };
@@ -103,7 +108,7 @@ static int cmd_person_add(struct cmd_ctx *x, const cJSON *c, struct error *err)
         return rc;
     }
     cJSON *f = engine_fact(e, "person");
-    engine_add_str(f, "phase", "added");
+    engine_add_literal(f, "phase", "added");
     cJSON *pj = person_to_json(&p);
     if (!cJSON_AddItemToObjectCS(f, "person", pj)) {
         cJSON_Delete(pj);

@@ -343,14 +343,14 @@ static void reply_error(struct control_client *c, const char *why)
     control_reply(c->server, c, take_ticket(c), r);
 }
 
-static void handle_line(struct control_client *c, const char *line, size_t len)
+static void handle_line(struct control_client *c, char *line, size_t len)
 {
     if (len > 0 && line[len - 1] == '\r')
         len--;
     if (len == 0)
         return;
     char why[256] = "";
-    cJSON *cmd = protocol_parse(line, len, why, sizeof why);
+    cJSON *cmd = protocol_parse_in(line, len, why, sizeof why);   /* line[len] is the '\n' (or '\r') */
     if (!cmd) {
         reply_error(c, why);
         return;

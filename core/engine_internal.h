@@ -13,12 +13,15 @@ struct cmd_ctx {
 };
 
 /* engine.c: facts. A fact is made with seq = state seq + 1 and must be committed before
- * the next is made. engine_commit journals, applies and queues it; it takes ownership. */
+ * the next is made. engine_commit journals, applies and queues it; it takes ownership.
+ * type must be a string literal (the fact refers to it without a copy). */
 cJSON *engine_fact(struct engine *e, const char *type);
 void engine_add_time(cJSON *o, const char *k, tdm_time t);
 /* Adds a copy of value (NULL: nothing) under a key that must be a string literal (or outlive
  * o: cJSON keeps the pointer, cJSON_AddItemToObjectCS). */
 void engine_add_str(cJSON *o, const char *literal_key, const char *value);
+/* Adds value without a copy: key and value must both be string literals (or static). */
+void engine_add_literal(cJSON *o, const char *literal_key, const char *literal_value);
 int engine_commit(struct engine *e, cJSON *f, int depth, struct error *err);
 int engine_rule_error(struct engine *e, const char *where, long long cause, const char *message, int depth,
                       struct error *err);

@@ -84,7 +84,7 @@ static const struct command *find_command(const char *name)
 static const struct field *find_field(const struct command *c, const char *name)
 {
     for (int i = 0; i < 20 && c->fields[i].name; i++)
-        if (strcmp(c->fields[i].name, name) == 0)
+        if (c->fields[i].name[0] == name[0] && strcmp(c->fields[i].name, name) == 0)
             return &c->fields[i];
     return NULL;
 }
@@ -123,7 +123,7 @@ static const char *deep_check(const cJSON *v, int depth)
     for (const cJSON *a = v->child; a; a = a->next) {
         if (cJSON_IsObject(v))
             for (const cJSON *b = a->next; b; b = b->next)
-                if (strcmp(a->string, b->string) == 0)
+                if (a->string[0] == b->string[0] && strcmp(a->string, b->string) == 0)
                     return "a key appears twice";
         const char *bad = deep_check(a, depth + 1);
         if (bad)
@@ -132,31 +132,51 @@ static const char *deep_check(const cJSON *v, int depth)
     return NULL;
 }
 
-cJSON *protocol_parse(const char *line, size_t len, char *why, size_t why_len)
+/* The bytes' checks before parsing: valid UTF-8, no NUL, no \u0000. An ASCII line (nearly every
+ * one) is checked in one pass; anything else goes through person_utf8_valid and memmem. */
+static bool bytes_ok(const char *line, size_t len, char *why, size_t why_len)
+{
+    const unsigned char *s = (const unsigned char *)line;
+    bool ascii = true, nul_escape = false;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == 0 || s[i] >= 0x80) {
+            ascii = false;
+            break;
+        }
+        if (s[i] == '\\' && len - i >= 6 && memcmp(s + i + 1, "u0000", 5) == 0)
+            nul_escape = true;
+    }
+    if (!ascii) {
+        size_t bad_at;
+        if (!person_utf8_valid(line, len, &bad_at)) {
+            snprintf(why, why_len, "invalid UTF-8 or a NUL byte at offset %zu", bad_at);
+            return false;
+        }
+        nul_escape = memmem(line, len, "\\u0000", 6) != NULL;
+    }
+    if (nul_escape) {
+        snprintf(why, why_len, "\\u0000 is not allowed in strings");
+        return false;
+    }
+    return true;
+}
+
+/* protocol_parse on line[0..len) with line[len] == '\0'. */
+static cJSON *parse_ended(const char *line, size_t len, char *why, size_t why_len)
 {
     why[0] = '\0';
     if (len > PROTOCOL_LINE_MAX) {
         snprintf(why, why_len, "line longer than %d bytes", PROTOCOL_LINE_MAX);
         return NULL;
     }
-    size_t bad_at;
-    if (!person_utf8_valid(line, len, &bad_at)) {
-        snprintf(why, why_len, "invalid UTF-8 or a NUL byte at offset %zu", bad_at);
+    if (!bytes_ok(line, len, why, why_len))
         return NULL;
-    }
-    if (memmem(line, len, "\\u0000", 6)) {
-        snprintf(why, why_len, "\\u0000 is not allowed in strings");
-        return NULL;
-    }
-    char *copy = strndup(line, len);
     const char *end = NULL;
-    cJSON *c = copy ? cJSON_ParseWithOpts(copy, &end, 1) : NULL;
+    cJSON *c = cJSON_ParseWithLengthOpts(line, len + 1, &end, 1);   /* what ParseWithOpts does */
     if (!c) {
-        snprintf(why, why_len, "bad JSON near byte %ld", end && copy ? (long)(end - copy) : 0L);
-        free(copy);
+        snprintf(why, why_len, "bad JSON near byte %ld", end ? (long)(end - line) : 0L);
         return NULL;
     }
-    free(copy);
     const char *bad = deep_check(c, 0);
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(c, "cmd");
     const struct command *cmd = cJSON_IsString(name) ? find_command(name->valuestring) : NULL;
@@ -187,6 +207,29 @@ cJSON *protocol_parse(const char *line, size_t len, char *why, size_t why_len)
     }
     cJSON_Delete(c);
     return NULL;
+}
+
+cJSON *protocol_parse(const char *line, size_t len, char *why, size_t why_len)
+{
+    char *copy = len <= PROTOCOL_LINE_MAX ? strndup(line, len) : NULL;
+    if (!copy) {
+        why[0] = '\0';
+        snprintf(why, why_len, len > PROTOCOL_LINE_MAX ? "line longer than %d bytes" : "out of memory",
+                 PROTOCOL_LINE_MAX);
+        return NULL;
+    }
+    cJSON *c = parse_ended(copy, len, why, why_len);
+    free(copy);
+    return c;
+}
+
+cJSON *protocol_parse_in(char *line, size_t len, char *why, size_t why_len)
+{
+    char saved = line[len];
+    line[len] = '\0';
+    cJSON *c = parse_ended(line, len, why, why_len);
+    line[len] = saved;
+    return c;
 }
 
 /* ---- ctl's words and flags ---- */

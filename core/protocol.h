@@ -15,6 +15,10 @@
  * reason in why. */
 cJSON *protocol_parse(const char *line, size_t len, char *why, size_t why_len);
 
+/* protocol_parse without a copy of the line: line[len] must be writable (the socket's read
+ * buffer, say); it is borrowed for a '\0' and restored before returning. */
+cJSON *protocol_parse_in(char *line, size_t len, char *why, size_t why_len);
+
 /* Builds a command from ctl's words and flags: `meeting held --match 17` ->
  * {"cmd":"meeting.held","match":17}. Returns NULL with a reason in why. */
 cJSON *protocol_from_args(int argc, char **argv, char *why, size_t why_len);
