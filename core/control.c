@@ -350,12 +350,16 @@ static void handle_line(struct control_client *c, char *line, size_t len)
     if (len == 0)
         return;
     char why[256] = "";
-    cJSON *cmd = protocol_parse_in(line, len, why, sizeof why);   /* line[len] is the '\n' (or '\r') */
+    struct protocol_view view;
+    bool borrowed;
+    cJSON *cmd = protocol_parse_view(line, len, &view, &borrowed, why, sizeof why);   /* line[len]: '\n' or '\r' */
     if (!cmd) {
         reply_error(c, why);
         return;
     }
     c->server->fn(c->server->ctx, c, cmd, take_ticket(c));
+    if (!borrowed)
+        cJSON_Delete(cmd);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)

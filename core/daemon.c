@@ -504,7 +504,6 @@ static void on_command(void *ctx, struct control_client *c, cJSON *cmd, unsigned
             queue_reply(d, c, ticket, events);
         }
     }
-    cJSON_Delete(cmd);
     if (!d->e.hold_commit)
         maybe_snapshot(d);
     rearm_due(d);

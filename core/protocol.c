@@ -4,6 +4,7 @@
 #include "protocol.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -161,15 +162,23 @@ static bool bytes_ok(const char *line, size_t len, char *why, size_t why_len)
     return true;
 }
 
+static bool command_ok(const cJSON *c, char *why, size_t why_len);
+
 /* protocol_parse on line[0..len) with line[len] == '\0'. */
-static cJSON *parse_ended(const char *line, size_t len, char *why, size_t why_len)
+/* A line's length and bytes (see bytes_ok); false with the reason in why. */
+static bool line_ok(const char *line, size_t len, char *why, size_t why_len)
 {
     why[0] = '\0';
     if (len > PROTOCOL_LINE_MAX) {
         snprintf(why, why_len, "line longer than %d bytes", PROTOCOL_LINE_MAX);
-        return NULL;
+        return false;
     }
-    if (!bytes_ok(line, len, why, why_len))
+    return bytes_ok(line, len, why, why_len);
+}
+
+static cJSON *parse_ended(const char *line, size_t len, char *why, size_t why_len)
+{
+    if (!line_ok(line, len, why, why_len))
         return NULL;
     const char *end = NULL;
     cJSON *c = cJSON_ParseWithLengthOpts(line, len + 1, &end, 1);   /* what ParseWithOpts does */
@@ -177,6 +186,16 @@ static cJSON *parse_ended(const char *line, size_t len, char *why, size_t why_le
         snprintf(why, why_len, "bad JSON near byte %ld", end ? (long)(end - line) : 0L);
         return NULL;
     }
+    if (command_ok(c, why, why_len))
+        return c;
+    cJSON_Delete(c);
+    return NULL;
+}
+
+/* The checks of a parsed line: no key twice, numbers below 2^53, a known command with only
+ * its fields, each of its type. False with the reason in why. */
+static bool command_ok(const cJSON *c, char *why, size_t why_len)
+{
     const char *bad = deep_check(c, 0);
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(c, "cmd");
     const struct command *cmd = cJSON_IsString(name) ? find_command(name->valuestring) : NULL;
@@ -203,10 +222,9 @@ static cJSON *parse_ended(const char *line, size_t len, char *why, size_t why_le
             }
         }
         if (!why[0])
-            return c;
+            return true;
     }
-    cJSON_Delete(c);
-    return NULL;
+    return false;
 }
 
 cJSON *protocol_parse(const char *line, size_t len, char *why, size_t why_len)
@@ -229,6 +247,131 @@ cJSON *protocol_parse_in(char *line, size_t len, char *why, size_t why_len)
     line[len] = '\0';
     cJSON *c = parse_ended(line, len, why, why_len);
     line[len] = saved;
+    return c;
+}
+
+/* ---- a common line read in place ---- */
+
+static size_t skip_spaces(const char *s, size_t i, size_t len)
+{
+    while (i < len && s[i] == ' ')
+        i++;
+    return i;
+}
+
+/* A string at s[i] (its opening quote) without escapes or control bytes: the index of its
+ * closing quote, or 0 when it is not such a string. */
+static size_t plain_string_end(const char *s, size_t i, size_t len)
+{
+    if (i >= len || s[i] != '"')
+        return 0;
+    for (size_t k = i + 1; k < len; k++) {
+        unsigned char c = (unsigned char)s[k];
+        if (c == '"')
+            return k;
+        if (c == '\\' || c < 0x20)
+            return 0;
+    }
+    return 0;
+}
+
+/* Reads line[0..len) as {"key":value,...} with plain strings and whole numbers of at most
+ * 15 digits as the values, spaces the only whitespace: into v, as cJSON_Parse would make
+ * the tree (the same types, values, order and links), its strings NUL-ended in line over
+ * their closing quotes. Returns NULL, having changed nothing, for any other line. */
+static cJSON *read_plain(char *line, size_t len, struct protocol_view *v)
+{
+    struct { size_t key, key_end, val, val_end; bool str; } m[PROTOCOL_VIEW_MAX];
+    int n = 0;
+    size_t i = skip_spaces(line, 0, len);
+    if (i >= len || line[i] != '{')
+        return NULL;
+    i = skip_spaces(line, i + 1, len);
+    for (;;) {
+        if (n == PROTOCOL_VIEW_MAX)
+            return NULL;
+        size_t ke = plain_string_end(line, i, len);
+        if (!ke)
+            return NULL;
+        m[n].key = i + 1;
+        m[n].key_end = ke;
+        i = skip_spaces(line, ke + 1, len);
+        if (i >= len || line[i] != ':')
+            return NULL;
+        i = skip_spaces(line, i + 1, len);
+        if (i < len && line[i] == '"') {
+            size_t ve = plain_string_end(line, i, len);
+            if (!ve)
+                return NULL;
+            m[n].str = true;
+            m[n].val = i + 1;
+            m[n].val_end = ve;
+            i = ve + 1;
+        } else {
+            size_t k = i + (i < len && line[i] == '-');
+            size_t digits = k;
+            while (k < len && line[k] >= '0' && line[k] <= '9')
+                k++;
+            if (k == digits || k - digits > 15 || (k < len && line[k] != ' ' && line[k] != ',' && line[k] != '}'))
+                return NULL;
+            m[n].str = false;
+            m[n].val = i;
+            m[n].val_end = k;
+            i = k;
+        }
+        n++;
+        i = skip_spaces(line, i, len);
+        if (i < len && line[i] == ',') {
+            i = skip_spaces(line, i + 1, len);
+            continue;
+        }
+        if (i < len && line[i] == '}')
+            break;
+        return NULL;
+    }
+    if (skip_spaces(line, i + 1, len) != len)
+        return NULL;
+    /* The shape is right: now the tree, and the NULs. */
+    memset(v, 0, sizeof *v);
+    v->root.type = cJSON_Object;
+    v->root.child = &v->members[0];
+    for (int k = 0; k < n; k++) {
+        cJSON *it = &v->members[k];
+        it->next = k + 1 < n ? &v->members[k + 1] : NULL;
+        it->prev = k > 0 ? &v->members[k - 1] : &v->members[n - 1];   /* cJSON: the first's prev is the last */
+        line[m[k].key_end] = '\0';
+        it->string = line + m[k].key;
+        if (m[k].str) {
+            line[m[k].val_end] = '\0';
+            it->type = cJSON_String;
+            it->valuestring = line + m[k].val;
+        } else {
+            const char *d = line + m[k].val;
+            bool neg = *d == '-';
+            unsigned long long u = 0;
+            for (d += neg; d < line + m[k].val_end; d++)
+                u = u * 10 + (unsigned)(*d - '0');
+            double x = neg ? -(double)u : (double)u;   /* "-0" is -0.0, as strtod reads it */
+            it->type = cJSON_Number;
+            it->valuedouble = x;
+            it->valueint = x >= INT_MAX ? INT_MAX : x <= (double)INT_MIN ? INT_MIN : (int)x;
+        }
+    }
+    return &v->root;
+}
+
+cJSON *protocol_parse_view(char *line, size_t len, struct protocol_view *v, bool *borrowed, char *why,
+                           size_t why_len)
+{
+    *borrowed = false;
+    if (!line_ok(line, len, why, why_len))
+        return NULL;
+    cJSON *c = read_plain(line, len, v);
+    if (!c)
+        return protocol_parse_in(line, len, why, why_len);
+    if (!command_ok(c, why, why_len))
+        return NULL;
+    *borrowed = true;
     return c;
 }
 
