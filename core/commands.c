@@ -91,6 +91,25 @@ static bool fields_view(const cJSON *c, cJSON *view)
     return true;
 }
 
+/* {"phase":"added","person":{...}}: its nodes from the engine's pool when the person's can
+ * be (person_to_json_made), else cJSON's; *pj is its person object (NULL when out of memory). */
+static cJSON *person_added_fact(struct engine *e, const struct person *p, cJSON **pj)
+{
+    struct json_maker m = engine_pool_maker(e);
+    cJSON *f = engine_pool_fact(e, "person");
+    if (f && engine_pool_add(f, "phase", engine_pool_literal(e, "added")) &&
+        engine_pool_add(f, "person", *pj = person_to_json_made(p, &m)))
+        return f;
+    f = engine_fact(e, "person");
+    engine_add_literal(f, "phase", "added");
+    *pj = person_to_json(p);
+    if (!cJSON_AddItemToObjectCS(f, "person", *pj)) {
+        cJSON_Delete(*pj);
+        *pj = NULL;
+    }
+    return f;
+}
+
 static int cmd_person_add(struct cmd_ctx *x, const cJSON *c, struct error *err)
 {
     struct engine *e = x->e;
@@ -107,13 +126,8 @@ static int cmd_person_add(struct cmd_ctx *x, const cJSON *c, struct error *err)
         person_free(&p);
         return rc;
     }
-    cJSON *f = engine_fact(e, "person");
-    engine_add_literal(f, "phase", "added");
-    cJSON *pj = person_to_json(&p);
-    if (!cJSON_AddItemToObjectCS(f, "person", pj)) {
-        cJSON_Delete(pj);
-        pj = NULL;
-    }
+    cJSON *pj;
+    cJSON *f = person_added_fact(e, &p, &pj);
     state_offer_person(&e->state, pj, &p);   /* applying the fact need not read pj again */
     rc = engine_commit(e, f, x->depth, err);
     state_offer_clear(&e->state);

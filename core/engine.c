@@ -7,6 +7,8 @@
 #include "json_print.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +51,155 @@ void engine_add_time(cJSON *o, const char *k, tdm_time t)
     char buf[21];
     time_format(t, buf);
     cJSON_AddStringToObject(o, k, buf);
+}
+
+/* ---- the fact pool ---- */
+
+#define POOL_CHUNK 16384
+
+struct fact_pool_chunk {
+    struct fact_pool_chunk *next;
+    size_t used, cap;
+    max_align_t data[];
+};
+
+static void *pool_alloc(struct fact_pool *p, size_t n)
+{
+    n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+    struct fact_pool_chunk *c = p->head;
+    if (!c || c->cap - c->used < n) {
+        size_t cap = n > POOL_CHUNK ? n : POOL_CHUNK;
+        if (!(c = malloc(sizeof *c + cap)))
+            return NULL;
+        *c = (struct fact_pool_chunk){ p->head, 0, cap };
+        p->head = c;
+    }
+    void *r = (char *)c->data + c->used;
+    c->used += n;
+    return r;
+}
+
+static bool pool_owns(const struct fact_pool *p, const void *x)
+{
+    for (const struct fact_pool_chunk *c = p->head; c; c = c->next)
+        if ((const char *)x >= (const char *)c->data && (const char *)x < (const char *)c->data + c->cap)
+            return true;
+    return false;
+}
+
+/* Gives everything back, keeping the newest chunk for the next facts (keep false: none). */
+static void pool_empty(struct fact_pool *p, bool keep)
+{
+    struct fact_pool_chunk *c = p->head, *rest = c ? c->next : NULL;
+    if (!keep) {
+        rest = c;
+        p->head = NULL;
+    } else if (c) {
+        c->next = NULL;
+        c->used = 0;
+    }
+    while (rest) {
+        struct fact_pool_chunk *next = rest->next;
+        free(rest);
+        rest = next;
+    }
+}
+
+static cJSON *pool_node(struct engine *e, int type)
+{
+    cJSON *n = pool_alloc(&e->pool, sizeof *n);
+    if (n)
+        *n = (cJSON){ .type = type };
+    return n;
+}
+
+/* Strings are references (cJSON_IsReference): nothing would free their text, were the tree
+ * ever handed to cJSON_Delete by mistake; cJSON_Duplicate copies it. */
+cJSON *engine_pool_literal(struct engine *e, const char *literal)
+{
+    cJSON *n = pool_node(e, cJSON_String | cJSON_IsReference);
+    if (n)
+        n->valuestring = (char *)literal;
+    return n;
+}
+
+cJSON *engine_pool_string(struct engine *e, const char *s)
+{
+    size_t len = strlen(s) + 1;
+    char *text = pool_alloc(&e->pool, len);
+    if (!text)
+        return NULL;
+    memcpy(text, s, len);
+    return engine_pool_literal(e, text);
+}
+
+/* As cJSON_CreateNumber sets it: valueint saturated at the ends of int. */
+cJSON *engine_pool_number(struct engine *e, double d)
+{
+    cJSON *n = pool_node(e, cJSON_Number);
+    if (n) {
+        n->valuedouble = d;
+        n->valueint = d >= INT_MAX ? INT_MAX : d <= (double)INT_MIN ? INT_MIN : (int)d;
+    }
+    return n;
+}
+
+bool engine_pool_add(cJSON *o, const char *literal_key, cJSON *item)
+{
+    return item && cJSON_AddItemToObjectCS(o, literal_key, item);
+}
+
+cJSON *engine_pool_fact(struct engine *e, const char *literal_type)
+{
+    tdm_time now = clock_now(&e->clock);
+    if (now != e->fact_time || e->fact_ts[0] == '\0') {
+        time_format(now, e->fact_ts);
+        e->fact_time = now;
+    }
+    cJSON *f = pool_node(e, cJSON_Object);
+    if (f && engine_pool_add(f, "seq", engine_pool_number(e, (double)(e->state.seq + 1))) &&
+        engine_pool_add(f, "ts", engine_pool_string(e, e->fact_ts)) &&
+        engine_pool_add(f, "type", engine_pool_literal(e, literal_type)))
+        return f;
+    return NULL;
+}
+
+static cJSON *maker_object(void *ctx)
+{
+    return pool_node(ctx, cJSON_Object);
+}
+
+static cJSON *maker_array(void *ctx)
+{
+    return pool_node(ctx, cJSON_Array);
+}
+
+static cJSON *maker_string(void *ctx, const char *s)
+{
+    return engine_pool_string(ctx, s);
+}
+
+static cJSON *maker_number(void *ctx, double d)
+{
+    return engine_pool_number(ctx, d);
+}
+
+static void maker_drop(void *ctx, cJSON *item)
+{
+    (void)ctx;
+    (void)item;   /* given back with the pool */
+}
+
+struct json_maker engine_pool_maker(struct engine *e)
+{
+    return (struct json_maker){ e, maker_object, maker_array, maker_string, maker_number, maker_drop };
+}
+
+/* Frees a fact: cJSON's, or nothing for a pooled one. */
+static void fact_free(struct engine *e, cJSON *f)
+{
+    if (!pool_owns(&e->pool, f))
+        cJSON_Delete(f);
 }
 
 static void schedule_match(struct engine *e, const struct match *m);
@@ -96,13 +247,13 @@ int engine_commit(struct engine *e, cJSON *f, int depth, struct error *err)
     if (rc == ERR_INPUT) {
         /* The log cannot hold it (a line over its size limit): the command is refused,
          * nothing was written or applied. */
-        cJSON_Delete(f);
+        fact_free(e, f);
         return rc;
     }
     if (rc == 0)
         rc = state_apply(&e->state, f, err);
     if (rc < 0) {
-        cJSON_Delete(f);
+        fact_free(e, f);
         /* A fact the engine made and its own state refuses is an engine failure: nothing
          * more is committed (the line stays in the unwritten buffer). */
         return err->code = ERR_SYSTEM;
@@ -128,7 +279,7 @@ int engine_commit(struct engine *e, cJSON *f, int depth, struct error *err)
             int ncap = e->q_cap ? e->q_cap * 2 : 64;
             struct pending_event *q = realloc(e->queue, (size_t)ncap * sizeof *q);
             if (!q) {
-                cJSON_Delete(f);
+                fact_free(e, f);
                 return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
             }
             e->queue = q;
@@ -265,10 +416,11 @@ int engine_enroll_person(struct cmd_ctx *x, int person, long long cause, struct 
         for (int k = 0; k < 2; k++) {
             if (!want[k] || roles[k] < 0 || state_enrollment(&e->state, person, sp, (enum role)roles[k]) >= 0)
                 continue;
-            cJSON *f = engine_fact(e, "enroll");
-            engine_add_str(f, "person", e->state.people[person].p.id);
-            engine_add_str(f, "program", e->rules->programs[i].def.name);
-            engine_add_literal(f, "role", role_names[roles[k]]);
+            cJSON *f = engine_pool_fact(e, "enroll");
+            if (!f || !engine_pool_add(f, "person", engine_pool_string(e, e->state.people[person].p.id)) ||
+                !engine_pool_add(f, "program", engine_pool_string(e, e->rules->programs[i].def.name)) ||
+                !engine_pool_add(f, "role", engine_pool_literal(e, role_names[roles[k]])))
+                return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
             int rc = engine_commit(e, f, x->depth, err);
             if (rc < 0)
                 return rc;
@@ -387,14 +539,14 @@ static char *list_end(struct json_list *l, const char *after)
     return l->failed ? NULL : l->b.s;
 }
 
-static void pending_free(struct pending_event *pe)
+static void pending_free(struct engine *e, struct pending_event *pe)
 {
-    cJSON_Delete(pe->event);
+    fact_free(e, pe->event);
 }
 
 /* Hands each queued event to the rules; the command's own facts are appended to facts
  * (copies) or to list (their text), either or both may be NULL. */
-static int drain(struct engine *e, cJSON *facts, struct json_list *list, struct error *err)
+static int drain_queue(struct engine *e, cJSON *facts, struct json_list *list, struct error *err)
 {
     while (e->q_len > 0) {
         struct pending_event pe = e->queue[e->q_head++];
@@ -437,11 +589,22 @@ static int drain(struct engine *e, cJSON *facts, struct json_list *list, struct 
                 cJSON_Delete(d.actions);
             }
         }
-        pending_free(&pe);
+        pending_free(e, &pe);
         if (rc < 0)
             return rc;
     }
     return 0;
+}
+
+/* drain_queue; once nothing is queued (and no drain is under way further up), no pooled
+ * fact is left: the pool's memory is taken again from its start. */
+static int drain(struct engine *e, cJSON *facts, struct json_list *list, struct error *err)
+{
+    e->draining++;
+    int rc = drain_queue(e, facts, list, err);
+    if (--e->draining == 0 && e->q_len == 0)
+        pool_empty(&e->pool, true);
+    return rc;
 }
 
 /* After a command: its events go to the rules, then the log is committed (unless the
@@ -756,10 +919,11 @@ int engine_rebuild(struct engine *e, struct error *err)
         return rc;
     }
     while (e->q_len > 0) {              /* events of the facts that were lost with the commit */
-        pending_free(&e->queue[e->q_head++]);
+        pending_free(e, &e->queue[e->q_head++]);
         e->q_len--;
     }
     e->q_head = 0;
+    pool_empty(&e->pool, true);
     state_free(&e->state);
     e->state = s;
     e->snapshot_seq = snap;
@@ -832,9 +996,10 @@ void engine_close(struct engine *e)
 {
     engine_plugins_free(e);   /* first: a closing plugin may still query the state */
     while (e->q_len > 0) {
-        pending_free(&e->queue[e->q_head++]);
+        pending_free(e, &e->queue[e->q_head++]);
         e->q_len--;
     }
+    pool_empty(&e->pool, false);
     free(e->queue);
     if (e->journal)
         journal_close(e->journal);

@@ -44,6 +44,13 @@ struct pending_event {
     int depth;
 };
 
+/* Memory for the nodes of the most frequent facts (a person added, an enrolment): taken
+ * in order, given back all at once when no event is queued any more (engine.c). */
+struct fact_pool_chunk;
+struct fact_pool {
+    struct fact_pool_chunk *head;   /* the chunk taken from; older ones follow */
+};
+
 struct engine {
     struct state state;
     struct journal *journal;
@@ -68,6 +75,8 @@ struct engine {
     struct plugins *plugins;    /* NULL until a plugin is loaded (engine_plugins.c) */
     struct engine_plugin_io *pio;
     struct uv_loop_s *loop;     /* the daemon's loop for plugins; NULL: simulate makes its own */
+    struct fact_pool pool;      /* nodes of pooled facts (engine_pool_fact) */
+    int draining;               /* drain calls under way: the pool is emptied only outside them */
     tdm_time fact_time;         /* the time engine_fact last printed ... */
     char fact_ts[21];           /* ... and its text ("" before the first fact) */
 };
