@@ -30,6 +30,13 @@ static int same(const cJSON *item)
     }
     cr_assert_eq(strncmp(b.s, "prefix", 6), 0);
     free(b.s);
+    /* Again into a roomy buffer, where short strings take their one-pass path. */
+    struct json_buf roomy = { malloc(8192), 0, 8192 };
+    cr_assert(json_buf_put(&roomy, "prefix", 6) == 0);
+    cr_assert_eq(json_print(item, &roomy), rc);
+    if (want != NULL)
+        cr_assert_str_eq(roomy.s + 6, want);
+    free(roomy.s);
     cJSON_free(want);
     return rc;
 }
