@@ -386,8 +386,10 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     c->len += (size_t)nread;
     size_t from = 0;
     for (size_t i = start; i < c->len; i++) {
-        if (c->buf[i] != '\n')
-            continue;
+        char *nl = memchr(c->buf + i, '\n', c->len - i);
+        if (!nl)
+            break;
+        i = (size_t)(nl - c->buf);
         if (c->discarding)
             c->discarding = false;
         else

@@ -205,13 +205,9 @@ static void fact_free(struct engine *e, cJSON *f)
 static void schedule_match(struct engine *e, const struct match *m);
 static void schedule_request(struct engine *e, const struct request *r);
 
-/* A fact's "match", "request" and "program" members (each NULL when absent), in one pass:
- * what cJSON_GetObjectItemCaseSensitive finds for each (the first member of that name; it
- * stops at a member without a name), without a strcmp per member and key. */
-struct fact_refs {
-    const cJSON *match, *request, *program;
-};
-
+/* A fact's "match", "request" and "program" members in one pass: what
+ * cJSON_GetObjectItemCaseSensitive finds for each (the first member of that name; it stops
+ * at a member without a name), without a strcmp per member and key. */
 static struct fact_refs fact_refs(const cJSON *f)
 {
     struct fact_refs r = { NULL, NULL, NULL };
@@ -287,7 +283,7 @@ int engine_commit(struct engine *e, cJSON *f, int depth, struct error *err)
         }
     }
     engine_plugins_keep(e, f);
-    e->queue[e->q_head + e->q_len++] = (struct pending_event){ f, mark, depth };
+    e->queue[e->q_head + e->q_len++] = (struct pending_event){ f, mark, refs, depth };
     return 0;
 }
 
@@ -455,9 +451,8 @@ static void on_handler_done(void *ctx, const cJSON *actions, const char *message
         cJSON_AddItemToArray(d->actions, cJSON_Duplicate(a, 1));
 }
 
-static int event_program(const struct engine *e, const cJSON *ev)
+static int event_program(const struct engine *e, const struct fact_refs refs)
 {
-    struct fact_refs refs = fact_refs(ev);
     const cJSON *mid = refs.match;
     if (cJSON_IsNumber(mid)) {
         const struct match *m = state_match(&e->state, (long long)mid->valuedouble);
@@ -560,7 +555,7 @@ static int drain_queue(struct engine *e, cJSON *facts, struct json_list *list, s
         const char *type = fact_type(pe.event);
         int rc = 0;
         if (e->rules && strcmp(type, "rules") != 0 && strcmp(type, "rule.error") != 0) {
-            int prog = event_program(e, pe.event);
+            int prog = event_program(e, pe.refs);
             if (rules_listens(e->rules, type, prog)) {
                 struct dispatch_ctx d = { e, pe.event, pe.depth, cJSON_CreateArray(), 0, err };
                 engine_rules_context(e);

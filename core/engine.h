@@ -38,9 +38,15 @@ struct plugins;
 struct engine_plugin_io;
 struct uv_loop_s;
 
+/* A fact's "match", "request" and "program" members (each NULL when absent). */
+struct fact_refs {
+    const cJSON *match, *request, *program;
+};
+
 struct pending_event {
     cJSON *event;
     struct journal_mark mark;   /* its line in the journal's buffer: a reply takes its print there */
+    struct fact_refs refs;      /* found once, when it was committed */
     int depth;
 };
 

@@ -261,7 +261,7 @@ static size_t skip_spaces(const char *s, size_t i, size_t len)
 
 /* A string at s[i] (its opening quote) without escapes or control bytes: the index of its
  * closing quote, or 0 when it is not such a string. */
-static size_t plain_string_end(const char *s, size_t i, size_t len)
+static size_t plain_string_end(const char *s, size_t i, size_t len, unsigned char *high)
 {
     if (i >= len || s[i] != '"')
         return 0;
@@ -271,41 +271,46 @@ static size_t plain_string_end(const char *s, size_t i, size_t len)
             return k;
         if (c == '\\' || c < 0x20)
             return 0;
+        *high |= c;
     }
     return 0;
 }
 
-/* Reads line[0..len) as {"key":value,...} with plain strings and whole numbers of at most
- * 15 digits as the values, spaces the only whitespace: into v, as cJSON_Parse would make
- * the tree (the same types, values, order and links), its strings NUL-ended in line over
- * their closing quotes. Returns NULL, having changed nothing, for any other line. */
-static cJSON *read_plain(char *line, size_t len, struct protocol_view *v)
+/* Where read_plain found one member's key and value in the line. */
+struct plain_member {
+    size_t key, key_end, val, val_end;
+    bool str;
+};
+
+/* Whether line[0..len) is {"key":value,...} with plain strings and whole numbers of at most
+ * 15 digits as the values, spaces the only whitespace (at most PROTOCOL_VIEW_MAX members,
+ * found into m[0..*n)); *ascii tells whether every byte is below 0x80. Changes nothing. */
+static bool plain_shape(const char *line, size_t len, struct plain_member *m, int *n, bool *ascii)
 {
-    struct { size_t key, key_end, val, val_end; bool str; } m[PROTOCOL_VIEW_MAX];
-    int n = 0;
+    unsigned char high = 0;
+    *n = 0;
     size_t i = skip_spaces(line, 0, len);
     if (i >= len || line[i] != '{')
-        return NULL;
+        return false;
     i = skip_spaces(line, i + 1, len);
     for (;;) {
-        if (n == PROTOCOL_VIEW_MAX)
-            return NULL;
-        size_t ke = plain_string_end(line, i, len);
+        if (*n == PROTOCOL_VIEW_MAX)
+            return false;
+        struct plain_member *it = &m[*n];
+        size_t ke = plain_string_end(line, i, len, &high);
         if (!ke)
-            return NULL;
-        m[n].key = i + 1;
-        m[n].key_end = ke;
+            return false;
+        it->key = i + 1;
+        it->key_end = ke;
         i = skip_spaces(line, ke + 1, len);
         if (i >= len || line[i] != ':')
-            return NULL;
+            return false;
         i = skip_spaces(line, i + 1, len);
         if (i < len && line[i] == '"') {
-            size_t ve = plain_string_end(line, i, len);
+            size_t ve = plain_string_end(line, i, len, &high);
             if (!ve)
-                return NULL;
-            m[n].str = true;
-            m[n].val = i + 1;
-            m[n].val_end = ve;
+                return false;
+            *it = (struct plain_member){ it->key, it->key_end, i + 1, ve, true };
             i = ve + 1;
         } else {
             size_t k = i + (i < len && line[i] == '-');
@@ -313,13 +318,11 @@ static cJSON *read_plain(char *line, size_t len, struct protocol_view *v)
             while (k < len && line[k] >= '0' && line[k] <= '9')
                 k++;
             if (k == digits || k - digits > 15 || (k < len && line[k] != ' ' && line[k] != ',' && line[k] != '}'))
-                return NULL;
-            m[n].str = false;
-            m[n].val = i;
-            m[n].val_end = k;
+                return false;
+            *it = (struct plain_member){ it->key, it->key_end, i, k, false };
             i = k;
         }
-        n++;
+        (*n)++;
         i = skip_spaces(line, i, len);
         if (i < len && line[i] == ',') {
             i = skip_spaces(line, i + 1, len);
@@ -327,11 +330,16 @@ static cJSON *read_plain(char *line, size_t len, struct protocol_view *v)
         }
         if (i < len && line[i] == '}')
             break;
-        return NULL;
+        return false;
     }
-    if (skip_spaces(line, i + 1, len) != len)
-        return NULL;
-    /* The shape is right: now the tree, and the NULs. */
+    *ascii = !(high & 0x80);
+    return skip_spaces(line, i + 1, len) == len;
+}
+
+/* The tree of a line of plain_shape's members into v, as cJSON_Parse would make it (the same
+ * types, values, order and links), its strings NUL-ended in line over their closing quotes. */
+static cJSON *plain_tree(char *line, const struct plain_member *m, int n, struct protocol_view *v)
+{
     memset(v, 0, sizeof *v);
     v->root.type = cJSON_Object;
     v->root.child = &v->members[0];
@@ -360,15 +368,21 @@ static cJSON *read_plain(char *line, size_t len, struct protocol_view *v)
     return &v->root;
 }
 
+/* A plain line needs no other check of its bytes: no backslash (so no \u0000), no byte below
+ * 0x20 (so no NUL); only its UTF-8, when it is not all ASCII. Any other line, or one whose
+ * UTF-8 is bad, goes to protocol_parse_in, which says why as protocol_parse would. */
 cJSON *protocol_parse_view(char *line, size_t len, struct protocol_view *v, bool *borrowed, char *why,
                            size_t why_len)
 {
+    struct plain_member m[PROTOCOL_VIEW_MAX];
+    int n;
+    bool ascii;
     *borrowed = false;
-    if (!line_ok(line, len, why, why_len))
-        return NULL;
-    cJSON *c = read_plain(line, len, v);
-    if (!c)
+    why[0] = '\0';
+    if (len > PROTOCOL_LINE_MAX || !plain_shape(line, len, m, &n, &ascii) ||
+        (!ascii && !person_utf8_valid(line, len, NULL)))
         return protocol_parse_in(line, len, why, why_len);
+    cJSON *c = plain_tree(line, m, n, v);
     if (!command_ok(c, why, why_len))
         return NULL;
     *borrowed = true;
