@@ -26,7 +26,12 @@ int cmd_refuse(struct error *err, const char *fmt, const char *arg)
 
 static bool is_set_field(const char *k)
 {
-    return !strcmp(k, "skills") || !strcmp(k, "wants") || !strcmp(k, "tags");
+    switch (k[0]) {
+    case 's': return !strcmp(k, "skills");
+    case 'w': return !strcmp(k, "wants");
+    case 't': return !strcmp(k, "tags");
+    default: return false;
+    }
 }
 
 /* The person a command describes: {"person": {...}} (CSV import), or the command's own
@@ -79,11 +84,30 @@ static bool fields_view(const cJSON *c, cJSON *view)
             (cJSON_IsString(it) && is_set_field(it->string)))
             return false;
         for (const cJSON *later = it->next; later; later = later->next)
-            if (later->string && strcmp(later->string, it->string) == 0)
+            if (later->string && later->string[0] == it->string[0] && strcmp(later->string, it->string) == 0)
                 return false;
     }
     *view = (cJSON){ .type = cJSON_Object, .child = c->child->next };
     return true;
+}
+
+/* {"phase":"added","person":{...}}: its nodes from the engine's pool when the person's can
+ * be (person_to_json_made), else cJSON's; *pj is its person object (NULL when out of memory). */
+static cJSON *person_added_fact(struct engine *e, const struct person *p, cJSON **pj)
+{
+    struct json_maker m = engine_pool_maker(e);
+    cJSON *f = engine_pool_fact(e, "person");
+    if (f && engine_pool_add(f, "phase", engine_pool_literal(e, "added")) &&
+        engine_pool_add(f, "person", *pj = person_to_json_made(p, &m)))
+        return f;
+    f = engine_fact(e, "person");
+    engine_add_literal(f, "phase", "added");
+    *pj = person_to_json(p);
+    if (!cJSON_AddItemToObjectCS(f, "person", *pj)) {
+        cJSON_Delete(*pj);
+        *pj = NULL;
+    }
+    return f;
 }
 
 static int cmd_person_add(struct cmd_ctx *x, const cJSON *c, struct error *err)
@@ -102,13 +126,8 @@ static int cmd_person_add(struct cmd_ctx *x, const cJSON *c, struct error *err)
         person_free(&p);
         return rc;
     }
-    cJSON *f = engine_fact(e, "person");
-    engine_add_str(f, "phase", "added");
-    cJSON *pj = person_to_json(&p);
-    if (!cJSON_AddItemToObjectCS(f, "person", pj)) {
-        cJSON_Delete(pj);
-        pj = NULL;
-    }
+    cJSON *pj;
+    cJSON *f = person_added_fact(e, &p, &pj);
     state_offer_person(&e->state, pj, &p);   /* applying the fact need not read pj again */
     rc = engine_commit(e, f, x->depth, err);
     state_offer_clear(&e->state);

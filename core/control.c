@@ -343,19 +343,23 @@ static void reply_error(struct control_client *c, const char *why)
     control_reply(c->server, c, take_ticket(c), r);
 }
 
-static void handle_line(struct control_client *c, const char *line, size_t len)
+static void handle_line(struct control_client *c, char *line, size_t len)
 {
     if (len > 0 && line[len - 1] == '\r')
         len--;
     if (len == 0)
         return;
     char why[256] = "";
-    cJSON *cmd = protocol_parse(line, len, why, sizeof why);
+    struct protocol_view view;
+    bool borrowed;
+    cJSON *cmd = protocol_parse_view(line, len, &view, &borrowed, why, sizeof why);   /* line[len]: '\n' or '\r' */
     if (!cmd) {
         reply_error(c, why);
         return;
     }
     c->server->fn(c->server->ctx, c, cmd, take_ticket(c));
+    if (!borrowed)
+        cJSON_Delete(cmd);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -382,8 +386,10 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     c->len += (size_t)nread;
     size_t from = 0;
     for (size_t i = start; i < c->len; i++) {
-        if (c->buf[i] != '\n')
-            continue;
+        char *nl = memchr(c->buf + i, '\n', c->len - i);
+        if (!nl)
+            break;
+        i = (size_t)(nl - c->buf);
         if (c->discarding)
             c->discarding = false;
         else

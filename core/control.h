@@ -24,7 +24,8 @@ struct control_client;
 
 /* Called for each valid command line. The handler must eventually call control_reply
  * exactly once for it (now, or after the group commit). Replies reach each client in the
- * order its lines came. */
+ * order its lines came. cmd is the server's: valid during the call only (it may be read in
+ * place from the client's buffer), freed by the server. */
 typedef void (*control_cmd_fn)(void *ctx, struct control_client *c, cJSON *cmd, unsigned long long ticket);
 
 /* Listens on path (created under umask 077, then chmod to mode). A stale socket file with

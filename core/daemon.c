@@ -76,21 +76,6 @@ static cJSON *error_reply(const char *msg)
     return r;
 }
 
-/* {"ok":true,"events":[...]} and its newline, as control_line would print it; frees events. */
-static char *ok_events(char *events)
-{
-    static const char head[] = "{\"ok\":true,\"events\":";
-    size_t n = strlen(events);
-    char *line = malloc(sizeof head - 1 + n + 3);
-    if (line) {
-        memcpy(line, head, sizeof head - 1);
-        memcpy(line + sizeof head - 1, events, n);
-        memcpy(line + sizeof head - 1 + n, "}\n", 3);
-    }
-    free(events);
-    return line;
-}
-
 static void fail(struct daemon *d, const struct error *err)
 {
     char buf[1200];
@@ -492,9 +477,12 @@ static void on_command(void *ctx, struct control_client *c, cJSON *cmd, unsigned
     } else if (strcmp(name, "reload") == 0) {
         queue_reply(d, c, ticket, control_line(reload(d)));
     } else {
-        char *events = NULL;   /* "[...]": the facts as the journal printed them */
+        /* {"ok":true,"events":[...]} and its newline, as control_line would print it: the
+         * facts as the journal printed them. */
+        char *events = NULL;
+        int n_events = 0;
         struct error err = { 0 };
-        int rc = engine_submit_json(&d->e, cmd, &events, &err);
+        int rc = engine_submit_json(&d->e, cmd, "{\"ok\":true,\"events\":", "}\n", &events, &n_events, &err);
         if (journal_failed(d->e.journal)) {
             /* Whatever rc says (a refusal can follow facts): nothing reached the disk. */
             free(events);
@@ -503,7 +491,7 @@ static void on_command(void *ctx, struct control_client *c, cJSON *cmd, unsigned
                      error_text(&err, buf, sizeof buf));
             control_reply(d->ctl, c, ticket, error_reply(why));
             log_failed(d, &err);
-        } else if (rc == ERR_INPUT && (!events || strcmp(events, "[]") == 0)) {
+        } else if (rc == ERR_INPUT && (!events || n_events == 0)) {
             free(events);
             control_reply(d->ctl, c, ticket, error_reply(err.msg));
         } else if (rc < 0 && rc != ERR_INPUT) {
@@ -513,10 +501,9 @@ static void on_command(void *ctx, struct control_client *c, cJSON *cmd, unsigned
         } else {
             if (!d->e.hold_commit)
                 log_committed(d);
-            queue_reply(d, c, ticket, ok_events(events));
+            queue_reply(d, c, ticket, events);
         }
     }
-    cJSON_Delete(cmd);
     if (!d->e.hold_commit)
         maybe_snapshot(d);
     rearm_due(d);

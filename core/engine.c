@@ -4,8 +4,11 @@
 #include "engine.h"
 #include "engine_internal.h"
 #include "snapshot.h"
+#include "json_print.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,13 +31,19 @@ cJSON *engine_fact(struct engine *e, const char *type)
     cJSON *f = cJSON_CreateObject();
     cJSON_AddItemToObjectCS(f, "seq", cJSON_CreateNumber((double)(e->state.seq + 1)));
     cJSON_AddItemToObjectCS(f, "ts", cJSON_CreateString(e->fact_ts));
-    cJSON_AddItemToObjectCS(f, "type", cJSON_CreateString(type));
+    cJSON_AddItemToObjectCS(f, "type", cJSON_CreateStringReference(type));
     return f;
 }
 
 void engine_add_str(cJSON *o, const char *literal_key, const char *value)
 {
     cJSON_AddItemToObjectCS(o, literal_key, cJSON_CreateString(value));
+}
+
+/* A reference is never freed nor changed by cJSON; cJSON_Duplicate copies its text. */
+void engine_add_literal(cJSON *o, const char *literal_key, const char *literal_value)
+{
+    cJSON_AddItemToObjectCS(o, literal_key, cJSON_CreateStringReference(literal_value));
 }
 
 void engine_add_time(cJSON *o, const char *k, tdm_time t)
@@ -44,36 +53,215 @@ void engine_add_time(cJSON *o, const char *k, tdm_time t)
     cJSON_AddStringToObject(o, k, buf);
 }
 
+/* ---- the fact pool ---- */
+
+#define POOL_CHUNK 16384
+
+struct fact_pool_chunk {
+    struct fact_pool_chunk *next;
+    size_t used, cap;
+    max_align_t data[];
+};
+
+static void *pool_alloc(struct fact_pool *p, size_t n)
+{
+    n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+    struct fact_pool_chunk *c = p->head;
+    if (!c || c->cap - c->used < n) {
+        size_t cap = n > POOL_CHUNK ? n : POOL_CHUNK;
+        if (!(c = malloc(sizeof *c + cap)))
+            return NULL;
+        *c = (struct fact_pool_chunk){ p->head, 0, cap };
+        p->head = c;
+    }
+    void *r = (char *)c->data + c->used;
+    c->used += n;
+    return r;
+}
+
+static bool pool_owns(const struct fact_pool *p, const void *x)
+{
+    for (const struct fact_pool_chunk *c = p->head; c; c = c->next)
+        if ((const char *)x >= (const char *)c->data && (const char *)x < (const char *)c->data + c->cap)
+            return true;
+    return false;
+}
+
+/* Gives everything back, keeping the newest chunk for the next facts (keep false: none). */
+static void pool_empty(struct fact_pool *p, bool keep)
+{
+    struct fact_pool_chunk *c = p->head, *rest = c ? c->next : NULL;
+    if (!keep) {
+        rest = c;
+        p->head = NULL;
+    } else if (c) {
+        c->next = NULL;
+        c->used = 0;
+    }
+    while (rest) {
+        struct fact_pool_chunk *next = rest->next;
+        free(rest);
+        rest = next;
+    }
+}
+
+static cJSON *pool_node(struct engine *e, int type)
+{
+    cJSON *n = pool_alloc(&e->pool, sizeof *n);
+    if (n)
+        *n = (cJSON){ .type = type };
+    return n;
+}
+
+/* Strings are references (cJSON_IsReference): nothing would free their text, were the tree
+ * ever handed to cJSON_Delete by mistake; cJSON_Duplicate copies it. */
+cJSON *engine_pool_literal(struct engine *e, const char *literal)
+{
+    cJSON *n = pool_node(e, cJSON_String | cJSON_IsReference);
+    if (n)
+        n->valuestring = (char *)literal;
+    return n;
+}
+
+cJSON *engine_pool_string(struct engine *e, const char *s)
+{
+    size_t len = strlen(s) + 1;
+    char *text = pool_alloc(&e->pool, len);
+    if (!text)
+        return NULL;
+    memcpy(text, s, len);
+    return engine_pool_literal(e, text);
+}
+
+/* As cJSON_CreateNumber sets it: valueint saturated at the ends of int. */
+cJSON *engine_pool_number(struct engine *e, double d)
+{
+    cJSON *n = pool_node(e, cJSON_Number);
+    if (n) {
+        n->valuedouble = d;
+        n->valueint = d >= INT_MAX ? INT_MAX : d <= (double)INT_MIN ? INT_MIN : (int)d;
+    }
+    return n;
+}
+
+bool engine_pool_add(cJSON *o, const char *literal_key, cJSON *item)
+{
+    return item && cJSON_AddItemToObjectCS(o, literal_key, item);
+}
+
+cJSON *engine_pool_fact(struct engine *e, const char *literal_type)
+{
+    tdm_time now = clock_now(&e->clock);
+    if (now != e->fact_time || e->fact_ts[0] == '\0') {
+        time_format(now, e->fact_ts);
+        e->fact_time = now;
+    }
+    cJSON *f = pool_node(e, cJSON_Object);
+    if (f && engine_pool_add(f, "seq", engine_pool_number(e, (double)(e->state.seq + 1))) &&
+        engine_pool_add(f, "ts", engine_pool_string(e, e->fact_ts)) &&
+        engine_pool_add(f, "type", engine_pool_literal(e, literal_type)))
+        return f;
+    return NULL;
+}
+
+static cJSON *maker_object(void *ctx)
+{
+    return pool_node(ctx, cJSON_Object);
+}
+
+static cJSON *maker_array(void *ctx)
+{
+    return pool_node(ctx, cJSON_Array);
+}
+
+static cJSON *maker_string(void *ctx, const char *s)
+{
+    return engine_pool_string(ctx, s);
+}
+
+static cJSON *maker_number(void *ctx, double d)
+{
+    return engine_pool_number(ctx, d);
+}
+
+static void maker_drop(void *ctx, cJSON *item)
+{
+    (void)ctx;
+    (void)item;   /* given back with the pool */
+}
+
+struct json_maker engine_pool_maker(struct engine *e)
+{
+    return (struct json_maker){ e, maker_object, maker_array, maker_string, maker_number, maker_drop };
+}
+
+/* Frees a fact: cJSON's, or nothing for a pooled one. */
+static void fact_free(struct engine *e, cJSON *f)
+{
+    if (!pool_owns(&e->pool, f))
+        cJSON_Delete(f);
+}
+
 static void schedule_match(struct engine *e, const struct match *m);
 static void schedule_request(struct engine *e, const struct request *r);
+
+/* A fact's "match", "request" and "program" members in one pass: what
+ * cJSON_GetObjectItemCaseSensitive finds for each (the first member of that name; it stops
+ * at a member without a name), without a strcmp per member and key. */
+static struct fact_refs fact_refs(const cJSON *f)
+{
+    struct fact_refs r = { NULL, NULL, NULL };
+    for (const cJSON *m = f->child; m && m->string; m = m->next) {
+        const char *k = m->string;
+        if (k[0] == 'm' && !r.match && strcmp(k, "match") == 0)
+            r.match = m;
+        else if (k[0] == 'r' && !r.request && strcmp(k, "request") == 0)
+            r.request = m;
+        else if (k[0] == 'p' && !r.program && strcmp(k, "program") == 0)
+            r.program = m;
+    }
+    return r;
+}
+
+/* The envelope of a queued fact: the journal refused any whose first three members are not
+ * seq, ts and type (check_event), so they are read by position. */
+static const cJSON *fact_seq(const cJSON *f)
+{
+    return f->child;
+}
+
+static const char *fact_type(const cJSON *f)
+{
+    return f->child->next->next->valuestring;
+}
 
 /* Journals, applies and queues one fact for the rules. Takes ownership of f. */
 int engine_commit(struct engine *e, cJSON *f, int depth, struct error *err)
 {
-    char *text = NULL;   /* the journal's print of f: a reply shows it without printing again */
-    int rc = journal_append_text(e->journal, f, &text, err);
+    struct journal_mark mark;   /* the journal's print of f: a reply shows it without printing again */
+    int rc = journal_append_mark(e->journal, f, &mark, err);
     if (rc == ERR_INPUT) {
         /* The log cannot hold it (a line over its size limit): the command is refused,
          * nothing was written or applied. */
-        cJSON_Delete(f);
+        fact_free(e, f);
         return rc;
     }
     if (rc == 0)
         rc = state_apply(&e->state, f, err);
     if (rc < 0) {
-        cJSON_free(text);
-        cJSON_Delete(f);
+        fact_free(e, f);
         /* A fact the engine made and its own state refuses is an engine failure: nothing
          * more is committed (the line stays in the unwritten buffer). */
         return err->code = ERR_SYSTEM;
     }
-    const cJSON *mid = cJSON_GetObjectItemCaseSensitive(f, "match");
+    struct fact_refs refs = fact_refs(f);
+    const cJSON *mid = refs.match;
     if (cJSON_IsNumber(mid)) {
         const struct match *m = state_match(&e->state, (long long)mid->valuedouble);
         if (m)
             schedule_match(e, m);
     }
-    const cJSON *rid = cJSON_GetObjectItemCaseSensitive(f, "request");
+    const cJSON *rid = refs.request;
     if (cJSON_IsNumber(rid)) {
         const struct request *r = state_request(&e->state, (long long)rid->valuedouble);
         if (r)
@@ -87,8 +275,7 @@ int engine_commit(struct engine *e, cJSON *f, int depth, struct error *err)
             int ncap = e->q_cap ? e->q_cap * 2 : 64;
             struct pending_event *q = realloc(e->queue, (size_t)ncap * sizeof *q);
             if (!q) {
-                cJSON_free(text);
-                cJSON_Delete(f);
+                fact_free(e, f);
                 return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
             }
             e->queue = q;
@@ -96,7 +283,7 @@ int engine_commit(struct engine *e, cJSON *f, int depth, struct error *err)
         }
     }
     engine_plugins_keep(e, f);
-    e->queue[e->q_head + e->q_len++] = (struct pending_event){ f, text, depth };
+    e->queue[e->q_head + e->q_len++] = (struct pending_event){ f, mark, refs, depth };
     return 0;
 }
 
@@ -225,10 +412,11 @@ int engine_enroll_person(struct cmd_ctx *x, int person, long long cause, struct 
         for (int k = 0; k < 2; k++) {
             if (!want[k] || roles[k] < 0 || state_enrollment(&e->state, person, sp, (enum role)roles[k]) >= 0)
                 continue;
-            cJSON *f = engine_fact(e, "enroll");
-            engine_add_str(f, "person", e->state.people[person].p.id);
-            engine_add_str(f, "program", e->rules->programs[i].def.name);
-            engine_add_str(f, "role", role_names[roles[k]]);
+            cJSON *f = engine_pool_fact(e, "enroll");
+            if (!f || !engine_pool_add(f, "person", engine_pool_string(e, e->state.people[person].p.id)) ||
+                !engine_pool_add(f, "program", engine_pool_string(e, e->rules->programs[i].def.name)) ||
+                !engine_pool_add(f, "role", engine_pool_literal(e, role_names[roles[k]])))
+                return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
             int rc = engine_commit(e, f, x->depth, err);
             if (rc < 0)
                 return rc;
@@ -254,7 +442,7 @@ static void on_handler_done(void *ctx, const cJSON *actions, const char *message
     if (d->rc < 0)
         return;
     if (message) {
-        const cJSON *seq = cJSON_GetObjectItemCaseSensitive(d->event, "seq");
+        const cJSON *seq = fact_seq(d->event);
         d->rc = engine_rule_error(d->e, where, (long long)seq->valuedouble, message, d->depth + 1, d->err);
         return;
     }
@@ -263,70 +451,97 @@ static void on_handler_done(void *ctx, const cJSON *actions, const char *message
         cJSON_AddItemToArray(d->actions, cJSON_Duplicate(a, 1));
 }
 
-static int event_program(const struct engine *e, const cJSON *ev)
+static int event_program(const struct engine *e, const struct fact_refs refs)
 {
-    const cJSON *mid = cJSON_GetObjectItemCaseSensitive(ev, "match");
+    const cJSON *mid = refs.match;
     if (cJSON_IsNumber(mid)) {
         const struct match *m = state_match(&e->state, (long long)mid->valuedouble);
         return m ? engine_rules_prog(e, m->program) : -1;
     }
-    const cJSON *prog = cJSON_GetObjectItemCaseSensitive(ev, "program");
+    const cJSON *prog = refs.program;
     return cJSON_IsString(prog) ? engine_rules_prog(e, state_program(&e->state, prog->valuestring)) : -1;
 }
 
-/* A JSON array's text, grown one printed element at a time. */
+/* A JSON array's text, grown one printed element at a time, between the caller's before and
+ * after texts (a reply line is made in one buffer, not copied around the array). */
 struct json_list {
-    char *s;
-    size_t len, cap;
-    bool failed;           /* out of memory: s is dropped */
+    struct json_buf b;
+    int n;                 /* elements so far */
+    bool failed;           /* out of memory: b is dropped */
 };
 
-static void list_add(struct json_list *l, const char *text)
+static void list_put(struct json_list *l, const char *text, size_t n)
 {
-    size_t n = strlen(text);
     if (l->failed)
         return;
-    if (l->len + n + 3 > l->cap) {
-        size_t cap = l->cap ? l->cap : 512;
-        while (cap < l->len + n + 3)
+    if (l->b.cap - l->b.len <= n) {   /* room for text and the '\0' */
+        size_t cap = l->b.cap ? l->b.cap : 1024;
+        while (cap - l->b.len <= n)
             cap *= 2;
-        char *s = realloc(l->s, cap);
+        char *s = realloc(l->b.s, cap);
         if (!s) {
-            free(l->s);
+            free(l->b.s);
             *l = (struct json_list){ .failed = true };
             return;
         }
-        l->s = s;
-        l->cap = cap;
+        l->b.s = s;
+        l->b.cap = cap;
     }
-    char sep = l->len == 0 ? '[' : ',';
-    l->s[l->len++] = sep;
-    memcpy(l->s + l->len, text, n);
-    l->len += n;
+    memcpy(l->b.s + l->b.len, text, n);
+    l->b.len += n;
+    l->b.s[l->b.len] = '\0';
 }
 
-/* Closes the list: "[...]" (cJSON_PrintUnformatted's bytes for the array of those
- * elements), owned by the caller; NULL when out of memory. */
-static char *list_end(struct json_list *l)
+/* Adds an event's print: the journal's, from its buffer, while the line is there (a commit
+ * comes after the command's events are drained, but a refused command's facts wait in the
+ * queue past the commit); else printed again as the journal prints (json_print, or cJSON
+ * for what json_print leaves to it), the same bytes. */
+static void list_add(struct json_list *l, const struct journal *j, const struct pending_event *pe)
 {
-    if (l->failed || (l->len == 0 && (l->s = malloc(3)) == NULL))
-        return NULL;
-    if (l->len == 0)
-        l->s[l->len++] = '[';
-    l->s[l->len++] = ']';
-    l->s[l->len] = '\0';
-    return l->s;
+    list_put(l, l->n++ == 0 ? "[" : ",", 1);
+    size_t body;
+    const char *line = journal_buffered(j, pe->mark, &body);
+    if (line) {
+        list_put(l, line, body);
+        list_put(l, "}", 1);
+        return;
+    }
+    struct json_buf b = { 0 };
+    if (json_print(pe->event, &b) == 0) {
+        list_put(l, b.s, b.len);
+        free(b.s);
+        return;
+    }
+    free(b.s);
+    char *text = cJSON_PrintUnformatted(pe->event);
+    if (!text) {
+        free(l->b.s);
+        *l = (struct json_list){ .failed = true };
+        return;
+    }
+    list_put(l, text, strlen(text));
+    cJSON_free(text);
 }
 
-static void pending_free(struct pending_event *pe)
+/* Closes the list: before "[...]" after ("[...]" is cJSON_PrintUnformatted's bytes for the
+ * array of those elements), owned by the caller; NULL when out of memory. */
+static char *list_end(struct json_list *l, const char *after)
 {
-    cJSON_free(pe->text);
-    cJSON_Delete(pe->event);
+    if (l->n == 0)
+        list_put(l, "[", 1);
+    list_put(l, "]", 1);
+    list_put(l, after, strlen(after));
+    return l->failed ? NULL : l->b.s;
+}
+
+static void pending_free(struct engine *e, struct pending_event *pe)
+{
+    fact_free(e, pe->event);
 }
 
 /* Hands each queued event to the rules; the command's own facts are appended to facts
  * (copies) or to list (their text), either or both may be NULL. */
-static int drain(struct engine *e, cJSON *facts, struct json_list *list, struct error *err)
+static int drain_queue(struct engine *e, cJSON *facts, struct json_list *list, struct error *err)
 {
     while (e->q_len > 0) {
         struct pending_event pe = e->queue[e->q_head++];
@@ -336,17 +551,17 @@ static int drain(struct engine *e, cJSON *facts, struct json_list *list, struct 
         if (facts)
             cJSON_AddItemToArray(facts, cJSON_Duplicate(pe.event, 1));
         if (list)
-            list_add(list, pe.text);
-        const char *type = cJSON_GetObjectItemCaseSensitive(pe.event, "type")->valuestring;
+            list_add(list, e->journal, &pe);
+        const char *type = fact_type(pe.event);
         int rc = 0;
         if (e->rules && strcmp(type, "rules") != 0 && strcmp(type, "rule.error") != 0) {
-            int prog = event_program(e, pe.event);
+            int prog = event_program(e, pe.refs);
             if (rules_listens(e->rules, type, prog)) {
                 struct dispatch_ctx d = { e, pe.event, pe.depth, cJSON_CreateArray(), 0, err };
                 engine_rules_context(e);
                 rules_dispatch(e->rules, pe.event, prog, on_handler_done, &d);
                 rc = d.rc;
-                long long cause = (long long)cJSON_GetObjectItemCaseSensitive(pe.event, "seq")->valuedouble;
+                long long cause = (long long)fact_seq(pe.event)->valuedouble;
                 const cJSON *a;
                 cJSON_ArrayForEach(a, d.actions) {
                     if (rc < 0)
@@ -369,11 +584,22 @@ static int drain(struct engine *e, cJSON *facts, struct json_list *list, struct 
                 cJSON_Delete(d.actions);
             }
         }
-        pending_free(&pe);
+        pending_free(e, &pe);
         if (rc < 0)
             return rc;
     }
     return 0;
+}
+
+/* drain_queue; once nothing is queued (and no drain is under way further up), no pooled
+ * fact is left: the pool's memory is taken again from its start. */
+static int drain(struct engine *e, cJSON *facts, struct json_list *list, struct error *err)
+{
+    e->draining++;
+    int rc = drain_queue(e, facts, list, err);
+    if (--e->draining == 0 && e->q_len == 0)
+        pool_empty(&e->pool, true);
+    return rc;
 }
 
 /* After a command: its events go to the rules, then the log is committed (unless the
@@ -398,12 +624,15 @@ int engine_submit(struct engine *e, const cJSON *cmd, cJSON *facts, struct error
     return finish(e, before, commands_exec(e, cmd, 0, NULL, err), facts, NULL, err);
 }
 
-int engine_submit_json(struct engine *e, const cJSON *cmd, char **events, struct error *err)
+int engine_submit_json(struct engine *e, const cJSON *cmd, const char *before_text, const char *after_text,
+                       char **events, int *n_events, struct error *err)
 {
     long long before = e->state.seq;
     struct json_list list = { 0 };
+    list_put(&list, before_text, strlen(before_text));
     int rc = finish(e, before, commands_exec(e, cmd, 0, NULL, err), NULL, &list, err);
-    *events = list_end(&list);
+    *n_events = list.n;
+    *events = list_end(&list, after_text);
     if (*events == NULL && rc >= 0)
         rc = error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
     return rc;
@@ -685,10 +914,11 @@ int engine_rebuild(struct engine *e, struct error *err)
         return rc;
     }
     while (e->q_len > 0) {              /* events of the facts that were lost with the commit */
-        pending_free(&e->queue[e->q_head++]);
+        pending_free(e, &e->queue[e->q_head++]);
         e->q_len--;
     }
     e->q_head = 0;
+    pool_empty(&e->pool, true);
     state_free(&e->state);
     e->state = s;
     e->snapshot_seq = snap;
@@ -761,9 +991,10 @@ void engine_close(struct engine *e)
 {
     engine_plugins_free(e);   /* first: a closing plugin may still query the state */
     while (e->q_len > 0) {
-        pending_free(&e->queue[e->q_head++]);
+        pending_free(e, &e->queue[e->q_head++]);
         e->q_len--;
     }
+    pool_empty(&e->pool, false);
     free(e->queue);
     if (e->journal)
         journal_close(e->journal);

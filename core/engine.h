@@ -38,10 +38,23 @@ struct plugins;
 struct engine_plugin_io;
 struct uv_loop_s;
 
+/* A fact's "match", "request" and "program" members (each NULL when absent). */
+struct fact_refs {
+    const cJSON *match, *request, *program;
+};
+
 struct pending_event {
     cJSON *event;
-    char *text;                 /* event as the journal printed it (cJSON_free) */
+    struct journal_mark mark;   /* its line in the journal's buffer: a reply takes its print there */
+    struct fact_refs refs;      /* found once, when it was committed */
     int depth;
+};
+
+/* Memory for the nodes of the most frequent facts (a person added, an enrolment): taken
+ * in order, given back all at once when no event is queued any more (engine.c). */
+struct fact_pool_chunk;
+struct fact_pool {
+    struct fact_pool_chunk *head;   /* the chunk taken from; older ones follow */
 };
 
 struct engine {
@@ -68,6 +81,8 @@ struct engine {
     struct plugins *plugins;    /* NULL until a plugin is loaded (engine_plugins.c) */
     struct engine_plugin_io *pio;
     struct uv_loop_s *loop;     /* the daemon's loop for plugins; NULL: simulate makes its own */
+    struct fact_pool pool;      /* nodes of pooled facts (engine_pool_fact) */
+    int draining;               /* drain calls under way: the pool is emptied only outside them */
     tdm_time fact_time;         /* the time engine_fact last printed ... */
     char fact_ts[21];           /* ... and its text ("" before the first fact) */
 };
@@ -94,11 +109,13 @@ int engine_import_people(struct engine *e, const char *csv, FILE *errors, struct
  * sync policy. When facts is an array, copies of the command's own facts are appended.
  * Returns 0, ERR_INPUT (the command was refused: nothing happened) or ERR_SYSTEM. */
 int engine_submit(struct engine *e, const cJSON *cmd, cJSON *facts, struct error *err);
-/* engine_submit for a reply: *events gets the command's facts as the text of one JSON array
- * (the bytes cJSON_PrintUnformatted makes of the array engine_submit fills, taken from the
- * journal's own print of each event, so none is printed twice). The caller frees *events;
- * it is NULL when the command failed for want of memory. */
-int engine_submit_json(struct engine *e, const cJSON *cmd, char **events, struct error *err);
+/* engine_submit for a reply: *events gets before_text, the command's facts as the text of
+ * one JSON array (the bytes cJSON_PrintUnformatted makes of the array engine_submit fills,
+ * taken from the journal's own print of each event, so none is printed twice), then
+ * after_text; *n_events is how many facts the array holds. The caller frees *events; it is
+ * NULL when the command failed for want of memory. */
+int engine_submit_json(struct engine *e, const cJSON *cmd, const char *before_text, const char *after_text,
+                       char **events, int *n_events, struct error *err);
 
 /* Virtual clock: fires every due item up to and including `until`, in order, then moves the
  * clock there. progress (may be NULL) is called now and then with the current time. */

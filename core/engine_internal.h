@@ -13,12 +13,29 @@ struct cmd_ctx {
 };
 
 /* engine.c: facts. A fact is made with seq = state seq + 1 and must be committed before
- * the next is made. engine_commit journals, applies and queues it; it takes ownership. */
+ * the next is made. engine_commit journals, applies and queues it; it takes ownership.
+ * type must be a string literal (the fact refers to it without a copy). */
 cJSON *engine_fact(struct engine *e, const char *type);
 void engine_add_time(cJSON *o, const char *k, tdm_time t);
 /* Adds a copy of value (NULL: nothing) under a key that must be a string literal (or outlive
  * o: cJSON keeps the pointer, cJSON_AddItemToObjectCS). */
 void engine_add_str(cJSON *o, const char *literal_key, const char *value);
+/* Adds value without a copy: key and value must both be string literals (or static). */
+void engine_add_literal(cJSON *o, const char *literal_key, const char *literal_value);
+/* A fact whose nodes (and their texts) are e's pool's, not cJSON's allocations: for the
+ * facts made most (a person added, an enrolment), built only with the engine_pool_* nodes
+ * (cJSON_AddItemToObjectCS and cJSON_AddItemToArray link them: they allocate nothing) and
+ * never with cJSON's own. engine_commit takes it like any fact; the pool gives its memory
+ * back once no event is queued. Each returns NULL when out of memory (the pool's memory is
+ * given back with the rest: nothing to free). */
+cJSON *engine_pool_fact(struct engine *e, const char *literal_type);
+cJSON *engine_pool_string(struct engine *e, const char *s);         /* a copy of s */
+cJSON *engine_pool_literal(struct engine *e, const char *literal);  /* s itself: static */
+cJSON *engine_pool_number(struct engine *e, double d);
+/* Adds item under a literal key; false when item is NULL (out of memory). */
+bool engine_pool_add(cJSON *o, const char *literal_key, cJSON *item);
+/* Makes pooled nodes for person_to_json_made. */
+struct json_maker engine_pool_maker(struct engine *e);
 int engine_commit(struct engine *e, cJSON *f, int depth, struct error *err);
 int engine_rule_error(struct engine *e, const char *where, long long cause, const char *message, int depth,
                       struct error *err);

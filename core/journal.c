@@ -47,6 +47,7 @@ struct journal {
     struct chain pending;                 /* including buffered lines */
     char *buf;                            /* buffered lines, each with its '\n' */
     size_t len, cap;
+    unsigned long long epoch;             /* counts commits and rollbacks: what a mark is valid for */
     bool failed;                          /* a commit failed: refuse until reopened */
     char failure[300];
 };
@@ -196,6 +197,16 @@ static int bad_escape(const char *path, long long line, struct error *err)
                      "a \\u escape that cJSON would misread (\\u0000, or not four hex digits)");
 }
 
+/* key == lit, for the short literals of the envelope, without a call. */
+static inline bool key_is(const char *key, const char *lit)
+{
+    size_t i = 0;
+    for (; lit[i]; i++)
+        if (key[i] != lit[i])
+            return false;
+    return key[i] == '\0';
+}
+
 /* Checks the object's envelope and its place in the chain; updates nothing. sealed: ev was
  * read from a line, whose last member is the line's own crc (checked from its bytes). */
 static int check_event(const cJSON *ev, bool sealed, const struct chain *c, const char *path, long long line,
@@ -206,16 +217,18 @@ static int check_event(const cJSON *ev, bool sealed, const struct chain *c, cons
     const cJSON *seq = ev->child;
     const cJSON *ts = seq ? seq->next : NULL;
     const cJSON *type = ts ? ts->next : NULL;
-    if (seq == NULL || strcmp(seq->string, "seq") != 0 || !cJSON_IsNumber(seq))
+    if (seq == NULL || !key_is(seq->string, "seq") || !cJSON_IsNumber(seq))
         return error_set(err, ERR_INPUT, path, (int)line, "the first member must be \"seq\", a number");
-    if (ts == NULL || strcmp(ts->string, "ts") != 0 || !cJSON_IsString(ts))
+    if (ts == NULL || !key_is(ts->string, "ts") || !cJSON_IsString(ts))
         return error_set(err, ERR_INPUT, path, (int)line, "the second member must be \"ts\", a string");
-    if (type == NULL || strcmp(type->string, "type") != 0 || !cJSON_IsString(type) || type->valuestring[0] == '\0')
+    if (type == NULL || !key_is(type->string, "type") || !cJSON_IsString(type) || type->valuestring[0] == '\0')
         return error_set(err, ERR_INPUT, path, (int)line, "the third member must be \"type\", a non-empty string");
     double d = seq->valuedouble;
     if (!(d >= 1 && d <= SEQ_MAX) || d != (double)(long long)d)
         return error_set(err, ERR_INPUT, path, (int)line, "seq must be a whole number from 1 to 2^53");
-    if (!ts_valid(ts->valuestring))
+    /* The ts of the event before (when there is one) was judged valid when it joined the
+     * chain: the same text (most events, made within one second) need not be judged again. */
+    if (!(c->known && c->last_ts[0] && strcmp(ts->valuestring, c->last_ts) == 0) && !ts_valid(ts->valuestring))
         return error_set(err, ERR_INPUT, path, (int)line, "ts \"%.40s\" is not YYYY-MM-DDTHH:MM:SSZ",
                          ts->valuestring);
     for (const cJSON *m = type->next; m != NULL; m = m->next) {
@@ -622,6 +635,7 @@ static int open_verify(struct journal *j, long long start, journal_event_fn fn, 
     j->size = keep;
     j->committed = s.chain;
     j->pending = s.chain;
+    j->epoch++;
     return 0;
 }
 
@@ -817,7 +831,29 @@ static size_t print_event(struct journal *j, const cJSON *event)
     return n;
 }
 
+static int append(struct journal *j, const cJSON *event, char **printed, struct journal_mark *mark,
+                  struct error *err);
+
 int journal_append_text(struct journal *j, const cJSON *event, char **printed, struct error *err)
+{
+    return append(j, event, printed, NULL, err);
+}
+
+int journal_append_mark(struct journal *j, const cJSON *event, struct journal_mark *mark, struct error *err)
+{
+    return append(j, event, NULL, mark, err);
+}
+
+const char *journal_buffered(const struct journal *j, struct journal_mark mark, size_t *body)
+{
+    if (mark.epoch != j->epoch || mark.off > j->len || j->len - mark.off < mark.body + CRC_SUFFIX + 1)
+        return NULL;
+    *body = mark.body;
+    return j->buf + mark.off;
+}
+
+static int append(struct journal *j, const cJSON *event, char **printed, struct journal_mark *mark,
+                  struct error *err)
 {
     if (printed != NULL)
         *printed = NULL;
@@ -866,6 +902,8 @@ int journal_append_text(struct journal *j, const cJSON *event, char **printed, s
         return error_set(err, rc == ERR_SYSTEM ? ERR_SYSTEM : ERR_INPUT, NULL, 0, "event refused: %s", le.msg);
     }
     line[n] = '\n';
+    if (mark != NULL)
+        *mark = (struct journal_mark){ j->epoch, j->len, body };
     j->len += n + 1;
     j->pending = c;
     if (printed != NULL)
@@ -900,6 +938,7 @@ int journal_commit(struct journal *j, enum journal_sync sync, struct error *err)
     j->size += (long long)j->len;
     j->committed = j->pending;
     j->len = 0;
+    j->epoch++;
     if (j->cap > (16u << 20)) {         /* one huge batch should not pin its memory */
         free(j->buf);
         j->buf = NULL;
@@ -940,6 +979,7 @@ bool journal_pending(const struct journal *j)
 void journal_rollback(struct journal *j)
 {
     j->len = 0;
+    j->epoch++;
     j->pending = j->committed;
 }
 

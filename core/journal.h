@@ -83,6 +83,20 @@ int journal_append(struct journal *j, const cJSON *event, struct error *err);
  * reply showing the event need not print it again. *printed is NULL when refused. */
 int journal_append_text(struct journal *j, const cJSON *event, char **printed, struct error *err);
 
+/* Where a buffered line lies: valid until the next commit or rollback (see journal_buffered). */
+struct journal_mark {
+    unsigned long long epoch;
+    size_t off, body;
+};
+/* journal_append that also says where the line went, so that a reply showing the event can
+ * take its print from the buffer (journal_buffered) instead of a copy of its own. */
+int journal_append_mark(struct journal *j, const cJSON *event, struct journal_mark *mark, struct error *err);
+/* The buffered line that mark names, when it is still buffered (no commit or rollback since):
+ * the event as cJSON prints it is the *body bytes returned followed by '}' (the line goes on
+ * with its crc). The pointer is valid until the next append, commit or rollback. NULL when
+ * the line is no longer buffered. */
+const char *journal_buffered(const struct journal *j, struct journal_mark mark, size_t *body);
+
 /* Writes every buffered line with one write() (looping over short writes) and
  * then fdatasync unless sync == JOURNAL_SYNC_OFF. Returns 0 when the lines are
  * on disk per the policy (0 at once when nothing is buffered). On any failure

@@ -46,6 +46,7 @@ static bool put(struct json_buf *b, const char *s, size_t n)
 /* What cJSON writes for each byte of a string: 0 the byte itself, else the letter after a
  * backslash ('u' for \u00xx). */
 static const char ESCAPE[256] = {
+    [0x00] = '0',                         /* not a character of a string: its end (put_short_string) */
     ['\b'] = 'b', ['\f'] = 'f', ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't', ['"'] = '"', ['\\'] = '\\',
     [0x01] = 'u', [0x02] = 'u', [0x03] = 'u', [0x04] = 'u', [0x05] = 'u', [0x06] = 'u', [0x07] = 'u',
     [0x0b] = 'u', [0x0e] = 'u', [0x0f] = 'u', [0x10] = 'u', [0x11] = 'u', [0x12] = 'u', [0x13] = 'u',
@@ -61,6 +62,45 @@ static inline bool put_char(struct json_buf *b, char c)
     return true;
 }
 
+/* Writes c (a byte ESCAPE gives e for) escaped at o; returns the end. */
+static inline char *put_escape(char *o, unsigned char c, char e)
+{
+    static const char hex[] = "0123456789abcdef";
+    *o++ = '\\';
+    *o++ = e;
+    if (e == 'u') {
+        *o++ = '0';
+        *o++ = '0';
+        *o++ = hex[c >> 4];
+        *o++ = hex[c & 15];
+    }
+    return o;
+}
+
+/* Short strings (keys, ids, names: nearly all), when the buffer has room for 64 bytes each
+ * printed as \u00xx: copied and escaped in one pass, without measuring them first. False,
+ * having written nothing that counts, for a longer one. */
+#define SHORT_STRING 64
+static bool put_short_string(struct json_buf *b, const unsigned char *s)
+{
+    char *o = b->s + b->len;
+    *o++ = '"';
+    for (int i = 0; i < SHORT_STRING; i++) {
+        unsigned char c = s[i];
+        char e = ESCAPE[c];
+        if (!e) {
+            *o++ = (char)c;
+        } else if (c == 0) {
+            *o++ = '"';
+            b->len = (size_t)(o - b->s);
+            return true;
+        } else {
+            o = put_escape(o, c, e);
+        }
+    }
+    return false;
+}
+
 /* Room for the escaped text first: for a short string the worst case (every byte as \u00xx),
  * for a long one (which may be megabytes) its exact size, counted. Then copy and escape. */
 static bool put_string(struct json_buf *b, const char *str)
@@ -68,6 +108,8 @@ static bool put_string(struct json_buf *b, const char *str)
     if (str == NULL)
         return put(b, "\"\"", 2);         /* cJSON prints a missing text as "" */
     const unsigned char *s = (const unsigned char *)str;
+    if (b->cap - b->len > 6 * SHORT_STRING + 2 && put_short_string(b, s))
+        return true;
     size_t n = strlen(str), room = 6 * n;
     if (n > 256) {
         room = n;
@@ -77,24 +119,15 @@ static bool put_string(struct json_buf *b, const char *str)
     }
     if (!reserve(b, room + 2))
         return false;
-    static const char hex[] = "0123456789abcdef";
     char *o = b->s + b->len;
     *o++ = '"';
     for (size_t i = 0; i < n; i++) {
         unsigned char c = s[i];
         char e = ESCAPE[c];
-        if (!e) {
+        if (!e)
             *o++ = (char)c;
-            continue;
-        }
-        *o++ = '\\';
-        *o++ = e;
-        if (e == 'u') {
-            *o++ = '0';
-            *o++ = '0';
-            *o++ = hex[c >> 4];
-            *o++ = hex[c & 15];
-        }
+        else
+            o = put_escape(o, c, e);
     }
     *o++ = '"';
     b->len = (size_t)(o - b->s);

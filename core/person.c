@@ -311,41 +311,75 @@ bool timezone_valid(const char *name)
 
 /* ---- JSON ---- */
 
-static cJSON *strset_to_json(const struct strset *s)
+static cJSON *make_object(void *ctx)
 {
-    cJSON *a = cJSON_CreateArray();
+    (void)ctx;
+    return cJSON_CreateObject();
+}
+
+static cJSON *make_array(void *ctx)
+{
+    (void)ctx;
+    return cJSON_CreateArray();
+}
+
+static cJSON *make_string(void *ctx, const char *s)
+{
+    (void)ctx;
+    return cJSON_CreateString(s);
+}
+
+static cJSON *make_number(void *ctx, double d)
+{
+    (void)ctx;
+    return cJSON_CreateNumber(d);
+}
+
+static void make_drop(void *ctx, cJSON *item)
+{
+    (void)ctx;
+    cJSON_Delete(item);
+}
+
+static const struct json_maker CJSON_MAKER = { NULL, make_object, make_array, make_string, make_number, make_drop };
+
+static cJSON *strset_to_json(const struct strset *s, const struct json_maker *m)
+{
+    cJSON *a = m->array(m->ctx);
     for (int i = 0; a && i < s->n; i++) {
-        cJSON *item = cJSON_CreateString(s->v[i]);
+        cJSON *item = m->string(m->ctx, s->v[i]);
         if (item == NULL || !cJSON_AddItemToArray(a, item)) {
-            cJSON_Delete(item);
-            cJSON_Delete(a);
+            if (item)
+                m->drop(m->ctx, item);
+            m->drop(m->ctx, a);
             return NULL;
         }
     }
     return a;
 }
 
-/* Adds item (NULL when out of memory: false) under a literal key; frees it if it is not added. */
-static bool add_cs(cJSON *o, const char *literal_key, cJSON *item)
+/* Adds item under a literal key; when it cannot, drops it and says false. */
+static bool add_cs(const struct json_maker *m, cJSON *o, const char *literal_key, cJSON *item)
 {
     if (item && cJSON_AddItemToObjectCS(o, literal_key, item))
         return true;
-    cJSON_Delete(item);
+    if (item)
+        m->drop(m->ctx, item);
     return false;
 }
 
-cJSON *person_to_json(const struct person *p)
+static cJSON *to_json(const struct person *p, const struct json_maker *m)
 {
-    cJSON *o = cJSON_CreateObject();
+    cJSON *o = m->object(m->ctx);
     if (o == NULL)
         return NULL;
     /* The standard keys are literals: cJSON keeps them without a copy (...ToObjectCS). */
-    bool ok = add_cs(o, "id", cJSON_CreateString(p->id ? p->id : ""));
-#define ADD_FIELD(f) if (ok && p->f) ok = add_cs(o, #f, cJSON_CreateString(p->f));
+    bool ok = add_cs(m, o, "id", m->string(m->ctx, p->id ? p->id : ""));
+#define ADD_FIELD(f) if (ok && p->f) ok = add_cs(m, o, #f, m->string(m->ctx, p->f));
     PERSON_TEXT_FIELDS(ADD_FIELD)
 #undef ADD_FIELD
     if (ok && p->level != 0)
-        ok = add_cs(o, "level", cJSON_CreateNumber(p->level));
+        ok = add_cs(m, o, "level", m->number(m->ctx, p->level));
     if (ok && !isnan(p->tenure_years)) {
         /* cJSON prints 15 digits whenever they come within an ulp or so (0.1 + 0.2 comes out
          * as 0.3), so the log would not replay to the same double: print it ourselves. */
@@ -358,17 +392,14 @@ cJSON *person_to_json(const struct person *p)
         ok = cJSON_AddRawToObject(o, "tenure_years", num) != NULL;
     }
     if (ok)
-        ok = add_cs(o, "capacity", cJSON_CreateNumber(p->capacity));
+        ok = add_cs(m, o, "capacity", m->number(m->ctx, p->capacity));
     const struct { const char *key; const struct strset *set; } sets[] = {
         {"skills", &p->skills}, {"wants", &p->wants}, {"tags", &p->tags},
     };
     for (size_t i = 0; ok && i < sizeof sets / sizeof sets[0]; i++) {
         if (sets[i].set->n == 0)
             continue;
-        cJSON *a = strset_to_json(sets[i].set);
-        ok = a && cJSON_AddItemToObjectCS(o, sets[i].key, a);
-        if (!ok)
-            cJSON_Delete(a);
+        ok = add_cs(m, o, sets[i].key, strset_to_json(sets[i].set, m));
     }
     if (ok && p->n_attrs > 0) {
         cJSON *attrs = cJSON_AddObjectToObject(o, "attrs");
@@ -377,10 +408,22 @@ cJSON *person_to_json(const struct person *p)
             ok = cJSON_AddStringToObject(attrs, p->attrs[i].key, p->attrs[i].value) != NULL;
     }
     if (!ok) {
-        cJSON_Delete(o);
+        m->drop(m->ctx, o);
         return NULL;
     }
     return o;
+}
+
+cJSON *person_to_json(const struct person *p)
+{
+    return to_json(p, &CJSON_MAKER);
+}
+
+cJSON *person_to_json_made(const struct person *p, const struct json_maker *m)
+{
+    if (!isnan(p->tenure_years) || p->n_attrs > 0)
+        return NULL;   /* a raw number and keys of the person's own: cJSON's nodes */
+    return to_json(p, m);
 }
 
 static int refuse(struct error *err, const char *field, const char *what)
@@ -478,13 +521,17 @@ static bool number_from_json(const cJSON *v, double *out)
     return end != s && *end == '\0';
 }
 
+/* k is the literal lit: the first bytes first, as most keys differ there (a strcmp call per
+ * candidate key was a tenth of reading a person). */
+#define KEY_IS(k, lit) ((k)[0] == (lit)[0] && strcmp((k), (lit)) == 0)
+
 /* One key of the person object; a helper so person_from_json can free on any failure. */
 static int field_from_json(const cJSON *v, struct person *p, struct error *err)
 {
     const char *k = v->string;
     char **text = NULL;
-#define MATCH_FIELD(f) else if (strcmp(k, #f) == 0) text = &p->f;
-    if (strcmp(k, "id") == 0)
+#define MATCH_FIELD(f) else if (KEY_IS(k, #f)) text = &p->f;
+    if (KEY_IS(k, "id"))
         text = &p->id;
     PERSON_TEXT_FIELDS(MATCH_FIELD)
 #undef MATCH_FIELD
@@ -500,24 +547,24 @@ static int field_from_json(const cJSON *v, struct person *p, struct error *err)
         *text = strdup(v->valuestring);
         return *text ? 0 : error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
     }
-    if (strcmp(k, "level") == 0)
+    if (KEY_IS(k, "level"))
         return int_from_json(v, k, 1, PERSON_LEVEL_MAX, &p->level, err);
-    if (strcmp(k, "capacity") == 0)
+    if (KEY_IS(k, "capacity"))
         return int_from_json(v, k, 0, PERSON_CAPACITY_MAX, &p->capacity, err);
-    if (strcmp(k, "tenure_years") == 0) {
+    if (KEY_IS(k, "tenure_years")) {
         double d;
         if (!number_from_json(v, &d) || !isfinite(d) || d < 0)
             return refuse(err, k, "must be a number >= 0");
         p->tenure_years = d + 0.0;  /* + 0.0 turns -0 into 0 */
         return 0;
     }
-    if (strcmp(k, "skills") == 0)
+    if (KEY_IS(k, "skills"))
         return strset_from_json(v, k, &p->skills, err);
-    if (strcmp(k, "wants") == 0)
+    if (KEY_IS(k, "wants"))
         return strset_from_json(v, k, &p->wants, err);
-    if (strcmp(k, "tags") == 0)
+    if (KEY_IS(k, "tags"))
         return strset_from_json(v, k, &p->tags, err);
-    if (strcmp(k, "attrs") == 0)
+    if (KEY_IS(k, "attrs"))
         return attrs_from_json(v, p, err);
     return error_set(err, ERR_INPUT, NULL, 0, "person: unknown field '%s'", k);
 }
@@ -536,7 +583,7 @@ int person_from_json(const cJSON *obj, struct person *out, struct error *err)
             return error_set(err, ERR_INPUT, NULL, 0, "person: a field has no name");
         }
         for (const cJSON *w = obj->child; w != v; w = w->next)
-            if (strcmp(w->string, v->string) == 0) {
+            if (KEY_IS(w->string, v->string)) {
                 person_free(out);
                 return refuse(err, v->string, "appears twice");
             }

@@ -84,6 +84,23 @@ bool timezone_valid(const char *name);
  * The caller owns the result (cJSON_Delete). Returns NULL when out of memory. */
 cJSON *person_to_json(const struct person *p);
 
+/* How person_to_json_made makes its nodes (a caller's own memory, say). Each function
+ * returns a new node (NULL when out of memory); string gives one whose text outlives the
+ * tree. drop undoes a node that could not be linked. */
+struct json_maker {
+    void *ctx;
+    cJSON *(*object)(void *ctx);
+    cJSON *(*array)(void *ctx);
+    cJSON *(*string)(void *ctx, const char *s);
+    cJSON *(*number)(void *ctx, double d);
+    void (*drop)(void *ctx, cJSON *item);
+};
+
+/* person_to_json with m's nodes, for a person without tenure_years and attrs (whose nodes
+ * only cJSON makes: NULL for such a person); the same tree, member for member. NULL when out
+ * of memory. */
+cJSON *person_to_json_made(const struct person *p, const struct json_maker *m);
+
 /* The inverse of person_to_json, validating every field: the object's keys are case-sensitive
  * and unknown or repeated ones are refused; id (and manager) must be valid ids, the manager
  * not the person's own id; strings must be non-empty valid UTF-8 without NUL (a "\u0000"

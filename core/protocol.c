@@ -4,6 +4,7 @@
 #include "protocol.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -84,7 +85,7 @@ static const struct command *find_command(const char *name)
 static const struct field *find_field(const struct command *c, const char *name)
 {
     for (int i = 0; i < 20 && c->fields[i].name; i++)
-        if (strcmp(c->fields[i].name, name) == 0)
+        if (c->fields[i].name[0] == name[0] && strcmp(c->fields[i].name, name) == 0)
             return &c->fields[i];
     return NULL;
 }
@@ -123,7 +124,7 @@ static const char *deep_check(const cJSON *v, int depth)
     for (const cJSON *a = v->child; a; a = a->next) {
         if (cJSON_IsObject(v))
             for (const cJSON *b = a->next; b; b = b->next)
-                if (strcmp(a->string, b->string) == 0)
+                if (a->string[0] == b->string[0] && strcmp(a->string, b->string) == 0)
                     return "a key appears twice";
         const char *bad = deep_check(a, depth + 1);
         if (bad)
@@ -132,31 +133,69 @@ static const char *deep_check(const cJSON *v, int depth)
     return NULL;
 }
 
-cJSON *protocol_parse(const char *line, size_t len, char *why, size_t why_len)
+/* The bytes' checks before parsing: valid UTF-8, no NUL, no \u0000. An ASCII line (nearly every
+ * one) is checked in one pass; anything else goes through person_utf8_valid and memmem. */
+static bool bytes_ok(const char *line, size_t len, char *why, size_t why_len)
+{
+    const unsigned char *s = (const unsigned char *)line;
+    bool ascii = true, nul_escape = false;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == 0 || s[i] >= 0x80) {
+            ascii = false;
+            break;
+        }
+        if (s[i] == '\\' && len - i >= 6 && memcmp(s + i + 1, "u0000", 5) == 0)
+            nul_escape = true;
+    }
+    if (!ascii) {
+        size_t bad_at;
+        if (!person_utf8_valid(line, len, &bad_at)) {
+            snprintf(why, why_len, "invalid UTF-8 or a NUL byte at offset %zu", bad_at);
+            return false;
+        }
+        nul_escape = memmem(line, len, "\\u0000", 6) != NULL;
+    }
+    if (nul_escape) {
+        snprintf(why, why_len, "\\u0000 is not allowed in strings");
+        return false;
+    }
+    return true;
+}
+
+static bool command_ok(const cJSON *c, char *why, size_t why_len);
+
+/* protocol_parse on line[0..len) with line[len] == '\0'. */
+/* A line's length and bytes (see bytes_ok); false with the reason in why. */
+static bool line_ok(const char *line, size_t len, char *why, size_t why_len)
 {
     why[0] = '\0';
     if (len > PROTOCOL_LINE_MAX) {
         snprintf(why, why_len, "line longer than %d bytes", PROTOCOL_LINE_MAX);
-        return NULL;
+        return false;
     }
-    size_t bad_at;
-    if (!person_utf8_valid(line, len, &bad_at)) {
-        snprintf(why, why_len, "invalid UTF-8 or a NUL byte at offset %zu", bad_at);
+    return bytes_ok(line, len, why, why_len);
+}
+
+static cJSON *parse_ended(const char *line, size_t len, char *why, size_t why_len)
+{
+    if (!line_ok(line, len, why, why_len))
         return NULL;
-    }
-    if (memmem(line, len, "\\u0000", 6)) {
-        snprintf(why, why_len, "\\u0000 is not allowed in strings");
-        return NULL;
-    }
-    char *copy = strndup(line, len);
     const char *end = NULL;
-    cJSON *c = copy ? cJSON_ParseWithOpts(copy, &end, 1) : NULL;
+    cJSON *c = cJSON_ParseWithLengthOpts(line, len + 1, &end, 1);   /* what ParseWithOpts does */
     if (!c) {
-        snprintf(why, why_len, "bad JSON near byte %ld", end && copy ? (long)(end - copy) : 0L);
-        free(copy);
+        snprintf(why, why_len, "bad JSON near byte %ld", end ? (long)(end - line) : 0L);
         return NULL;
     }
-    free(copy);
+    if (command_ok(c, why, why_len))
+        return c;
+    cJSON_Delete(c);
+    return NULL;
+}
+
+/* The checks of a parsed line: no key twice, numbers below 2^53, a known command with only
+ * its fields, each of its type. False with the reason in why. */
+static bool command_ok(const cJSON *c, char *why, size_t why_len)
+{
     const char *bad = deep_check(c, 0);
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(c, "cmd");
     const struct command *cmd = cJSON_IsString(name) ? find_command(name->valuestring) : NULL;
@@ -183,10 +222,171 @@ cJSON *protocol_parse(const char *line, size_t len, char *why, size_t why_len)
             }
         }
         if (!why[0])
-            return c;
+            return true;
     }
-    cJSON_Delete(c);
-    return NULL;
+    return false;
+}
+
+cJSON *protocol_parse(const char *line, size_t len, char *why, size_t why_len)
+{
+    char *copy = len <= PROTOCOL_LINE_MAX ? strndup(line, len) : NULL;
+    if (!copy) {
+        why[0] = '\0';
+        snprintf(why, why_len, len > PROTOCOL_LINE_MAX ? "line longer than %d bytes" : "out of memory",
+                 PROTOCOL_LINE_MAX);
+        return NULL;
+    }
+    cJSON *c = parse_ended(copy, len, why, why_len);
+    free(copy);
+    return c;
+}
+
+cJSON *protocol_parse_in(char *line, size_t len, char *why, size_t why_len)
+{
+    char saved = line[len];
+    line[len] = '\0';
+    cJSON *c = parse_ended(line, len, why, why_len);
+    line[len] = saved;
+    return c;
+}
+
+/* ---- a common line read in place ---- */
+
+static size_t skip_spaces(const char *s, size_t i, size_t len)
+{
+    while (i < len && s[i] == ' ')
+        i++;
+    return i;
+}
+
+/* A string at s[i] (its opening quote) without escapes or control bytes: the index of its
+ * closing quote, or 0 when it is not such a string. */
+static size_t plain_string_end(const char *s, size_t i, size_t len, unsigned char *high)
+{
+    if (i >= len || s[i] != '"')
+        return 0;
+    for (size_t k = i + 1; k < len; k++) {
+        unsigned char c = (unsigned char)s[k];
+        if (c == '"')
+            return k;
+        if (c == '\\' || c < 0x20)
+            return 0;
+        *high |= c;
+    }
+    return 0;
+}
+
+/* Where read_plain found one member's key and value in the line. */
+struct plain_member {
+    size_t key, key_end, val, val_end;
+    bool str;
+};
+
+/* Whether line[0..len) is {"key":value,...} with plain strings and whole numbers of at most
+ * 15 digits as the values, spaces the only whitespace (at most PROTOCOL_VIEW_MAX members,
+ * found into m[0..*n)); *ascii tells whether every byte is below 0x80. Changes nothing. */
+static bool plain_shape(const char *line, size_t len, struct plain_member *m, int *n, bool *ascii)
+{
+    unsigned char high = 0;
+    *n = 0;
+    size_t i = skip_spaces(line, 0, len);
+    if (i >= len || line[i] != '{')
+        return false;
+    i = skip_spaces(line, i + 1, len);
+    for (;;) {
+        if (*n == PROTOCOL_VIEW_MAX)
+            return false;
+        struct plain_member *it = &m[*n];
+        size_t ke = plain_string_end(line, i, len, &high);
+        if (!ke)
+            return false;
+        it->key = i + 1;
+        it->key_end = ke;
+        i = skip_spaces(line, ke + 1, len);
+        if (i >= len || line[i] != ':')
+            return false;
+        i = skip_spaces(line, i + 1, len);
+        if (i < len && line[i] == '"') {
+            size_t ve = plain_string_end(line, i, len, &high);
+            if (!ve)
+                return false;
+            *it = (struct plain_member){ it->key, it->key_end, i + 1, ve, true };
+            i = ve + 1;
+        } else {
+            size_t k = i + (i < len && line[i] == '-');
+            size_t digits = k;
+            while (k < len && line[k] >= '0' && line[k] <= '9')
+                k++;
+            if (k == digits || k - digits > 15 || (k < len && line[k] != ' ' && line[k] != ',' && line[k] != '}'))
+                return false;
+            *it = (struct plain_member){ it->key, it->key_end, i, k, false };
+            i = k;
+        }
+        (*n)++;
+        i = skip_spaces(line, i, len);
+        if (i < len && line[i] == ',') {
+            i = skip_spaces(line, i + 1, len);
+            continue;
+        }
+        if (i < len && line[i] == '}')
+            break;
+        return false;
+    }
+    *ascii = !(high & 0x80);
+    return skip_spaces(line, i + 1, len) == len;
+}
+
+/* The tree of a line of plain_shape's members into v, as cJSON_Parse would make it (the same
+ * types, values, order and links), its strings NUL-ended in line over their closing quotes. */
+static cJSON *plain_tree(char *line, const struct plain_member *m, int n, struct protocol_view *v)
+{
+    memset(v, 0, sizeof *v);
+    v->root.type = cJSON_Object;
+    v->root.child = &v->members[0];
+    for (int k = 0; k < n; k++) {
+        cJSON *it = &v->members[k];
+        it->next = k + 1 < n ? &v->members[k + 1] : NULL;
+        it->prev = k > 0 ? &v->members[k - 1] : &v->members[n - 1];   /* cJSON: the first's prev is the last */
+        line[m[k].key_end] = '\0';
+        it->string = line + m[k].key;
+        if (m[k].str) {
+            line[m[k].val_end] = '\0';
+            it->type = cJSON_String;
+            it->valuestring = line + m[k].val;
+        } else {
+            const char *d = line + m[k].val;
+            bool neg = *d == '-';
+            unsigned long long u = 0;
+            for (d += neg; d < line + m[k].val_end; d++)
+                u = u * 10 + (unsigned)(*d - '0');
+            double x = neg ? -(double)u : (double)u;   /* "-0" is -0.0, as strtod reads it */
+            it->type = cJSON_Number;
+            it->valuedouble = x;
+            it->valueint = x >= INT_MAX ? INT_MAX : x <= (double)INT_MIN ? INT_MIN : (int)x;
+        }
+    }
+    return &v->root;
+}
+
+/* A plain line needs no other check of its bytes: no backslash (so no \u0000), no byte below
+ * 0x20 (so no NUL); only its UTF-8, when it is not all ASCII. Any other line, or one whose
+ * UTF-8 is bad, goes to protocol_parse_in, which says why as protocol_parse would. */
+cJSON *protocol_parse_view(char *line, size_t len, struct protocol_view *v, bool *borrowed, char *why,
+                           size_t why_len)
+{
+    struct plain_member m[PROTOCOL_VIEW_MAX];
+    int n;
+    bool ascii;
+    *borrowed = false;
+    why[0] = '\0';
+    if (len > PROTOCOL_LINE_MAX || !plain_shape(line, len, m, &n, &ascii) ||
+        (!ascii && !person_utf8_valid(line, len, NULL)))
+        return protocol_parse_in(line, len, why, why_len);
+    cJSON *c = plain_tree(line, m, n, v);
+    if (!command_ok(c, why, why_len))
+        return NULL;
+    *borrowed = true;
+    return c;
 }
 
 /* ---- ctl's words and flags ---- */

@@ -30,6 +30,13 @@ static int same(const cJSON *item)
     }
     cr_assert_eq(strncmp(b.s, "prefix", 6), 0);
     free(b.s);
+    /* Again into a roomy buffer, where short strings take their one-pass path. */
+    struct json_buf roomy = { malloc(8192), 0, 8192 };
+    cr_assert(json_buf_put(&roomy, "prefix", 6) == 0);
+    cr_assert_eq(json_print(item, &roomy), rc);
+    if (want != NULL)
+        cr_assert_str_eq(roomy.s + 6, want);
+    free(roomy.s);
     cJSON_free(want);
     return rc;
 }
@@ -101,6 +108,40 @@ Test(json_print, strings_escape_as_cjson_escapes_them)
         cJSON *v = cJSON_CreateString(texts[i]);
         same(v);
         cJSON_Delete(v);
+    }
+}
+
+/* Strings are copied eight bytes at a time while no byte needs escaping: every byte that
+ * does (and bytes near them: above 0x7f, 0x20, 0x21, 0x23, 0x5b, 0x5d) at every position of
+ * strings of every length around the 8-byte steps. */
+Test(json_print, escapes_at_every_position_of_longer_strings)
+{
+    static const unsigned char special[] = { 0x01, 0x08, 0x09, 0x0a, 0x0c, 0x0d, 0x1f, 0x20, 0x21, '"', 0x23,
+                                             '\\', 0x5b, 0x5d, 0x7f, 0x80, 0xa2, 0xdc, 0xff };
+    char s[64];
+    for (int len = 1; len <= 40; len++)
+        for (int at = 0; at < len; at++)
+            for (size_t k = 0; k < sizeof special; k++) {
+                for (int i = 0; i < len; i++)
+                    s[i] = (char)('a' + (i * 7) % 26);
+                s[at] = (char)special[k];
+                s[len] = '\0';
+                cJSON *v = cJSON_CreateString(s);
+                same(v);
+                cJSON_Delete(v);
+            }
+    srand(11);
+    for (int n = 0; n < 20000; n++) {
+        int len = rand() % 48;
+        for (int i = 0; i < len; i++) {
+            int r = rand() % 8;
+            s[i] = (char)(r == 0 ? special[rand() % sizeof special] : r == 1 ? 1 + rand() % 255 : 'A' + rand() % 58);
+        }
+        s[len] = '\0';
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddItemToObject(o, s, cJSON_CreateString(s));
+        same(o);
+        cJSON_Delete(o);
     }
 }
 
