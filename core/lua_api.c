@@ -310,7 +310,14 @@ static void push_set(lua_State *L, const struct strset *s)
 static void build_person(lua_State *L, const struct state *s, int idx)
 {
     const struct person *p = &s->people[idx].p;
-    lua_createtable(L, 0, 20);
+    /* Sized exactly: a hash part rounds up to a power of two, so 20 slots became 32, and one
+     * short makes Lua rehash at the last field. id, capacity, the three sets, attrs, left. */
+    const char *texts[] = { p->name, p->email, p->title, p->location, p->department, p->timezone, p->manager,
+                            p->plan };
+    int fields = 7 + (p->level > 0) + !isnan(p->tenure_years);
+    for (size_t i = 0; i < sizeof texts / sizeof *texts; i++)
+        fields += texts[i] != NULL;
+    lua_createtable(L, 0, fields);
     set_string(L, "id", p->id);
     set_string(L, "name", p->name);
     set_string(L, "email", p->email);

@@ -650,8 +650,11 @@ int sandbox_call(struct sandbox *sb, int nargs, int nresults, char *where, size_
 {
     lua_State *L = sb->L;
     int base = lua_gettop(L) - nargs;
-    lua_pushnil(L);
-    lua_setfield(L, LUA_REGISTRYINDEX, "tandem.where");
+    if (lua_getfield(L, LUA_REGISTRYINDEX, "tandem.where") != LUA_TNIL) {   /* a read costs less */
+        lua_pushnil(L);
+        lua_setfield(L, LUA_REGISTRYINDEX, "tandem.where");
+    }
+    lua_pop(L, 1);
     lua_pushcfunction(L, msghandler);
     lua_insert(L, base);
     sb->in_call++;
