@@ -116,6 +116,13 @@ struct scratch {
     int *lv_count, *lv_at;    /* level -> people at it, and their start in lv_people (-1: many) */
     int *lv_people;
     size_t n_lv_levels, cap_lv_levels, n_lv_people, cap_lv_people;
+    /* One pool (peers) under a limit: for each item set T (as bits) held whole by someone,
+     * the ascending positions of those who hold it (pf_subsets). */
+    uint64_t *sub_key;        /* hash slot -> T (0: empty) */
+    int *sub_group;           /* hash slot -> its group */
+    int *sub_start, *sub_pos; /* group -> its positions in sub_pos (CSR) */
+    size_t sub_slots;
+    int sub_state;            /* 0: not built yet, 1: built, -1: past its memory bound */
 };
 
 static int scratch_gc(lua_State *L)
@@ -147,6 +154,10 @@ static int scratch_gc(lua_State *L)
     free(sc->lv_count);
     free(sc->lv_at);
     free(sc->lv_people);
+    free(sc->sub_key);
+    free(sc->sub_group);
+    free(sc->sub_start);
+    free(sc->sub_pos);
     memset(sc, 0, sizeof *sc);
     return 0;
 }
@@ -567,53 +578,260 @@ static int pf_levels_of(lua_State *L, struct scratch *sc, const struct pf_pool *
     return f;
 }
 
-/* pf_walk's result (-1: not to be had within pf_levels_of's memory bound), level by level:
- * the people sharing the most of the person's items (w, as bits) first, each level in the
- * person's own order of the shuffled pool (steps of a from place b), taking those that pass
- * until `limit`. A level few reach is read from its
- * list and ordered by step number (t = (place - b) / a mod n); one many reach is walked
- * in step order, which finds `limit` of them after about limit / count of the pool. The
- * same candidates as one walk over the whole pool ranked by (items shared, step), which
- * is what the walk below computes, without passing over the pool for every person. */
-static int pf_walk_levels(lua_State *L, struct scratch *sc, const struct state *s, const struct pf_pool *pp,
-                          int who, uint64_t w, const int *open, bool either_way, uint64_t a, uint64_t b)
+/* ---- one pool (peers): a pair's items shared, either way, are the bits its first person's
+ * set w (wants as '1', skills as '2') has in common with the other's mask. The levels are
+ * counted per person from an index of item sets, since nearly every peer's w is their own. */
+
+static uint64_t sub_hash(uint64_t t)
+{
+    t = (t ^ (t >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    t = (t ^ (t >> 27)) * 0x94d049bb133111ebULL;
+    return t ^ (t >> 31);
+}
+
+/* The slot of item set t (not 0): its own, or the empty one where it would go. */
+static size_t sub_slot(const struct scratch *sc, uint64_t t)
+{
+    size_t m = sc->sub_slots - 1, j = (size_t)sub_hash(t) & m;
+    while (sc->sub_key[j] && sc->sub_key[j] != t)
+        j = (j + 1) & m;
+    return j;
+}
+
+/* Doubles the table (room for slots / 2 groups). */
+static void sub_grow(lua_State *L, struct scratch *sc)
+{
+    size_t old = sc->sub_slots, slots = old ? old * 2 : 1024;
+    uint64_t *keys = sc->sub_key;
+    int *group = sc->sub_group;
+    int *start = realloc(sc->sub_start, (slots / 2 + 2) * sizeof *start);
+    if (start)
+        sc->sub_start = start;
+    sc->sub_key = calloc(slots, sizeof *sc->sub_key);
+    sc->sub_group = malloc(slots * sizeof *sc->sub_group);
+    sc->sub_slots = slots;
+    if (!start || !sc->sub_key || !sc->sub_group) {
+        free(keys);
+        free(group);
+        raise(L, "out of memory");
+    }
+    for (size_t j = 0; j < old; j++)
+        if (keys[j]) {
+            size_t k = sub_slot(sc, keys[j]);
+            sc->sub_key[k] = keys[j];
+            sc->sub_group[k] = group[j];
+        }
+    free(keys);
+    free(group);
+}
+
+/* Lists, for every nonempty set T of items that someone of the pool holds whole, the
+ * ascending positions of those who do: each position under each subset of its mask, so
+ * O(sum over the pool of 2^items) time and memory. Not built (sub_state -1) past 64 entries
+ * a pool member (or a million): the walk then stays as it was. */
+static void pf_subsets(lua_State *L, struct scratch *sc, int n)
+{
+    size_t total = 0, budget = 64 * (size_t)n > (1u << 20) ? 64 * (size_t)n : (1u << 20);
+    sc->sub_state = -1;
+    for (int i = 0; i < n && total <= budget; i++) {
+        int d = bits_set(sc->mask[i]);
+        total += d > 24 ? budget + 1 : ((size_t)1 << d) - 1;
+    }
+    if (total > budget)
+        return;
+    int groups = 0;
+    sub_grow(L, sc);
+    sc->sub_start[0] = sc->sub_start[1] = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            sc->sub_pos = malloc((total + 1) * sizeof *sc->sub_pos);
+            if (!sc->sub_pos)
+                raise(L, "out of memory");
+            for (int g = 0; g < groups; g++)
+                sc->sub_start[g + 2] += sc->sub_start[g + 1];
+        }
+        for (int i = 0; i < n; i++)
+            for (uint64_t m = sc->mask[i], t = m; t; t = (t - 1) & m) {
+                if (pass == 1) {
+                    sc->sub_pos[sc->sub_start[sc->sub_group[sub_slot(sc, t)] + 1]++] = i;
+                    continue;
+                }
+                if (2 * ((size_t)groups + 1) > sc->sub_slots)
+                    sub_grow(L, sc);
+                size_t j = sub_slot(sc, t);
+                if (!sc->sub_key[j]) {
+                    sc->sub_key[j] = t;
+                    sc->sub_group[j] = groups;
+                    sc->sub_start[groups++ + 2] = 0;
+                }
+                sc->sub_start[sc->sub_group[j] + 2]++;
+            }
+    }
+    sc->sub_state = 1;
+}
+
+/* A person's w has at most this many items for its levels to be counted from item sets. */
+#define PEER_BITS 10
+
+/* The people after `after` against w (k items), by subset s of w's items (bit j: its
+ * j-th): set[s] is s as buckets; held[s] of them hold all of it, listed from sub_pos[from[s]]
+ * (s = 0: every position after `after`); exact[s] share just it with w. */
+struct peer_levels {
+    int k;
+    uint64_t set[1 << PEER_BITS];
+    int held[1 << PEER_BITS], from[1 << PEER_BITS], exact[1 << PEER_BITS];
+};
+
+/* Fills pl in O(2^k (1 + k + log pool)): held from each set's list by a binary search for
+ * `after`, exact from held by inclusion-exclusion over supersets. Returns -1 when w has
+ * more than PEER_BITS items. */
+static int pf_peer_levels(const struct scratch *sc, int n, uint64_t w, int after, struct peer_levels *pl)
+{
+    int k = bits_set(w);
+    if (k > PEER_BITS)
+        return -1;
+    uint64_t bit[PEER_BITS];
+    for (int j = 0; j < k; j++, w &= w - 1)
+        bit[j] = w & -w;
+    pl->k = k;
+    for (int s = 0; s < 1 << k; s++) {
+        uint64_t t = 0;
+        for (int j = 0; j < k; j++)
+            if (s >> j & 1)
+                t |= bit[j];
+        pl->set[s] = t;
+        pl->held[s] = n - after - 1;
+        pl->from[s] = after + 1;
+        if (s) {
+            size_t slot = sub_slot(sc, t);
+            int g = sc->sub_key[slot] ? sc->sub_group[slot] : -1;
+            int lo = g < 0 ? 0 : sc->sub_start[g], hi = g < 0 ? 0 : sc->sub_start[g + 1], end = hi;
+            while (lo < hi) {
+                int mid = lo + (hi - lo) / 2;
+                if (sc->sub_pos[mid] <= after)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            pl->held[s] = end - lo;
+            pl->from[s] = lo;
+        }
+        pl->exact[s] = pl->held[s];
+    }
+    for (int j = 0; j < k; j++)
+        for (int s = 0; s < 1 << k; s++)
+            if (!(s >> j & 1))
+                pl->exact[s] -= pl->exact[s | 1 << j];
+    return 0;
+}
+
+/* Into out, the positions after `after` sharing just h of w's items: O(the held of the
+ * subsets of h items), those at higher levels passed over. Returns how many. */
+static int pf_peer_list(const struct scratch *sc, const struct peer_levels *pl, int n, uint64_t w, int h, int *out)
+{
+    int c = 0;
+    for (int s = 0; s < 1 << pl->k; s++) {
+        if (bits_set((uint64_t)s) != h || pl->exact[s] == 0)
+            continue;
+        for (int q = pl->from[s]; q < pl->from[s] + pl->held[s]; q++) {
+            int i = s ? sc->sub_pos[q] : q;
+            if (i < n && (sc->mask[i] & w) == pl->set[s])
+                out[c++] = i;
+        }
+    }
+    return c;
+}
+
+/* Takes from people[0..count) (the positions of one level) those that pass, first by step
+ * number (t = (place - b) / a mod n; inv: 1 / a), until `limit`; returns the new `got`. The
+ * keys are complemented, so the largest are the first. Those taken are sorted by position at
+ * the end, so a chunk of the next best needs no order of its own; one that does not pass
+ * gives its place to the next chunk. */
+static int pf_take_listed(lua_State *L, struct scratch *sc, const struct state *s, const struct pf_pool *pp,
+                          int who, bool either_way, const int *people, int count, uint64_t inv, uint64_t b,
+                          int got)
 {
     const struct rules *r = R(L);
     const struct prefilter *pf = pp->pf;
-    int f = pf_levels_of(L, sc, pp, w, open, pf->limit);
-    if (f < 0)
+    uint64_t n = (uint64_t)pp->n;
+    for (int q = 0; q < count; q++) {
+        int i = people[q];
+        uint64_t t = ((uint64_t)sc->ring_place[i] + n - b) % n * inv % n;
+        sc->keys[q] = ~(t << 32 | (uint32_t)i);
+    }
+    for (int lo = 0; got < pf->limit && lo < count;) {
+        int need = pf->limit - got < count - lo ? pf->limit - got : count - lo;
+        select_top(sc->keys + lo, count - lo, need);
+        for (int q = lo; q < lo + need; q++) {
+            int i = (int)(uint32_t)~sc->keys[q];
+            if (pf_fits(pf, s, pp->idx[i], who, either_way) && allowed(r, s, pp->idx[i], who))
+                sc->chosen[got++] = i;
+        }
+        lo += need;
+    }
+    return got;
+}
+
+/* pf_walk's result (-1: not to be had within the memory bounds of pf_levels_of or
+ * pf_subsets), level by level: the people after `after` sharing the most of the person's
+ * items (w, as bits) first, each level in the person's own order of the shuffled pool (steps
+ * of a from place b), taking those that pass until `limit`. A level few reach is read from
+ * its list and ordered by step number; one many reach is walked in step order, which finds
+ * `limit` of them after about limit / count of the pool. The same candidates as one walk
+ * over the whole pool ranked by (items shared, step), which is what the walk below computes,
+ * without passing over the pool for every person.
+ * Two pools: the levels of each distinct w counted once (pf_levels_of). One pool (peers,
+ * where nearly every w is its own): counted per person from the item sets in
+ * O(2^k (k + log pool)) for k items, and a level is listed when that costs less than walking
+ * it (listing level h reads the people after `after` holding each h of the k items, those
+ * of the levels above included: at most 2^k times the people of level h and above). */
+static int pf_walk_levels(lua_State *L, struct scratch *sc, const struct state *s, const struct pf_pool *pp,
+                          int who, uint64_t w, const int *open, int after, bool either_way, uint64_t a, uint64_t b)
+{
+    const struct rules *r = R(L);
+    const struct prefilter *pf = pp->pf;
+    int n = pp->n, got = 0, top = bits_set(w), f = -1;
+    struct peer_levels pl;
+    long long level[65];
+    pl.k = 0;
+    if (pp->second) {
+        if (sc->sub_state == 0)
+            pf_subsets(L, sc, n);
+        if (sc->sub_state < 0 || open || pf_peer_levels(sc, n, w, after, &pl) < 0)
+            return -1;
+        for (int h = 0; h <= top; h++)
+            level[h] = 0;
+        for (int v = 0; v < 1 << pl.k; v++)
+            level[bits_set((uint64_t)v)] += pl.exact[v];
+    } else if ((f = pf_levels_of(L, sc, pp, w, open, pf->limit)) < 0) {
         return -1;
-    int n = pp->n, got = 0, top = bits_set(w);
+    }
     uint64_t inv = n > 1 ? inverse_mod(a, (uint64_t)n) : 0;
     for (int h = top; h >= (pf->shared_mentor ? 1 : 0) && got < pf->limit; h--) {
-        int count = sc->lv_count[f + h], at = sc->lv_at[f + h];
+        int count = pp->second ? (int)level[h] : sc->lv_count[f + h];
         if (count == 0)
             continue;
-        if (at >= 0) {
-            /* The first by step number: keys complemented, so the largest are the first. Those
-             * taken are sorted by position at the end, so a chunk of the next best needs no
-             * order of its own; one that does not pass gives its place to the next chunk. */
-            for (int q = 0; q < count; q++) {
-                int i = sc->lv_people[at + q];
-                uint64_t t = ((uint64_t)sc->ring_place[i] + (uint64_t)n - b) % (uint64_t)n * inv % (uint64_t)n;
-                sc->keys[q] = ~(t << 32 | (uint32_t)i);
+        const int *people = NULL;
+        if (!pp->second && sc->lv_at[f + h] >= 0) {
+            people = sc->lv_people + sc->lv_at[f + h];
+        } else if (pp->second) {
+            long long cost = 0;
+            for (int v = 0; v < 1 << pl.k; v++)
+                if (bits_set((uint64_t)v) == h && pl.exact[v])
+                    cost += pl.held[v];
+            if (cost <= (long long)n * (pf->limit - got) / count) {
+                count = pf_peer_list(sc, &pl, n, w, h, sc->list);
+                people = sc->list;
             }
-            for (int lo = 0; got < pf->limit && lo < count;) {
-                int need = pf->limit - got < count - lo ? pf->limit - got : count - lo;
-                select_top(sc->keys + lo, count - lo, need);
-                for (int q = lo; q < lo + need; q++) {
-                    int i = (int)(uint32_t)~sc->keys[q];
-                    if (pf_fits(pf, s, pp->idx[i], who, either_way) && allowed(r, s, pp->idx[i], who))
-                        sc->chosen[got++] = i;
-                }
-                lo += need;
-            }
+        }
+        if (people) {
+            got = pf_take_listed(L, sc, s, pp, who, either_way, people, count, inv, b, got);
             continue;
         }
         uint64_t place = b;
         for (int t = 0; t < n && got < pf->limit; t++, place = place + a < (uint64_t)n ? place + a : place + a - (uint64_t)n) {
             int i = sc->ring_pos[place];
-            if ((open && !open[i]) || bits_set(sc->mask[i] & w) != h)
+            if (i <= after || (open && !open[i]) || bits_set(sc->mask[i] & w) != h)
                 continue;
             if (pf_fits(pf, s, pp->idx[i], who, either_way) && allowed(r, s, pp->idx[i], who))
                 sc->chosen[got++] = i;
@@ -655,8 +873,8 @@ static int pf_walk(lua_State *L, struct scratch *sc, const struct state *s, cons
         while (gcd_u64(a, (uint64_t)n) != 1)
             a = a % (uint64_t)(n - 1) + 1;
     }
-    if (pp->first && !pp->second && after < 0 && sc->n_buckets <= 64 && wmask != 0) {
-        int c = pf_walk_levels(L, sc, s, pp, who, wmask, open, either_way, a, b);
+    if (pp->first && (pp->second || after < 0) && sc->n_buckets <= 64 && wmask != 0) {
+        int c = pf_walk_levels(L, sc, s, pp, who, wmask, open, after, either_way, a, b);
         if (c >= 0)
             return c;
     }

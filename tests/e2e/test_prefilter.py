@@ -145,6 +145,51 @@ class Prefilter(TandemCase):
                 if ranking == "prefer":
                     self.assertEqual(len(scored), 40, "every mentee was scored")
 
+    def test_peer_limit_keeps_those_sharing_most_either_way(self):
+        # One pool: a pair shares what one has that the other wants, either way round, and is
+        # scored once, from the first of the two in the pool. Each person's scored partners
+        # (among those after them) share at least as many items as any passing one left out,
+        # and there are `limit` of them when that many pass. 8 items a side take the per-person
+        # levels (16 buckets), 40 the walk (80 buckets, past 64).
+        import random
+        for vocabulary in (8, 40):
+            with self.subTest(items=vocabulary):
+                rng = random.Random(vocabulary)
+                items = [f"s{k}" for k in range(vocabulary)]
+                rows = ["id,level,department,skills,wants,capacity"]
+                for i in range(120):
+                    rows.append(f"p{i},{rng.randint(2, 9)},D{i % 3},{';'.join(rng.sample(items, rng.randint(1, 3)))},"
+                                f"{';'.join(rng.sample(items, rng.randint(1, 3)))},1")
+                people_csv = self.write(f"peers{vocabulary}.csv", "\n".join(rows) + "\n")
+                self.write("models/peer_probe.lua", PEER_PROBE_MODEL)
+                limit = 4
+                rules = self.write(f"peers{vocabulary}.lua", PEER_PROBE.replace("limit = 4", f"limit = {limit}"))
+                _, st = self.simulate(rules=rules, people=people_csv, days="1", state=f"peers{vocabulary}")
+                log = read_log(st)
+                people = {e["person"]["id"]: e["person"] for e in log if e["type"] == "person"}
+                note = [e["fields"] for e in log if e["type"] == "note"]
+                self.assertTrue(note, "matching happened")
+                order = note[-1]["order"].split(",")
+                self.assertEqual(len(order), 120)
+                scored = {}
+                for pair in note[-1]["pairs"].split(","):
+                    a, b = pair.split(">")
+                    self.assertLess(order.index(a), order.index(b), "a pair is scored from its first")
+                    scored.setdefault(a, set()).add(b)
+                shared = lambda a, b: (len(set(a.get("skills", [])) & set(b.get("wants", [])))
+                                       + len(set(b.get("skills", [])) & set(a.get("wants", []))))
+                full = 0
+                for pos, aid in enumerate(order):
+                    a, mine = people[aid], scored.get(aid, set())
+                    passing = [people[b] for b in order[pos + 1:]
+                               if abs(people[b]["level"] - a["level"]) <= 3 and shared(a, people[b]) > 0]
+                    self.assertEqual(len(mine), min(limit, len(passing)), aid)
+                    full += len(mine) == limit
+                    left_out = [shared(a, b) for b in passing if b["id"] not in mine]
+                    worst = min((shared(a, people[b]) for b in mine), default=0)
+                    self.assertGreaterEqual(worst, max(left_out, default=0), aid)
+                self.assertGreater(full, 60, "most people had more than `limit` passing")
+
     def test_equal_candidates_spread_so_a_small_limit_still_matches_nearly_everyone(self):
         # 300 equal mentors with one seat each, 300 mentees, 5 candidates each: when equals
         # are drawn independently for each mentee, nearly everyone is matched; mentees that
@@ -190,6 +235,40 @@ tandem.on("match", function(ev)
   if ev.phase == "active" and not first.done then
     first.done = true
     tandem.note("scored", { pairs = table.concat(pairs_seen, ",") })
+  end
+end)
+"""
+
+
+PEER_PROBE_MODEL = """
+local tandem = require "tandem"
+local M = { roles = { mentee = "peer" }, fields = { probe = true } }
+M.defaults = { term = "6mo", cadence = "2w", review_every = "3mo", match_every = "1y", capacity = 1,
+               mentee = function(p) return true end }
+function M.match(program, pool)
+  local order = {}
+  for i, p in ipairs(pool.people) do order[i] = p.id end
+  program.probe(order)
+  return tandem.solve.pairs(pool.people, program.score)
+end
+return M
+"""
+
+PEER_PROBE = """
+local pairs_seen, order, first = {}, {}, {}
+tandem.program {
+  name = "peers", model = "peer_probe",
+  prefilter = { shared = { "skills", "wants" }, level_gap = { min = 0, max = 3 }, limit = 4 },
+  probe = function(ids) if not first.done then order = ids end end,
+  score = function(a, b, explain)
+    if not explain and not first.done then pairs_seen[#pairs_seen + 1] = a.id .. ">" .. b.id end
+    return 1
+  end,
+}
+tandem.on("match", function(ev)
+  if ev.phase == "active" and not first.done then
+    first.done = true
+    tandem.note("scored", { order = table.concat(order, ","), pairs = table.concat(pairs_seen, ",") })
   end
 end)
 """
