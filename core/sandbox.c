@@ -58,7 +58,7 @@ static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     struct sandbox *sb = ud;
     size_t old = ptr ? osize : 0;   /* for a new block osize encodes its type, not a size */
     if (nsize == 0) {
-        smallpool_realloc(sb->pool, ptr, old, 0);
+        smallpool_realloc(sb->pool, ptr, old, 0, sb->mem_cap);
         sb->mem_used -= old;
         return NULL;
     }
@@ -93,7 +93,7 @@ static void *sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
                 return NULL;
         }
     }
-    void *n = smallpool_realloc(sb->pool, ptr, old, nsize);
+    void *n = smallpool_realloc(sb->pool, ptr, old, nsize, sb->mem_cap);
     if (n == NULL)
         return NULL;
     sb->mem_used = sb->mem_used - old + nsize;

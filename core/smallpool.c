@@ -1,10 +1,15 @@
 /* smallpool: size classes of 16 bytes up to SMALLPOOL_MAX, each a singly linked free list
- * threaded through the free blocks themselves; new blocks are cut from the current chunk. */
+ * threaded through the free blocks themselves; new blocks are cut from the current chunk.
+ * Chunks are aligned to their size, so a block's chunk is its address rounded down, and a set
+ * of the chunks' addresses tells a pooled block from malloc's whatever its size. */
 #include "smallpool.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "index.h"
 
 #if defined(__SANITIZE_ADDRESS__)
 #define POOL_OFF 1
@@ -17,18 +22,28 @@
 #define POOL_OFF 0
 #endif
 
+#if defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#define HAVE_VALGRIND 1
+#endif
+#endif
+#ifndef HAVE_VALGRIND
+#define VALGRIND_MALLOCLIKE_BLOCK(addr, size, rz, zeroed) ((void)0)
+#define VALGRIND_FREELIKE_BLOCK(addr, rz) ((void)0)
+#define VALGRIND_MAKE_MEM_NOACCESS(addr, size) ((void)0)
+#define VALGRIND_MAKE_MEM_DEFINED(addr, size) ((void)0)
+#endif
+
 #define GRAIN 16
 #define N_CLASSES (SMALLPOOL_MAX / GRAIN)
-#define CHUNK_BYTES (64u << 10)
-
-struct chunk {
-    struct chunk *next;
-    /* then the blocks, from offset GRAIN so they keep malloc's 16-byte alignment */
-};
+#define CHUNK_BYTES ((size_t)64 << 10)
 
 struct smallpool {
     void *free[N_CLASSES];     /* class c holds blocks of (c + 1) * GRAIN bytes */
-    struct chunk *chunks;
+    struct u64set chunks;      /* the chunks' addresses */
+    void **all;                /* the same, to free them */
+    size_t n_chunks, cap_chunks;
     char *cut, *end;           /* the part of the newest chunk not handed out yet */
 };
 
@@ -41,11 +56,16 @@ void smallpool_destroy(struct smallpool *p)
 {
     if (!p)
         return;
-    for (struct chunk *c = p->chunks, *next; c; c = next) {
-        next = c->next;
-        free(c);
-    }
+    for (size_t i = 0; i < p->n_chunks; i++)
+        free(p->all[i]);
+    free(p->all);
+    u64set_free(&p->chunks);
     free(p);
+}
+
+size_t smallpool_bytes(const struct smallpool *p)
+{
+    return p ? p->n_chunks * CHUNK_BYTES : 0;
 }
 
 static inline int class_of(size_t size)
@@ -53,38 +73,71 @@ static inline int class_of(size_t size)
     return (int)((size - 1) / GRAIN);
 }
 
-static void *pool_get(struct smallpool *p, size_t size)
+static inline bool pooled(const struct smallpool *p, const void *b)
+{
+    return p->n_chunks > 0 && u64set_has(&p->chunks, (uint64_t)((uintptr_t)b & ~(uintptr_t)(CHUNK_BYTES - 1)));
+}
+
+static bool new_chunk(struct smallpool *p)
+{
+    if (p->n_chunks == p->cap_chunks) {
+        size_t cap = p->cap_chunks ? 2 * p->cap_chunks : 16;
+        void **all = realloc(p->all, cap * sizeof *all);
+        if (!all)
+            return false;
+        p->all = all;
+        p->cap_chunks = cap;
+    }
+    char *ch = aligned_alloc(CHUNK_BYTES, CHUNK_BYTES);
+    if (!ch || u64set_add(&p->chunks, (uint64_t)(uintptr_t)ch) != 0) {
+        free(ch);
+        return false;
+    }
+    VALGRIND_MAKE_MEM_NOACCESS(ch, CHUNK_BYTES);
+    p->all[p->n_chunks++] = ch;
+    p->cut = ch;   /* the old chunk's tail (less than one block of this class) is left unused */
+    p->end = ch + CHUNK_BYTES;
+    return true;
+}
+
+/* A block of the size's class: from its free list, the current chunk, a new chunk, or, with
+ * limit bytes of chunks taken, malloc. */
+static void *pool_get(struct smallpool *p, size_t size, size_t limit)
 {
     int c = class_of(size);
     void *b = p->free[c];
     if (b) {
+        VALGRIND_MAKE_MEM_DEFINED(b, sizeof(void *));
         memcpy(&p->free[c], b, sizeof(void *));
+        VALGRIND_MALLOCLIKE_BLOCK(b, size, 0, 0);
         return b;
     }
     size_t bytes = (size_t)(c + 1) * GRAIN;
-    if ((size_t)(p->end - p->cut) < bytes) {
-        /* The old chunk's tail (less than one block of this class) is left unused. */
-        struct chunk *ch = malloc(CHUNK_BYTES);
-        if (!ch)
-            return NULL;
-        ch->next = p->chunks;
-        p->chunks = ch;
-        p->cut = (char *)ch + GRAIN;
-        p->end = (char *)ch + CHUNK_BYTES;
-    }
+    if ((size_t)(p->end - p->cut) < bytes &&
+        ((p->n_chunks + 1) * CHUNK_BYTES > limit || !new_chunk(p)))
+        return malloc(size);
     b = p->cut;
     p->cut += bytes;
+    VALGRIND_MALLOCLIKE_BLOCK(b, size, 0, 0);
     return b;
 }
 
-static inline void pool_put(struct smallpool *p, void *b, size_t size)
+/* Frees a block of Lua's size `size`: onto its class's list when it is the pool's. */
+static void release(struct smallpool *p, void *b, size_t size)
 {
+    if (!pooled(p, b)) {
+        free(b);
+        return;
+    }
+    VALGRIND_FREELIKE_BLOCK(b, 0);
+    VALGRIND_MAKE_MEM_DEFINED(b, sizeof(void *));
     int c = class_of(size);
     memcpy(b, &p->free[c], sizeof(void *));
     p->free[c] = b;
+    VALGRIND_MAKE_MEM_NOACCESS(b, sizeof(void *));
 }
 
-void *smallpool_realloc(struct smallpool *p, void *ptr, size_t osize, size_t nsize)
+void *smallpool_realloc(struct smallpool *p, void *ptr, size_t osize, size_t nsize, size_t limit)
 {
     if (POOL_OFF || p == NULL) {
         if (nsize == 0) {
@@ -95,30 +148,27 @@ void *smallpool_realloc(struct smallpool *p, void *ptr, size_t osize, size_t nsi
     }
     if (ptr == NULL)
         osize = 0;
-    bool old_small = ptr && osize <= SMALLPOOL_MAX, new_small = nsize <= SMALLPOOL_MAX;
     if (nsize == 0) {
-        if (old_small)
-            pool_put(p, ptr, osize);
-        else
-            free(ptr);
+        if (ptr)
+            release(p, ptr, osize);
         return NULL;
     }
-    if (ptr && !old_small && !new_small)
+    bool was_pooled = ptr && pooled(p, ptr);
+    if (ptr && !was_pooled && nsize > SMALLPOOL_MAX)
         return realloc(ptr, nsize);
-    if (old_small && new_small && class_of(osize) == class_of(nsize))
+    if (was_pooled && nsize <= SMALLPOOL_MAX && class_of(osize) == class_of(nsize)) {
+        if (nsize != osize) {   /* valgrind: the block's new size */
+            VALGRIND_FREELIKE_BLOCK(ptr, 0);
+            VALGRIND_MALLOCLIKE_BLOCK(ptr, nsize, 0, 1);
+        }
         return ptr;
-    void *n = new_small ? pool_get(p, nsize) : malloc(nsize);
-    if (!n) {
-        /* Lua counts on a shrink never failing: the big block serves as the small one (and is
-         * lost to malloc when it is freed into the pool: only ever when memory ran out). */
-        return ptr && nsize < osize ? ptr : NULL;
     }
+    void *n = nsize <= SMALLPOOL_MAX ? pool_get(p, nsize, limit) : malloc(nsize);
+    if (!n)
+        return ptr && nsize < osize ? ptr : NULL;   /* Lua counts on a shrink never failing */
     if (ptr) {
         memcpy(n, ptr, osize < nsize ? osize : nsize);
-        if (old_small)
-            pool_put(p, ptr, osize);
-        else
-            free(ptr);
+        release(p, ptr, osize);
     }
     return n;
 }

@@ -2,11 +2,13 @@
  * closures, upvalues). Lua tells its allocator the size of every block it frees, so a block
  * needs no header and can go back on the free list of its size class; glibc's malloc, which
  * must find the size itself and keeps only a few blocks per size in its fast caches, spent
- * about a tenth of a simulated year on these. Blocks come from 64 KiB chunks that are returned
- * only by smallpool_destroy. Not thread-safe: one pool per Lua state.
+ * about a tenth of a simulated year on these. Blocks come from 64 KiB chunks, which the pool
+ * keeps (for reuse by blocks of the same class) until smallpool_destroy; at most `limit` bytes
+ * of them: past that, small blocks come from malloc like large ones, so what a state frees and
+ * never asks for again costs at most that much. Not thread-safe: one pool per Lua state.
  *
  * Built with AddressSanitizer the pool passes every request to malloc, so ASan keeps seeing
- * each block on its own. */
+ * each block on its own; under valgrind each block is announced as one of its own. */
 #ifndef TANDEM_SMALLPOOL_H
 #define TANDEM_SMALLPOOL_H
 
@@ -22,9 +24,13 @@ struct smallpool *smallpool_new(void);
 void smallpool_destroy(struct smallpool *p);
 
 /* realloc with the old block's size given (0 for a new block); nsize 0 frees and returns NULL.
- * Blocks of at most SMALLPOOL_MAX bytes come from the pool, larger ones from malloc; a block
- * keeps its contents up to the smaller size across a move between the two. NULL when out of
- * memory, with ptr left as it was. */
-void *smallpool_realloc(struct smallpool *p, void *ptr, size_t osize, size_t nsize);
+ * Blocks of at most SMALLPOOL_MAX bytes come from the pool while its chunks take at most limit
+ * bytes, the others from malloc; a block keeps its contents up to the smaller size across a
+ * move. A shrink never fails (the old block serves). NULL when out of memory, with ptr left as
+ * it was. */
+void *smallpool_realloc(struct smallpool *p, void *ptr, size_t osize, size_t nsize, size_t limit);
+
+/* Bytes of chunks the pool holds. */
+size_t smallpool_bytes(const struct smallpool *p);
 
 #endif
