@@ -3,7 +3,10 @@
  * event about a match or a program, whether the event has the field or not. */
 #include "event_filter.h"
 
+#include <stdio.h>
 #include <string.h>
+
+#include "suggest.h"
 
 #define COMMON "seq", "ts"
 #define OF_MATCH "match", "program", "model"
@@ -33,6 +36,58 @@ static const struct {
     { "request", (const char *const[]){ COMMON, OF_MATCH, "request", "phase", "person", "to", "from", "respond_by",
                                         "reason", "by", NULL } },
 };
+
+/* The fields the log writes as numbers, as booleans; every other filterable field is text. */
+static const char *const NUMBERS[] = { "seq", "match", "n", "meetings_held", "meetings_missed", "held_total",
+                                       "missed_total", "goals_open", "goals_achieved", "feedback_avg", "score",
+                                       "rating", "goal", "request", NULL };
+static const char *const BOOLEANS[] = { "rescheduled", "outside_hours", "signal", NULL };
+
+/* The phases each type's events have (README, the event log table). */
+static const struct {
+    const char *type;
+    const char *const *phases;
+} PHASES[] = {
+    { "person", (const char *const[]){ "added", "updated", "left", NULL } },
+    { "match", (const char *const[]){ "proposed", "approved", "rejected", "active", NULL } },
+    { "meeting", (const char *const[]){ "scheduled", "held", "missed", "cancelled", NULL } },
+    { "goal", (const char *const[]){ "set", "progress", "achieved", "dropped", NULL } },
+    { "reup", (const char *const[]){ "open", "answered", "decided", NULL } },
+    { "request", (const char *const[]){ "open", "moved", "accepted", "expired", "withdrawn", NULL } },
+};
+
+static bool listed(const char *const *list, const char *s)
+{
+    for (; *list; list++)
+        if (strcmp(*list, s) == 0)
+            return true;
+    return false;
+}
+
+const char *event_filter_value_error(const char *type, const char *field, const cJSON *value, char *buf,
+                                     size_t len)
+{
+    bool number = listed(NUMBERS, field), boolean = listed(BOOLEANS, field);
+    const char *want = number ? "a number" : boolean ? "true or false" : "a string";
+    if (number ? !cJSON_IsNumber(value) : boolean ? !cJSON_IsBool(value) : !cJSON_IsString(value)) {
+        snprintf(buf, len, "%s events write %s as %s", type, field, want);
+        return buf;
+    }
+    if (strcmp(field, "phase") != 0)
+        return NULL;
+    for (size_t i = 0; i < sizeof PHASES / sizeof *PHASES; i++) {
+        if (strcmp(PHASES[i].type, type) != 0 || listed(PHASES[i].phases, value->valuestring))
+            continue;
+        int n = 0;
+        while (PHASES[i].phases[n])
+            n++;
+        const char *near = suggest_nearest(value->valuestring, PHASES[i].phases, n);
+        snprintf(buf, len, "%s events have no phase \"%s\"%s%s%s", type, value->valuestring,
+                 near ? " (did you mean \"" : "", near ? near : "", near ? "\"?)" : "");
+        return buf;
+    }
+    return NULL;
+}
 
 const char *const *event_filter_fields(const char *type)
 {

@@ -7,11 +7,18 @@
 #define TANDEM_EVENT_FILTER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <cjson/cJSON.h>
 
 /* The fields of events of this type that a filter may name (those with one scalar value:
  * not lists or objects), NULL-terminated; NULL for an unknown type. */
 const char *const *event_filter_fields(const char *type);
+
+/* NULL when a filter on this field of this type's events may be given value; otherwise why
+ * not, written in buf: a value of another type than the log writes (a rating is a number, a
+ * match's program a string), or a phase the type does not have (with the nearest one). */
+const char *event_filter_value_error(const char *type, const char *field, const cJSON *value, char *buf,
+                                     size_t len);
 
 /* Whether event passes filter; a NULL filter passes everything. program and model name the
  * program the event is about (its match's; NULL when none): a filter on either compares with

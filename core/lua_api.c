@@ -606,7 +606,11 @@ static cJSON *filter_parse(lua_State *L, int idx, const char *ev)
         const char *why = NULL;
         if (lua_type(L, -1) == LUA_TTABLE) {
             lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
-            if (n == 0)
+            lua_pushnil(L);
+            bool keyed = lua_next(L, -2) != 0 && (lua_pop(L, 2), n == 0);
+            if (keyed)
+                why = "a table with keys, not a list";
+            else if (n == 0)
                 why = "an empty list";
             for (lua_Integer i = 1; i <= n && !why; i++) {
                 lua_rawgeti(L, -1, i);
@@ -624,6 +628,15 @@ static cJSON *filter_parse(lua_State *L, int idx, const char *ev)
             cJSON_Delete(filter);
             return raise(L, "tandem.on: filter field \"%s\" must be a string, number or boolean, or a list of "
                             "them (got %s)", key, why), NULL;
+        }
+        char buf[200];
+        const cJSON *v;
+        cJSON_ArrayForEach(v, values) {
+            const char *bad = event_filter_value_error(ev, key, v, buf, sizeof buf);
+            if (bad) {
+                cJSON_Delete(filter);
+                return raise(L, "tandem.on: filter on \"%s\": %s: the handler could never run", key, bad), NULL;
+            }
         }
         lua_pop(L, 1);
     }

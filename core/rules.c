@@ -2,6 +2,7 @@
  * A load that fails frees everything it made; the engine keeps whatever rules it had. */
 #include "rules.h"
 #include "event_filter.h"
+#include "suggest.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -81,6 +82,33 @@ static int located(struct error *err, const char *where, const char *msg)
         line = atoi(colon + 1);
     }
     return error_set(err, ERR_INPUT, file[0] ? file : NULL, line, "%s", msg);
+}
+
+/* A handler's filter on program or model names one the file declares (known only once the
+ * whole file has run): true with why written when a value names none, as it could never pass. */
+static bool filter_names_unknown(const struct rules *r, const cJSON *filter, char *why, size_t len)
+{
+    static const char *const keys[] = { "program", "model" };
+    for (int k = 0; k < 2; k++) {
+        const cJSON *v;
+        cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(filter, keys[k])) {
+            bool found = false;
+            for (int i = 0; i < r->n_programs && !found; i++)
+                found = strcmp(k == 0 ? r->programs[i].def.name : r->programs[i].def.model, v->valuestring) == 0;
+            if (found)
+                continue;
+            const char **names = malloc((size_t)r->n_programs * sizeof *names);
+            for (int i = 0; names && i < r->n_programs; i++)
+                names[i] = k == 0 ? r->programs[i].def.name : r->programs[i].def.model;
+            const char *near = names ? suggest_nearest(v->valuestring, names, r->n_programs) : NULL;
+            snprintf(why, len, "tandem.on: filter on \"%s\": no program of the file %s \"%s\"%s%s%s: the "
+                     "handler could never run", keys[k], k == 0 ? "is named" : "has the model", v->valuestring,
+                     near ? " (did you mean \"" : "", near ? near : "", near ? "\"?)" : "");
+            free(names);
+            return true;
+        }
+    }
+    return false;
 }
 
 void rules_free(struct rules *r)
@@ -174,6 +202,14 @@ int rules_load(const char *path, const char *shipped_dir, struct rules **out, st
     if (r->n_programs == 0) {
         rules_free(r);
         return error_set(err, ERR_INPUT, path, 0, "declares no program (call tandem.program{...})");
+    }
+    char why[400];
+    for (int i = 0; i < r->n_handlers; i++) {
+        if (filter_names_unknown(r, r->handlers[i].filter, why, sizeof why)) {
+            int rc = located(err, r->handlers[i].where, why);
+            rules_free(r);
+            return rc;
+        }
     }
     *out = r;
     return 0;

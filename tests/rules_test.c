@@ -159,6 +159,15 @@ Test(rules, a_filter_naming_no_field_of_the_event_is_refused_with_the_nearest)
     /* A list field (mentors) is no scalar to compare with. */
     assert_load_error("filter_list_field.lua", 3, "match events have no field \"mentors\"");
     assert_load_error("filter_bad_value.lua", 3, "filter field \"phase\" must be a string, number or boolean");
+    assert_load_error("filter_keyed_table.lua", 3, "a table with keys, not a list");
+}
+
+Test(rules, a_filter_that_could_never_pass_is_refused_at_its_line)
+{
+    assert_load_error("filter_bad_type.lua", 3, "feedback events write rating as a number");
+    assert_load_error("filter_bad_phase.lua", 3, "meeting events have no phase \"mised\" (did you mean \"missed\"?)");
+    /* a program declared later in the file is known: the check runs once the file has run */
+    assert_load_error("filter_unknown_program.lua", 2, "no program of the file is named \"cor\" (did you mean \"core\"?)");
 }
 
 Test(rules, duplicate_program)

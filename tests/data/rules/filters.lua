@@ -1,5 +1,6 @@
 local tandem = require "tandem"
 tandem.program { name = "core", model = "one_to_one" }
+tandem.program { name = "other", model = "micro" }
 tandem.on("meeting", { phase = "missed" }, function(ev) tandem.note("missed", { match = ev.match }) end)
 tandem.on("meeting", { phase = { "held", "cancelled" }, match = 7 }, function(ev) tandem.note("held or cancelled at 7") end)
 tandem.on("flag", { signal = true }, function(ev) tandem.note("signal " .. ev.reason) end)
