@@ -632,6 +632,8 @@ static void sub_grow(lua_State *L, struct scratch *sc)
 static void pf_subsets(lua_State *L, struct scratch *sc, int n)
 {
     size_t total = 0, budget = 64 * (size_t)n > (1u << 20) ? 64 * (size_t)n : (1u << 20);
+    /* The item sets' table as well as the entries: 1 KiB a person (or 64 MiB) in all. */
+    size_t bytes = (size_t)n << 10 > ((size_t)64 << 20) ? (size_t)n << 10 : (size_t)64 << 20;
     sc->sub_state = -1;
     for (int i = 0; i < n && total <= budget; i++) {
         int d = bits_set(sc->mask[i]);
@@ -656,8 +658,13 @@ static void pf_subsets(lua_State *L, struct scratch *sc, int n)
                     sc->sub_pos[sc->sub_start[sc->sub_group[sub_slot(sc, t)] + 1]++] = i;
                     continue;
                 }
-                if (2 * ((size_t)groups + 1) > sc->sub_slots)
+                if (2 * ((size_t)groups + 1) > sc->sub_slots) {
+                    size_t slots = 2 * sc->sub_slots;   /* keys, groups, starts, then the entries */
+                    if (slots * (sizeof *sc->sub_key + sizeof *sc->sub_group) + (slots / 2 + 2) * sizeof(int) +
+                            total * sizeof *sc->sub_pos > bytes)
+                        return;   /* sub_state -1: the walk */
                     sub_grow(L, sc);
+                }
                 size_t j = sub_slot(sc, t);
                 if (!sc->sub_key[j]) {
                     sc->sub_key[j] = t;
@@ -795,9 +802,11 @@ static int pf_walk_levels(lua_State *L, struct scratch *sc, const struct state *
     long long level[65];
     pl.k = 0;
     if (pp->second) {
+        if (open)
+            return -1;   /* before building an index that would not be read */
         if (sc->sub_state == 0)
             pf_subsets(L, sc, n);
-        if (sc->sub_state < 0 || open || pf_peer_levels(sc, n, w, after, &pl) < 0)
+        if (sc->sub_state < 0 || pf_peer_levels(sc, n, w, after, &pl) < 0)
             return -1;
         for (int h = 0; h <= top; h++)
             level[h] = 0;
