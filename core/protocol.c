@@ -164,7 +164,6 @@ static bool bytes_ok(const char *line, size_t len, char *why, size_t why_len)
 
 static bool command_ok(const cJSON *c, char *why, size_t why_len);
 
-/* protocol_parse on line[0..len) with line[len] == '\0'. */
 /* A line's length and bytes (see bytes_ok); false with the reason in why. */
 static bool line_ok(const char *line, size_t len, char *why, size_t why_len)
 {
@@ -176,6 +175,7 @@ static bool line_ok(const char *line, size_t len, char *why, size_t why_len)
     return bytes_ok(line, len, why, why_len);
 }
 
+/* protocol_parse on line[0..len) with line[len] == '\0'. */
 static cJSON *parse_ended(const char *line, size_t len, char *why, size_t why_len)
 {
     if (!line_ok(line, len, why, why_len))

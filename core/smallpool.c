@@ -23,16 +23,12 @@
 #endif
 
 #if defined(__has_include)
-#if __has_include(<valgrind/memcheck.h>)
-#include <valgrind/memcheck.h>
-#define HAVE_VALGRIND 1
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
 #endif
 #endif
-#ifndef HAVE_VALGRIND
-#define VALGRIND_MALLOCLIKE_BLOCK(addr, size, rz, zeroed) ((void)0)
-#define VALGRIND_FREELIKE_BLOCK(addr, rz) ((void)0)
-#define VALGRIND_MAKE_MEM_NOACCESS(addr, size) ((void)0)
-#define VALGRIND_MAKE_MEM_DEFINED(addr, size) ((void)0)
+#ifndef RUNNING_ON_VALGRIND
+#define RUNNING_ON_VALGRIND 0
 #endif
 
 #define GRAIN 16
@@ -49,6 +45,8 @@ struct smallpool {
 
 struct smallpool *smallpool_new(void)
 {
+    if (RUNNING_ON_VALGRIND)
+        return NULL;   /* every block malloc's own, for memcheck to see each */
     return calloc(1, sizeof(struct smallpool));
 }
 
@@ -93,7 +91,6 @@ static bool new_chunk(struct smallpool *p)
         free(ch);
         return false;
     }
-    VALGRIND_MAKE_MEM_NOACCESS(ch, CHUNK_BYTES);
     p->all[p->n_chunks++] = ch;
     p->cut = ch;   /* the old chunk's tail (less than one block of this class) is left unused */
     p->end = ch + CHUNK_BYTES;
@@ -107,9 +104,7 @@ static void *pool_get(struct smallpool *p, size_t size, size_t limit)
     int c = class_of(size);
     void *b = p->free[c];
     if (b) {
-        VALGRIND_MAKE_MEM_DEFINED(b, sizeof(void *));
         memcpy(&p->free[c], b, sizeof(void *));
-        VALGRIND_MALLOCLIKE_BLOCK(b, size, 0, 0);
         return b;
     }
     size_t bytes = (size_t)(c + 1) * GRAIN;
@@ -118,7 +113,6 @@ static void *pool_get(struct smallpool *p, size_t size, size_t limit)
         return malloc(size);
     b = p->cut;
     p->cut += bytes;
-    VALGRIND_MALLOCLIKE_BLOCK(b, size, 0, 0);
     return b;
 }
 
@@ -129,12 +123,9 @@ static void release(struct smallpool *p, void *b, size_t size)
         free(b);
         return;
     }
-    VALGRIND_FREELIKE_BLOCK(b, 0);
-    VALGRIND_MAKE_MEM_DEFINED(b, sizeof(void *));
     int c = class_of(size);
     memcpy(b, &p->free[c], sizeof(void *));
     p->free[c] = b;
-    VALGRIND_MAKE_MEM_NOACCESS(b, sizeof(void *));
 }
 
 void *smallpool_realloc(struct smallpool *p, void *ptr, size_t osize, size_t nsize, size_t limit)
@@ -156,13 +147,8 @@ void *smallpool_realloc(struct smallpool *p, void *ptr, size_t osize, size_t nsi
     bool was_pooled = ptr && pooled(p, ptr);
     if (ptr && !was_pooled && nsize > SMALLPOOL_MAX)
         return realloc(ptr, nsize);
-    if (was_pooled && nsize <= SMALLPOOL_MAX && class_of(osize) == class_of(nsize)) {
-        if (nsize != osize) {   /* valgrind: the block's new size */
-            VALGRIND_FREELIKE_BLOCK(ptr, 0);
-            VALGRIND_MALLOCLIKE_BLOCK(ptr, nsize, 0, 1);
-        }
+    if (was_pooled && nsize <= SMALLPOOL_MAX && class_of(osize) == class_of(nsize))
         return ptr;
-    }
     void *n = nsize <= SMALLPOOL_MAX ? pool_get(p, nsize, limit) : malloc(nsize);
     if (!n)
         return ptr && nsize < osize ? ptr : NULL;   /* Lua counts on a shrink never failing */

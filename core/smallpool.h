@@ -7,8 +7,8 @@
  * of them: past that, small blocks come from malloc like large ones, so what a state frees and
  * never asks for again costs at most that much. Not thread-safe: one pool per Lua state.
  *
- * Built with AddressSanitizer the pool passes every request to malloc, so ASan keeps seeing
- * each block on its own; under valgrind each block is announced as one of its own. */
+ * Built with AddressSanitizer, or run under valgrind (smallpool_new gives NULL there), every
+ * request goes to malloc, so ASan and memcheck keep seeing each block on its own. */
 #ifndef TANDEM_SMALLPOOL_H
 #define TANDEM_SMALLPOOL_H
 
@@ -18,7 +18,7 @@
 
 struct smallpool;
 
-/* NULL when out of memory. */
+/* NULL when out of memory or under valgrind: smallpool_realloc with a NULL pool is realloc. */
 struct smallpool *smallpool_new(void);
 /* Frees every chunk: every block the pool handed out is gone. NULL is a no-op. */
 void smallpool_destroy(struct smallpool *p);
