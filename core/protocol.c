@@ -229,8 +229,12 @@ static bool command_ok(const cJSON *c, char *why, size_t why_len)
 
 cJSON *protocol_parse(const char *line, size_t len, char *why, size_t why_len)
 {
-    char *copy = len <= PROTOCOL_LINE_MAX ? strndup(line, len) : NULL;
-    if (!copy) {
+    /* memcpy, not strndup: a line may hold a NUL byte, which line_ok refuses by name */
+    char *copy = len <= PROTOCOL_LINE_MAX ? malloc(len + 1) : NULL;
+    if (copy) {
+        memcpy(copy, line, len);
+        copy[len] = '\0';
+    } else {
         why[0] = '\0';
         snprintf(why, why_len, len > PROTOCOL_LINE_MAX ? "line longer than %d bytes" : "out of memory",
                  PROTOCOL_LINE_MAX);

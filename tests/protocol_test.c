@@ -139,3 +139,22 @@ Test(protocol, mutated_lines_read_the_same_both_ways)
     }
     cr_assert_gt(borrowed, 100, "some mutated lines are still of the common shape");
 }
+
+/* A NUL byte inside the line (a client's bug, or a fuzzer's) is refused by its offset, by both
+ * readers, and neither reads past the line (the fuzzer once found strndup stopping at it). */
+Test(protocol, a_nul_byte_is_refused_at_its_offset)
+{
+    static const char line[] = "{\"cmd\":\"st\0atus\"}";
+    size_t len = sizeof line - 1;
+    char why[256];
+    cr_assert_null(protocol_parse(line, len, why, sizeof why));
+    cr_assert_str_eq(why, "invalid UTF-8 or a NUL byte at offset 10");
+    char *buf = malloc(len + 1);
+    memcpy(buf, line, len);
+    buf[len] = '\n';
+    struct protocol_view v;
+    bool borrowed = false;
+    cr_assert_null(protocol_parse_view(buf, len, &v, &borrowed, why, sizeof why));
+    cr_assert_str_eq(why, "invalid UTF-8 or a NUL byte at offset 10");
+    free(buf);
+}
