@@ -34,12 +34,24 @@ M.defaults = {
   mentor = function(p) return p.level ~= nil end,
   mentee = function(p) return p.level ~= nil and next(p.wants) ~= nil end,
   score = function(mentor, mentee, explain)
-    local skill = M.skill(mentor, mentee)
+    -- Which skill is shared only matters for the reasons; the number needs just one.
+    -- (Large pools call this per pair: no sort, no string order, no library call.)
+    local skill
+    if explain then
+      skill = M.skill(mentor, mentee)
+    else
+      local has = mentor.skills
+      for s in pairs(mentee.wants) do
+        if has[s] then skill = s break end
+      end
+    end
     if not skill then return nil end
     local gap = (mentor.level or 0) - (mentee.level or 0)
     local cross = mentor.department ~= mentee.department and 1 or 0
-    if not explain then return 1 + math.max(0, math.min(gap, 3)) + cross end
-    return 1 + math.max(0, math.min(gap, 3)) + cross, { skill = skill, level_gap = gap, cross_department = cross }
+    local advantage = gap > 3 and 3 or gap   -- the advantage, from 0 to 3
+    if advantage < 0 then advantage = 0 end
+    if not explain then return 1 + advantage + cross end
+    return 1 + advantage + cross, { skill = skill, level_gap = gap, cross_department = cross }
   end,
   capacity = function(mentor) return mentor.capacity end,
   -- Large pools: only mentors with a skill the mentee wants, at most 40 of them, those
