@@ -27,6 +27,16 @@ static int idlist_add(struct idlist *l, int v)
     return 0;
 }
 
+/* Removes v's first copy, moving the last entry into its place (order is not kept). */
+static void idlist_drop(struct idlist *l, int v)
+{
+    for (int i = 0; i < l->n; i++)
+        if (l->v[i] == v) {
+            l->v[i] = l->v[--l->n];
+            return;
+        }
+}
+
 static void idlist_free(struct idlist *l)
 {
     free(l->v);
@@ -76,6 +86,7 @@ void state_free(struct state *s)
         person_free(&s->people[i].p);
         idlist_free(&s->people[i].enrollments);
         idlist_free(&s->people[i].matches);
+        idlist_free(&s->people[i].live);
     }
     free(s->people);
     free(s->chain_up);
@@ -268,7 +279,7 @@ bool state_reporting_line(const struct state *s, int a, int b)
 int state_mentor_load(const struct state *s, int person, int prog)
 {
     int load = 0;
-    const struct idlist *l = &s->people[person].matches;
+    const struct idlist *l = &s->people[person].live;
     for (int i = 0; i < l->n; i++) {
         const struct match *m = &s->matches[l->v[i] - 1];
         if (m->program != prog || !match_live(m))
@@ -281,7 +292,7 @@ int state_mentor_load(const struct state *s, int person, int prog)
 
 bool state_is_matched(const struct state *s, int person, int prog)
 {
-    const struct idlist *l = &s->people[person].matches;
+    const struct idlist *l = &s->people[person].live;
     for (int i = 0; i < l->n; i++) {
         const struct match *m = &s->matches[l->v[i] - 1];
         if (m->program != prog || !match_live(m))
@@ -552,7 +563,8 @@ static int index_match(struct state *s, const struct match *m)
     int n = m->n_mentors + m->n_mentees;
     for (int a = 0; a < n; a++) {
         int pa = a < m->n_mentors ? m->mentors[a] : m->mentees[a - m->n_mentors];
-        if (idlist_add(&s->people[pa].matches, (int)m->id) < 0)
+        if (idlist_add(&s->people[pa].matches, (int)m->id) < 0 ||
+            (match_live(m) && idlist_add(&s->people[pa].live, (int)m->id) < 0))
             return -ENOMEM;
         /* Everyone in a group has now met everyone else in it. */
         for (int b = a + 1; b < n; b++) {
@@ -602,6 +614,23 @@ static int apply_match_new(struct state *s, const cJSON *ev, long long id, const
     return 0;
 }
 
+/* Sets an existing match's phase, keeping its parties' lists of live matches. */
+static int set_phase(struct state *s, struct match *m, enum match_phase phase)
+{
+    bool was = match_live(m);
+    m->phase = phase;
+    if (was == match_live(m))
+        return 0;
+    for (int a = 0; a < m->n_mentors + m->n_mentees; a++) {
+        int pa = a < m->n_mentors ? m->mentors[a] : m->mentees[a - m->n_mentors];
+        if (was)
+            idlist_drop(&s->people[pa].live, (int)m->id);
+        else if (idlist_add(&s->people[pa].live, (int)m->id) < 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
 static int apply_match(struct state *s, const cJSON *ev, struct error *err)
 {
     const char *phase = fact_str(ev, "phase");
@@ -614,12 +643,13 @@ static int apply_match(struct state *s, const cJSON *ev, struct error *err)
     if (!m)
         return fact_refused(err, "match", "no such match");
     if (strcmp(phase, "approved") == 0 || strcmp(phase, "active") == 0) {
-        m->phase = MATCH_ACTIVE;
+        if (set_phase(s, m, MATCH_ACTIVE) < 0)
+            return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
         m->started = s->now;
         m->life.last_activity = m->life.last_held = s->now;
         fact_time(ev, "term_ends", &m->term_ends);
     } else if (strcmp(phase, "rejected") == 0) {
-        m->phase = MATCH_REJECTED;
+        set_phase(s, m, MATCH_REJECTED);   /* a drop: never fails */
         m->closed_at = s->now;
         for (int k = 0; k < m->n_mentees; k++)
             set_waiting(s, m->mentees[k], m->program, s->now);
@@ -796,7 +826,7 @@ static int apply_close(struct state *s, const cJSON *ev, struct error *err)
     const char *reason = fact_str(ev, "reason");
     if (!m || !reason || !match_live(m))
         return fact_refused(err, "close", "no such live match or no reason");
-    m->phase = MATCH_CLOSED;
+    set_phase(s, m, MATCH_CLOSED);   /* a drop: never fails */
     m->closed_at = s->now;
     m->next_meeting = 0;
     m->close_reason = strdup(reason);
@@ -900,6 +930,7 @@ int state_reindex(struct state *s)
     for (int i = 0; i < s->n_people; i++) {
         s->people[i].enrollments.n = 0;
         s->people[i].matches.n = 0;
+        s->people[i].live.n = 0;
     }
     for (int i = 0; i < s->n_enrollments; i++)
         if (idlist_add(&s->people[s->enrollments[i].person].enrollments, i) < 0)

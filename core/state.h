@@ -119,6 +119,8 @@ struct person_rec {
     /* Derived indexes (state_reindex rebuilds them), so lookups stay linear in what a person has. */
     struct idlist enrollments;      /* indices into state.enrollments */
     struct idlist matches;          /* match ids this person is a party of */
+    struct idlist live;             /* ... of those, the live ones (proposed or active), any order:
+                                     * a tick asks of every person in a pool, and a history grows */
     unsigned version;               /* the people_epoch of this person's last person event */
 };
 

@@ -307,6 +307,15 @@ static void assert_same_state(const struct state *a, const struct state *b)
             cr_assert_eq(pa->enrollments.v[k], pb->enrollments.v[k]);
         for (int k = 0; k < pa->matches.n; k++)
             cr_assert_eq(pa->matches.v[k], pb->matches.v[k]);
+        /* The live ones, in whatever order closes left them: the same set. */
+        cr_assert_eq(pa->live.n, pb->live.n, "person %d live matches", i);
+        for (int k = 0; k < pa->live.n; k++) {
+            int found = 0;
+            for (int q = 0; q < pb->live.n; q++)
+                found += pb->live.v[q] == pa->live.v[k];
+            cr_assert_eq(found, 1, "person %d live match %d", i, pa->live.v[k]);
+            cr_assert(match_live(&a->matches[pa->live.v[k] - 1]));
+        }
     }
     for (int i = 0; i < a->n_matches; i++) {
         const struct match *ma = &a->matches[i], *mb = &b->matches[i];

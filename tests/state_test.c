@@ -405,8 +405,15 @@ Test(state, rejected_proposal_puts_mentees_back_in_the_pool)
        "'match':1,'phase':'proposed','program':'stretch','model':'one_to_one','mentors':['m2'],"
        "'mentees':['e1'],'score':1,'why':{},'term_ends':'2028-01-08T00:00:00Z'");
     ok(&s, "2027-01-08T00:00:00Z", "enroll", "'person':'e1','program':'stretch','role':'mentee'");
+    int e1 = P(&s, "e1"), m2 = P(&s, "m2");
+    cr_assert(state_is_matched(&s, e1, 1), "a proposal holds its mentee");
+    cr_assert_eq(state_mentor_load(&s, m2, 1), 1);
     ok(&s, "2027-01-11T00:00:00Z", "match", "'match':1,'phase':'rejected'");
     cr_assert_eq(state_match(&s, 1)->phase, MATCH_REJECTED);
+    cr_assert_not(state_is_matched(&s, e1, 1), "a rejected proposal frees the mentee");
+    cr_assert_eq(state_mentor_load(&s, m2, 1), 0, "... and the mentor's seat");
+    cr_assert_eq(s.people[e1].live.n, 0);
+    cr_assert_eq(s.people[e1].matches.n, 1, "the history keeps it");
     cr_assert_not(match_live(state_match(&s, 1)));
     cr_assert_eq(enr(&s, "e1", "stretch", ROLE_MENTEE)->waiting_since, T("2027-01-11T00:00:00Z"));
     cr_assert_eq(enr(&s, "e1", "core", ROLE_MENTEE)->waiting_since, T(T0), "another program's pool is untouched");
