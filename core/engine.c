@@ -927,6 +927,11 @@ int engine_rebuild(struct engine *e, struct error *err)
         return error_set(err, ERR_SYSTEM, NULL, 0, "out of memory");
     schedule_free(e->due);
     e->due = due;
+    /* What was queued in the old schedule is not in the new one: forget it, or schedule_match
+     * would skip every item whose time has not changed (and nothing would fall due again). */
+    free(e->pushed);
+    e->pushed = NULL;
+    e->n_pushed = 0;
     free(e->next_tick);
     free(e->tick_n);
     e->next_tick = NULL;

@@ -891,3 +891,32 @@ Test(engine, simulate_starts_a_fresh_log)
     engine_close(&e);
     free(rp);
 }
+
+/* The state rebuilt from the disk (what the daemon does after a failed write) has everything
+ * that was due still due: the schedule is built again from it, every item of every match. */
+Test(engine, a_rebuild_from_the_disk_keeps_everything_due)
+{
+    char *rp = write_rules("org.lua", NULL);
+    struct engine e;
+    open_with_rules(&e, "r", 7, rp);
+    add_people(&e);
+    tdm_time t0 = T(START), before, after;
+    struct error err = { 0 };
+    cr_assert_eq(engine_advance(&e, t0 + 20 * DAY, NULL, NULL, &err), 0, "%s", err.msg);
+    cr_assert_eq(engine_sync(&e, &err), 0);
+    cr_assert(engine_next_due(&e, &before));
+    size_t items = schedule_size(e.due);
+    cr_assert_eq(engine_rebuild(&e, &err), 0, "%s", err.msg);
+    cr_assert(engine_next_due(&e, &after));
+    cr_assert_eq(after, before, "the next due item is the same after a rebuild");
+    cr_assert_geq(schedule_size(e.due), 2 * 3, "each match's meeting, review and term end is queued again"
+                  " (%zu items before)", items);
+    cr_assert_eq(engine_advance(&e, t0 + 60 * DAY, NULL, NULL, &err), 0, "%s", err.msg);
+    cr_assert_eq(e.state.n_matches, 2);
+    for (int i = 0; i < 2; i++) {
+        const struct match *m = &e.state.matches[i];
+        cr_assert_eq(m->held + m->missed, 4, "meetings at days 14, 28, 42 and 56 (match %d)", i + 1);
+    }
+    engine_close(&e);
+    free(rp);
+}
