@@ -72,6 +72,7 @@ struct engine {
     int q_head, q_len, q_cap;
     tdm_time (*pushed)[DUE_MATCH_KINDS];  /* per match id: when each kind was last queued */
     long long n_pushed;
+    size_t due_kept;            /* items in `due` after its last clearing of stale ones */
     tdm_time *next_tick;        /* per state program: the next matching tick */
     long long *tick_n;
     int n_ticks;

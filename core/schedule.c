@@ -75,6 +75,23 @@ bool schedule_peek(const struct schedule *s, struct due *out)
     return true;
 }
 
+/* Puts it at slot i of the heap's first n slots and sifts it down. */
+static void sift_down(struct item *items, size_t n, size_t i, struct item it)
+{
+    for (;;) {
+        size_t child = 2 * i + 1;
+        if (child >= n)
+            break;
+        if (child + 1 < n && before(&items[child + 1], &items[child]))
+            child++;
+        if (!before(&items[child], &it))
+            break;
+        items[i] = items[child];
+        i = child;
+    }
+    items[i] = it;
+}
+
 bool schedule_pop(struct schedule *s, struct due *out)
 {
     if (s->len == 0)
@@ -82,22 +99,23 @@ bool schedule_pop(struct schedule *s, struct due *out)
     if (out)
         *out = s->items[0].due;
     struct item last = s->items[--s->len];
-    size_t n = s->len, i = 0;
-    if (n == 0)
-        return true;
-    for (;;) {
-        size_t child = 2 * i + 1;
-        if (child >= n)
-            break;
-        if (child + 1 < n && before(&s->items[child + 1], &s->items[child]))
-            child++;
-        if (!before(&s->items[child], &last))
-            break;
-        s->items[i] = s->items[child];
-        i = child;
-    }
-    s->items[i] = last;
+    if (s->len > 0)
+        sift_down(s->items, s->len, 0, last);
     return true;
+}
+
+size_t schedule_filter(struct schedule *s, bool (*keep)(const struct due *d, void *ctx), void *ctx)
+{
+    size_t n = 0, was = s->len;
+    for (size_t i = 0; i < was; i++)
+        if (keep(&s->items[i].due, ctx))
+            s->items[n++] = s->items[i];
+    s->len = n;
+    /* Floyd: sift down every parent, last first. Items keep their push numbers, so the order
+     * (a total one) is the same as before. */
+    for (size_t i = n / 2; i-- > 0;)
+        sift_down(s->items, n, i, s->items[i]);
+    return was - n;
 }
 
 size_t schedule_size(const struct schedule *s)

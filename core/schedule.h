@@ -39,6 +39,11 @@ bool schedule_peek(const struct schedule *s, struct due *out);
  * false when empty. */
 bool schedule_pop(struct schedule *s, struct due *out);
 
+/* Keeps only the items keep(d, ctx) accepts (asked once per item, in no set order) and
+ * restores the heap in O(n): the kept items pop in the order they would have. Returns how
+ * many were dropped. For a caller whose stale items would pile up between pops. */
+size_t schedule_filter(struct schedule *s, bool (*keep)(const struct due *d, void *ctx), void *ctx);
+
 /* How many items are queued. */
 size_t schedule_size(const struct schedule *s);
 

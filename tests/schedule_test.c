@@ -185,3 +185,60 @@ Test(schedule, clear_keeps_it_usable)
     cr_expect_eq(schedule_size(s), 1);
     schedule_free(s);
 }
+
+static bool keep_not_third(const struct due *d, void *ctx)
+{
+    int *asked = ctx;
+    (*asked)++;
+    return ((d->when + 5) * 7 + d->key + 2) % 3 != 0;
+}
+
+/* schedule_filter between pushes and pops: what is left pops in the order a naive queue
+ * with the same items removed gives, and each item is asked about once. */
+Test(schedule, filter_keeps_the_order_of_what_it_keeps)
+{
+    unsigned long long seed = 1234;
+    struct schedule *s = schedule_new();
+    cr_assert_not_null(s);
+    size_t cap = 20000, len = 0;
+    struct due *ref = malloc(cap * sizeof *ref);
+    cr_assert_not_null(ref);
+    for (int step = 0; step < 12000; step++) {
+        unsigned long long r = rng_next(&seed) % 50;
+        if (r == 0) {
+            int asked = 0;
+            size_t kept = 0;
+            for (size_t i = 0; i < len; i++) {
+                int dummy = 0;
+                if (keep_not_third(&ref[i], &dummy))
+                    ref[kept++] = ref[i];
+            }
+            size_t dropped = schedule_filter(s, keep_not_third, &asked);
+            cr_assert_eq(asked, (int)len, "each item is asked about once");
+            cr_assert_eq(dropped, len - kept);
+            len = kept;
+        } else if (len == 0 || r < 30) {
+            struct due d = random_due(&seed);
+            cr_assert_eq(schedule_push(s, d), 0);
+            ref[len++] = d;
+        } else {
+            size_t min = 0;
+            for (size_t i = 1; i < len; i++)
+                if (cmp_due(&ref[i], &ref[min]) < 0)
+                    min = i;
+            struct due want = ref[min], got;
+            ref[min] = ref[--len];
+            cr_assert(schedule_pop(s, &got));
+            cr_assert(same(got, want), "step %d: {%lld,%d,%lld}, want {%lld,%d,%lld}", step,
+                      got.when, got.kind, got.key, want.when, want.kind, want.key);
+        }
+        cr_assert_eq(schedule_size(s), len);
+    }
+    int asked = 0;
+    schedule_filter(s, keep_not_third, &asked);
+    struct due d;
+    while (schedule_pop(s, &d))
+        cr_assert(((d.when + 5) * 7 + d.key + 2) % 3 != 0, "a dropped item came back");
+    free(ref);
+    schedule_free(s);
+}
