@@ -41,6 +41,20 @@ static bool same(struct due a, struct due b)
     return a.when == b.when && a.kind == b.kind && a.key == b.key;
 }
 
+/* Pops s and checks it against the least of ref[0..*len) (a naive queue), removing it. */
+static void pop_checked(struct schedule *s, struct due *ref, size_t *len, int step)
+{
+    size_t min = 0;
+    for (size_t i = 1; i < *len; i++)
+        if (cmp_due(&ref[i], &ref[min]) < 0)
+            min = i;
+    struct due want = ref[min], got;
+    ref[min] = ref[--*len];
+    cr_assert(schedule_pop(s, &got));
+    cr_assert(same(got, want), "step %d: {%lld,%d,%lld}, want {%lld,%d,%lld}", step,
+              got.when, got.kind, got.key, want.when, want.kind, want.key);
+}
+
 Test(schedule, empty)
 {
     struct schedule *s = schedule_new();
@@ -123,15 +137,7 @@ Test(schedule, interleaved_against_a_naive_queue)
             cr_assert_eq(schedule_push(s, d), 0);
             ref[len++] = d;
         } else {
-            size_t min = 0;
-            for (size_t i = 1; i < len; i++)
-                if (cmp_due(&ref[i], &ref[min]) < 0)
-                    min = i;
-            struct due want = ref[min], got;
-            ref[min] = ref[--len];
-            cr_assert(schedule_pop(s, &got));
-            cr_assert(same(got, want), "step %d: {%lld,%d,%lld}, want {%lld,%d,%lld}", step,
-                      got.when, got.kind, got.key, want.when, want.kind, want.key);
+            pop_checked(s, ref, &len, step);
         }
         cr_assert_eq(schedule_size(s), len);
     }
@@ -222,15 +228,7 @@ Test(schedule, filter_keeps_the_order_of_what_it_keeps)
             cr_assert_eq(schedule_push(s, d), 0);
             ref[len++] = d;
         } else {
-            size_t min = 0;
-            for (size_t i = 1; i < len; i++)
-                if (cmp_due(&ref[i], &ref[min]) < 0)
-                    min = i;
-            struct due want = ref[min], got;
-            ref[min] = ref[--len];
-            cr_assert(schedule_pop(s, &got));
-            cr_assert(same(got, want), "step %d: {%lld,%d,%lld}, want {%lld,%d,%lld}", step,
-                      got.when, got.kind, got.key, want.when, want.kind, want.key);
+            pop_checked(s, ref, &len, step);
         }
         cr_assert_eq(schedule_size(s), len);
     }
