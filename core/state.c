@@ -193,8 +193,23 @@ static uint64_t pair_key(int a, int b, int prog)
     return ((uint64_t)(prog + 1) << 48) | ((uint64_t)a << 24) | (uint64_t)b;
 }
 
+/* The bit of person b in another person's met_sig (a multiplicative hash of the index). */
+static unsigned met_bit(int b)
+{
+    return (unsigned)(((uint64_t)(unsigned)b * 0x9e3779b97f4a7c15ULL) >> 56);
+}
+
+static void met_sig_add(struct state *s, int a, int b)
+{
+    unsigned k = met_bit(b);
+    s->people[a].met_sig[k >> 6] |= 1ULL << (k & 63);
+}
+
 bool state_met(const struct state *s, int a, int b, int prog)
 {
+    unsigned k = met_bit(b);
+    if (!(s->people[a].met_sig[k >> 6] >> (k & 63) & 1))
+        return false;   /* never met anyone whose bit b has: no lookup */
     if (prog < 0)
         return u64set_has(&s->met, pair_key(a, b, -1));
     return u64set_has(&s->met_in_program, pair_key(a, b, prog));
@@ -569,6 +584,8 @@ static int index_match(struct state *s, const struct match *m)
         /* Everyone in a group has now met everyone else in it. */
         for (int b = a + 1; b < n; b++) {
             int pb = b < m->n_mentors ? m->mentors[b] : m->mentees[b - m->n_mentors];
+            met_sig_add(s, pa, pb);
+            met_sig_add(s, pb, pa);
             if (u64set_add(&s->met, pair_key(pa, pb, -1)) < 0 ||
                 u64set_add(&s->met_in_program, pair_key(pa, pb, m->program)) < 0)
                 return -ENOMEM;
@@ -931,6 +948,7 @@ int state_reindex(struct state *s)
         s->people[i].enrollments.n = 0;
         s->people[i].matches.n = 0;
         s->people[i].live.n = 0;
+        memset(s->people[i].met_sig, 0, sizeof s->people[i].met_sig);
     }
     for (int i = 0; i < s->n_enrollments; i++)
         if (idlist_add(&s->people[s->enrollments[i].person].enrollments, i) < 0)

@@ -5,6 +5,7 @@
 #define TANDEM_STATE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <cjson/cJSON.h>
 
 #include "clock.h"
@@ -121,6 +122,8 @@ struct person_rec {
     struct idlist matches;          /* match ids this person is a party of */
     struct idlist live;             /* ... of those, the live ones (proposed or active), any order:
                                      * a tick asks of every person in a pool, and a history grows */
+    uint64_t met_sig[4];            /* a 256-bit filter of whom they have met: a clear bit says
+                                     * "never", sparing most state_met lookups a cache miss */
     unsigned version;               /* the people_epoch of this person's last person event */
 };
 

@@ -982,3 +982,54 @@ Test(state, offered_person_gives_the_same_state_and_only_for_its_own_object)
     state_free(&offered);
     state_free(&other);
 }
+
+/* state_met, filter and set together, against a plain table of who met whom where, over
+ * random groups of 2 to 4 in two programs: no pair is missed (the filter only ever spares a
+ * lookup for a pair that never met), none is made up. */
+Test(state, met_agrees_with_a_table_over_random_groups)
+{
+    struct state s;
+    state_init(&s);
+    ok(&s, T0, "rules", "%s", RULES_BODY);
+    enum { N = 300, GROUPS = 500 };
+    static bool met[2][N][N];
+    for (int i = 0; i < N; i++)
+        ok(&s, T0, "person", "'phase':'added','person':{'id':'p%d'}", i);
+    uint64_t seed = 0xfeedfaceull;
+    for (int g = 1; g <= GROUPS; g++) {
+        int prog = (int)(test_rng(&seed) % 2), size = 2 + (int)(test_rng(&seed) % 3), who[4];
+        for (int k = 0; k < size; k++) {
+            bool again;
+            do {   /* distinct people in a group */
+                who[k] = (int)(test_rng(&seed) % N);
+                again = false;
+                for (int q = 0; q < k; q++)
+                    again |= who[q] == who[k];
+            } while (again);
+        }
+        char mentees[64] = "";
+        for (int k = 1; k < size; k++)
+            snprintf(mentees + strlen(mentees), sizeof mentees - strlen(mentees), "%s'p%d'", k > 1 ? "," : "", who[k]);
+        ok(&s, T0, "match", "'match':%d,'phase':'active','program':'%s','model':'one_to_one','mentors':['p%d'],"
+           "'mentees':[%s],'score':1,'why':{},'term_ends':'2027-07-01T00:00:00Z'", g, prog ? "stretch" : "core",
+           who[0], mentees);
+        for (int a = 0; a < size; a++)
+            for (int b = 0; b < size; b++)
+                if (a != b)
+                    met[prog][who[a]][who[b]] = true;
+    }
+    long long wrong = 0, pairs = 0;
+    for (int a = 0; a < N; a++)
+        for (int b = 0; b < N; b++) {
+            if (a == b)
+                continue;
+            bool any = met[0][a][b] || met[1][a][b];
+            pairs += any;
+            wrong += state_met(&s, a, b, -1) != any;
+            wrong += state_met(&s, a, b, 0) != met[0][a][b];
+            wrong += state_met(&s, a, b, 1) != met[1][a][b];
+        }
+    cr_assert_eq(wrong, 0, "%lld answers differ from the table", wrong);
+    cr_assert_gt(pairs, 2000, "the groups met enough pairs to test (%lld)", pairs);
+    state_free(&s);
+}
