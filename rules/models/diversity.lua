@@ -13,11 +13,19 @@ local tandem = require "tandem"
 local M = {}
 M.description = "Pairs across departments and backgrounds, from questionnaire answers"
 
+-- Whether an attribute's name is a question (q_*), remembered per name: there are a few
+-- names, and a large pool asks this of every attribute in every score call.
+local question = setmetatable({}, { __index = function(t, k)
+  local q = k:sub(1, 2) == "q_"
+  t[k] = q
+  return q
+end })
+
 -- Questions both answered, and how many of them differ.
 function M.difference(a, b)
   local compared, differ = 0, 0
   for k, va in pairs(a.attrs) do
-    if k:sub(1, 2) == "q_" and va ~= "" then
+    if question[k] and va ~= "" then
       local vb = b.attrs[k]
       if vb ~= nil and vb ~= "" then
         compared = compared + 1
