@@ -69,8 +69,10 @@ __extension__ typedef __int128 wide;
 #define CHECK_WORK_LATE 30
 
 
-/* A residual arc: arc k's forward copy carries res = cap - flow, its reverse res = flow. */
-struct rarc { wide cost; int to, rev, res, pad_; };
+/* A residual arc: arc k's forward copy carries res = cap - flow, its reverse res = flow;
+ * both keep pair = cap, so the other copy's res is pair - res without reading it (the
+ * global update walks arcs backwards, and that read was a cache miss per arc). */
+struct rarc { wide cost; int to, rev, res, pair; };
 
 struct cs {
     int n;
@@ -244,10 +246,10 @@ static int global_update(struct cs *g, wide eps)
             for (int a = g->first[v]; a < g->first[v + 1]; a++) {
                 const struct rarc *x = &g->arc[a];
                 int u = x->to;
-                const struct rarc *back = &g->arc[x->rev];     /* u -> v */
-                if (g->done[u] || back->res <= 0)
+                /* The arc u -> v is x's other copy: its res is x->pair - x->res, its cost -x->cost. */
+                if (g->done[u] || x->pair - x->res <= 0)
                     continue;
-                wide rc = back->cost + g->pi[u] - pv;
+                wide rc = -x->cost + g->pi[u] - pv;
                 long long len;
                 if (rc < 0)
                     len = 0;
@@ -459,8 +461,8 @@ int costscale_solve(const struct costscale_problem *p, int *flow)
     memcpy(g.cur, g.first, nv * sizeof *g.cur);     /* as fill pointers */
     for (int k = 0; k < p->n_arcs; k++) {
         int a = g.cur[p->tail[k]]++, b = g.cur[p->head[k]]++;
-        g.arc[a] = (struct rarc){s[k], p->head[k], b, p->cap[k], 0};
-        g.arc[b] = (struct rarc){-s[k], p->tail[k], a, 0, 0};
+        g.arc[a] = (struct rarc){s[k], p->head[k], b, p->cap[k], p->cap[k]};
+        g.arc[b] = (struct rarc){-s[k], p->tail[k], a, 0, p->cap[k]};
         pos[k] = a;
     }
 
