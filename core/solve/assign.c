@@ -644,9 +644,9 @@ static int rows_build(const struct solve_assign_input *in, struct rows *r)
             r->first[in->edges[e].mentee + 1]++;
             e_use++;
         }
-    by_j = malloc((e_use + 1) * sizeof *by_j);
-    r->mentor = malloc((e_use + 1) * sizeof *r->mentor);
-    r->val = malloc((e_use + 1) * sizeof *r->val);
+    by_j = ssp_alloc((e_use + 1) * sizeof *by_j);
+    r->mentor = ssp_alloc((e_use + 1) * sizeof *r->mentor);
+    r->val = ssp_alloc((e_use + 1) * sizeof *r->val);
     if (by_j == NULL || r->mentor == NULL || r->val == NULL)
         goto out;
     int longest = 0;

@@ -56,7 +56,27 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+void *ssp_alloc(size_t bytes)
+{
+    if (bytes < SSP_BIG_BYTES)
+        return malloc(bytes);
+    if (bytes > SIZE_MAX - HUGE_PAGE)
+        return NULL;
+    size_t round = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+    void *p = aligned_alloc(HUGE_PAGE, round);
+#ifdef MADV_HUGEPAGE
+    if (p != NULL)
+        (void)madvise(p, round, MADV_HUGEPAGE);   /* advice only: a refusal changes nothing */
+#endif
+    return p;
+}
 
 /* v < n_rows: a row, and at is the start of its positions; else column v - n_rows, and at
  * is its first slot: what settling it reads first, fetched while it waits at the top. */
@@ -535,13 +555,14 @@ int ssp_solve(const struct ssp_problem *p, int *arc_of)
     size_t r1 = (size_t)nr + 1, c1 = (size_t)nc + 1;
     S.ch = calloc(c1, sizeof *S.ch);
     S.cn = calloc(c1, sizeof *S.cn);
-    S.rn = calloc(r1, sizeof *S.rn);
+    S.rn = ssp_alloc(r1 * sizeof *S.rn);
     S.settled = malloc((r1 + c1) * sizeof *S.settled);
     S.sdist = malloc((r1 + c1) * sizeof *S.sdist);
     S.left = malloc(r1 * sizeof *S.left);
     int rc = -ENOMEM;
     if (!S.ch || !S.cn || !S.rn || !S.settled || !S.sdist || !S.left)
         goto out;
+    memset(S.rn, 0, r1 * sizeof *S.rn);
     /* A column never needs more slots than it has listed pairs. */
     for (size_t a = 0; a < n_arcs; a++)
         S.cn[p->col[a]].room++;
@@ -553,7 +574,7 @@ int ssp_solve(const struct ssp_problem *p, int *arc_of)
         S.ch[i].open = S.cn[i].room;
         n_slots += (size_t)S.cn[i].room;
     }
-    S.slot = malloc((n_slots + 1) * sizeof *S.slot);
+    S.slot = ssp_alloc((n_slots + 1) * sizeof *S.slot);
     if (S.slot == NULL)
         goto out;
     for (int r = 0; r < nr; r++) {
@@ -572,7 +593,7 @@ int ssp_solve(const struct ssp_problem *p, int *arc_of)
         n_left = opening(&S, S.left, n_left, S.left);
     /* The positions, filled row by row as the searches first meet each row. */
     rc = 0;
-    if (n_left > 0 && (S.pos = malloc((n_arcs + 1) * sizeof *S.pos)) == NULL)
+    if (n_left > 0 && (S.pos = ssp_alloc((n_arcs + 1) * sizeof *S.pos)) == NULL)
         rc = -ENOMEM;
     /* Stamps 2k+1 and 2k+2 must not wrap: ample for any int number of rows. */
     for (int k = 0; k < n_left && rc == 0; k++) {

@@ -5,6 +5,8 @@
 #ifndef TANDEM_SOLVE_SSP_H
 #define TANDEM_SOLVE_SSP_H
 
+#include <stddef.h>
+
 /* The problem, in compressed rows. The solver only reads it; the caller owns every array.
  * Row r's pairs are arcs first[r] .. first[r+1]-1: column col[a], gain gain[a] > 0.
  * A column appears at most once per row. */
@@ -29,5 +31,13 @@ struct ssp_problem {
  * guarantees it (see ssp.c), and nothing is checked here but memory.
  * Returns 0, -EAGAIN when the budget ran out, or -ENOMEM (arc_of is then left undefined). */
 int ssp_solve(const struct ssp_problem *p, int *arc_of);
+
+/* malloc for the solvers' large arrays (their rows and arcs), read at random: from
+ * SSP_BIG_BYTES on, the block is aligned to 2 MiB and the kernel is asked to back it with
+ * huge pages (madvise MADV_HUGEPAGE, where the system has it), which saves most of the
+ * TLB misses and page faults; below, plain malloc. Free the result with free().
+ * Returns NULL when memory runs out (or bytes is 0 past the plain malloc's own answer). */
+#define SSP_BIG_BYTES ((size_t)1 << 20)
+void *ssp_alloc(size_t bytes);
 
 #endif
