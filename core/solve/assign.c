@@ -122,9 +122,15 @@ static struct lex lex_sub(struct lex a, const struct lex *b)
     return a;
 }
 
+/* llround(score * 1e6), without the library call (it was about 1% of a large sparse
+ * solve): |x| <= 1e15 < 2^53 (check_input), so the truncation t is exact, x - t is
+ * exact, and rounding half away from zero is llround's. */
 static long long score_micro(double score)
 {
-    return llround(score * 1e6);
+    double x = score * 1e6;
+    long long t = (long long)x;
+    double f = x - (double)t;
+    return t + (f >= 0.5) - (f <= -0.5);
 }
 
 /* One allowed pair after duplicates are merged. */
@@ -620,7 +626,8 @@ static void ment_sort(struct ment *row, size_t len, struct ment *tmp, unsigned l
     memcpy(row, tmp, len * sizeof *row);
 }
 
-/* Builds the rows from the edges: a counting sort by mentee, then each row sorted by
+/* Builds the rows from the edges: a counting sort by mentee (none when the edges come
+ * grouped by mentee, in increasing order: each row is then read in place), then each row sorted by
  * score, highest first, then by mentor (insertion sort on short rows), keeping the first
  * copy of each pair, which has the highest score. The order is total, so the result does
  * not depend on the edges' order, and it is the order ssp.h asks for (the scalar gain
@@ -639,15 +646,20 @@ static int rows_build(const struct solve_assign_input *in, struct rows *r)
     if (seen == NULL || r->first == NULL)
         goto out;
     size_t e_use = 0;
-    for (int e = 0; e < in->n_edges; e++)
+    int grouped = 1;           /* the edges come mentee by mentee, in order */
+    for (int e = 0; e < in->n_edges; e++) {
         if (in->capacity[in->edges[e].mentor] > 0) {
             r->first[in->edges[e].mentee + 1]++;
             e_use++;
         }
-    by_j = ssp_alloc((e_use + 1) * sizeof *by_j);
+        if (e > 0 && in->edges[e].mentee < in->edges[e - 1].mentee)
+            grouped = 0;
+    }
+    if (!grouped && (by_j = ssp_alloc((e_use + 1) * sizeof *by_j)) == NULL)
+        goto out;
     r->mentor = ssp_alloc((e_use + 1) * sizeof *r->mentor);
     r->val = ssp_alloc((e_use + 1) * sizeof *r->val);
-    if (by_j == NULL || r->mentor == NULL || r->val == NULL)
+    if (r->mentor == NULL || r->val == NULL)
         goto out;
     int longest = 0;
     for (int j = 0; j < n; j++) {
@@ -660,17 +672,28 @@ static int rows_build(const struct solve_assign_input *in, struct rows *r)
     key = malloc(((size_t)longest + 1) * sizeof *key);
     if (row == NULL || tmp == NULL || key == NULL)
         goto out;
-    /* Indices, not the pairs: a quarter of the bytes to write and read back. */
-    for (int e = 0; e < in->n_edges; e++)
-        if (in->capacity[in->edges[e].mentor] > 0)
-            by_j[r->first[in->edges[e].mentee]++] = e;
-    /* first[j] now holds the end of row j. */
-    size_t w = 0, k = 0;
+    /* Indices, not the pairs: a quarter of the bytes to write and read back. Edges that
+     * come grouped by mentee already (the usual caller's order) are read in place. */
+    if (!grouped)
+        for (int e = 0; e < in->n_edges; e++)
+            if (in->capacity[in->edges[e].mentor] > 0)
+                by_j[r->first[in->edges[e].mentee]++] = e;
+    /* first[j] now holds the end of row j (grouped: the start of row j + 1). */
+    size_t w = 0, k = 0, e_at = 0;
     for (int j = 0; j < n; j++) {
-        size_t end = (size_t)r->first[j], len = end - k;
-        for (size_t q = 0; q < len; q++) {
-            const struct solve_edge *ed = &in->edges[by_j[k + q]];
-            row[q] = (struct ment){score_micro(ed->score), ed->mentor};
+        size_t end = (size_t)r->first[grouped ? j + 1 : j], len = end - k;
+        if (grouped) {
+            size_t q = 0;
+            for (; e_at < (size_t)in->n_edges && in->edges[e_at].mentee == j; e_at++) {
+                const struct solve_edge *ed = &in->edges[e_at];
+                if (in->capacity[ed->mentor] > 0)
+                    row[q++] = (struct ment){score_micro(ed->score), ed->mentor};
+            }
+        } else {
+            for (size_t q = 0; q < len; q++) {
+                const struct solve_edge *ed = &in->edges[by_j[k + q]];
+                row[q] = (struct ment){score_micro(ed->score), ed->mentor};
+            }
         }
         ment_sort(row, len, tmp, key);
         r->first[j] = (int)w;
@@ -774,7 +797,8 @@ static int rows_scalarize(const struct solve_assign_input *in, struct rows *r)
             long long x = r->val[a] < 0 ? -r->val[a] : r->val[a];
             if (x > most[j])
                 most[j] = x;
-            if (g_micro == 0 || x % g_micro != 0)   /* one division when g divides x */
+            /* One division when g divides x; none once g is 1 (random scores). */
+            if (g_micro != 1 && (g_micro == 0 || x % g_micro != 0))
                 g_micro = gcd_ll(g_micro, x);
         }
     }
@@ -785,8 +809,12 @@ static int rows_scalarize(const struct solve_assign_input *in, struct rows *r)
         return rc;
     for (int j = 0; j < n; j++) {
         long long base = scal_base(&sc, in, j);
-        for (int a = r->first[j]; a < r->first[j + 1]; a++)
-            r->val[a] = scal_gain(&sc, base, r->val[a]);
+        if (sc.g_micro == 1)    /* the same as scal_gain, without its division */
+            for (int a = r->first[j]; a < r->first[j + 1]; a++)
+                r->val[a] = r->val[a] * sc.w_micro + base;
+        else
+            for (int a = r->first[j]; a < r->first[j + 1]; a++)
+                r->val[a] = scal_gain(&sc, base, r->val[a]);
     }
     return 0;
 }

@@ -275,6 +275,8 @@ static int insert_row(struct ssp *S, int s, unsigned search)
             if (t->v < nr) {
                 __builtin_prefetch(&rn[t->v]);
                 __builtin_prefetch(&pos[t->at]);
+                __builtin_prefetch((const char *)&pos[t->at] + 64);
+                __builtin_prefetch((const char *)&pos[t->at] + 128);
             } else {
                 __builtin_prefetch(&S->slot[t->at]);
             }
@@ -344,6 +346,8 @@ static int insert_row(struct ssp *S, int s, unsigned search)
                     /* Its node and arcs are read when it is settled: start fetching. */
                     __builtin_prefetch(&rn[sl[k].row]);
                     __builtin_prefetch(&pos[sl[k].q0]);
+                    __builtin_prefetch((const char *)&pos[sl[k].q0] + 64);
+                    __builtin_prefetch((const char *)&pos[sl[k].q0] + 128);
                     if (heap_push(&S->heap, nd, sl[k].row, sl[k].q0) != 0)
                         return -ENOMEM;
                 }
