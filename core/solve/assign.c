@@ -560,18 +560,19 @@ static long long gcd_ll(long long a, long long b)
     return a;
 }
 
-/* Mentee rows in compressed form: row j's pairs are first[j] .. first[j+1]-1, mentors
- * ascending, one per mentor (the highest score of its copies). */
+/* Mentee rows in compressed form: row j's pairs are arc[first[j]] .. arc[first[j+1]-1],
+ * one per mentor (the highest score of its copies), in the order rows_build gives them;
+ * arc[].col is the mentor, arc[].gain score_micro and then the scalar gain. The arcs are
+ * solve/ssp's own format, so that it needs no copy of them. */
 struct rows {
-    int *first, *mentor;
-    long long *val;        /* score_micro, then the scalar gain */
+    int *first;
+    struct ssp_arc *arc;
 };
 
 static void rows_free(struct rows *r)
 {
     free(r->first);
-    free(r->mentor);
-    free(r->val);
+    free(r->arc);
 }
 
 /* One pair while the rows are built. */
@@ -657,9 +658,8 @@ static int rows_build(const struct solve_assign_input *in, struct rows *r)
     }
     if (!grouped && (by_j = ssp_alloc((e_use + 1) * sizeof *by_j)) == NULL)
         goto out;
-    r->mentor = ssp_alloc((e_use + 1) * sizeof *r->mentor);
-    r->val = ssp_alloc((e_use + 1) * sizeof *r->val);
-    if (r->mentor == NULL || r->val == NULL)
+    r->arc = ssp_alloc((e_use + 1) * sizeof *r->arc);
+    if (r->arc == NULL)
         goto out;
     int longest = 0;
     for (int j = 0; j < n; j++) {
@@ -700,9 +700,7 @@ static int rows_build(const struct solve_assign_input *in, struct rows *r)
         for (size_t q = 0; q < len; q++)
             if (seen[row[q].mentor] != j + 1) {
                 seen[row[q].mentor] = j + 1;
-                r->mentor[w] = row[q].mentor;
-                r->val[w] = row[q].micro;
-                w++;
+                r->arc[w++] = (struct ssp_arc){.gain = row[q].micro, .col = row[q].mentor};
             }
         k = end;
     }
@@ -783,8 +781,8 @@ static long long scal_gain(const struct scal *sc, long long base, long long micr
     return micro / sc->g_micro * sc->w_micro + base;
 }
 
-/* Replaces score_micro by the scalar gain in r->val. Returns 0, -EOVERFLOW, NOT_SCALAR
- * (r->val then unchanged) or -ENOMEM. */
+/* Replaces score_micro by the scalar gain in r->arc[].gain. Returns 0, -EOVERFLOW,
+ * NOT_SCALAR (the gains then unchanged) or -ENOMEM. */
 static int rows_scalarize(const struct solve_assign_input *in, struct rows *r)
 {
     const int n = in->n_mentees;
@@ -794,7 +792,7 @@ static int rows_scalarize(const struct solve_assign_input *in, struct rows *r)
     for (int j = 0; j < n; j++) {
         most[j] = r->first[j] < r->first[j + 1] ? 0 : -1;
         for (int a = r->first[j]; a < r->first[j + 1]; a++) {
-            long long x = r->val[a] < 0 ? -r->val[a] : r->val[a];
+            long long x = r->arc[a].gain < 0 ? -r->arc[a].gain : r->arc[a].gain;
             if (x > most[j])
                 most[j] = x;
             /* One division when g divides x; none once g is 1 (random scores). */
@@ -811,10 +809,10 @@ static int rows_scalarize(const struct solve_assign_input *in, struct rows *r)
         long long base = scal_base(&sc, in, j);
         if (sc.g_micro == 1)    /* the same as scal_gain, without its division */
             for (int a = r->first[j]; a < r->first[j + 1]; a++)
-                r->val[a] = r->val[a] * sc.w_micro + base;
+                r->arc[a].gain = r->arc[a].gain * sc.w_micro + base;
         else
             for (int a = r->first[j]; a < r->first[j + 1]; a++)
-                r->val[a] = scal_gain(&sc, base, r->val[a]);
+                r->arc[a].gain = scal_gain(&sc, base, r->arc[a].gain);
     }
     return 0;
 }
@@ -841,41 +839,36 @@ static int solve_rows_sparse(const struct solve_assign_input *in, struct rows *r
         int a = r->first[j], end = r->first[j + 1];
         r->first[j] = w;
         for (; a < end; a++)
-            if (r->val[a] > 0) {
-                r->mentor[w] = r->mentor[a];
-                r->val[w] = r->val[a];
-                w++;
-            }
+            if (r->arc[a].gain > 0)
+                r->arc[w++] = r->arc[a];
     }
     r->first[n] = w;
     struct sorder *so = malloc(((size_t)n + 1) * sizeof *so);
     int *order = malloc(((size_t)n + 1) * sizeof *order);
-    int *arc_of = malloc(((size_t)n + 1) * sizeof *arc_of);
+    int *col_of = malloc(((size_t)n + 1) * sizeof *col_of);
     int rc = -ENOMEM;
-    if (so == NULL || order == NULL || arc_of == NULL)
+    if (so == NULL || order == NULL || col_of == NULL)
         goto out;
     int n_order = 0;
     for (int j = 0; j < n; j++) {
         if (r->first[j] == r->first[j + 1])
             continue;
-        so[n_order++] = (struct sorder){r->val[r->first[j]], j};   /* rows come best first */
+        so[n_order++] = (struct sorder){r->arc[r->first[j]].gain, j};   /* rows come best first */
     }
     qsort(so, (size_t)n_order, sizeof *so, sorder_cmp);
     for (int k = 0; k < n_order; k++)
         order[k] = so[k].j;
     struct ssp_problem p = {
         .n_rows = n, .n_cols = in->n_mentors, .cap = in->capacity, .first = r->first,
-        .col = r->mentor, .gain = r->val, .order = order, .n_order = n_order,
-        .budget = budget,
+        .arc = r->arc, .order = order, .n_order = n_order, .budget = budget,
     };
-    rc = ssp_solve(&p, arc_of);
+    rc = ssp_solve(&p, col_of);
     if (rc == 0)
-        for (int j = 0; j < n; j++)
-            mentor_of[j] = arc_of[j] >= 0 ? r->mentor[arc_of[j]] : -1;
+        memcpy(mentor_of, col_of, (size_t)n * sizeof *mentor_of);
 out:
     free(so);
     free(order);
-    free(arc_of);
+    free(col_of);
     return rc;
 }
 
