@@ -596,22 +596,25 @@ static int ment_cmp(const void *pa, const void *pb)
 #define KEY_BITS 12
 #define KEY_MASK ((1ULL << KEY_BITS) - 1)
 
-/* Sorts row[0 .. len-1] by ment_before, with tmp and key (len entries each) as scratch.
+/* Sorts row[0 .. len-1] by ment_before, with tmp (len entries) and key (len + 1) as scratch.
  * Rows of up to 2^KEY_BITS pairs are sorted as one 64-bit key each (the score, highest
  * first, then the index), by insertion, then each run of equal scores by mentor: sorting
  * the 16-byte pairs themselves was most of rows_build's time. Longer rows use qsort. */
 static void ment_sort(struct ment *row, size_t len, struct ment *tmp, unsigned long long *key)
 {
+    /* key[0] = 0 is at most every key: the insertion needs no bound check. */
+    key[0] = 0;
+    key++;
     if (len > ((size_t)1 << KEY_BITS)) {
         qsort(row, len, sizeof *row, ment_cmp);
         return;
     }
     for (size_t q = 0; q < len; q++) {
         unsigned long long x = (unsigned long long)(MICRO_MAX - row[q].micro) << KEY_BITS | q;
-        size_t t = q;
-        for (; t > 0 && key[t - 1] > x; t--)
-            key[t] = key[t - 1];
-        key[t] = x;
+        unsigned long long *t = key + q;
+        for (; t[-1] > x; t--)
+            *t = t[-1];
+        *t = x;
     }
     for (size_t q = 0; q < len; q++)
         tmp[q] = row[key[q] & KEY_MASK];
@@ -669,7 +672,7 @@ static int rows_build(const struct solve_assign_input *in, struct rows *r)
     }
     row = malloc(((size_t)longest + 1) * sizeof *row);
     tmp = malloc(((size_t)longest + 1) * sizeof *tmp);
-    key = malloc(((size_t)longest + 1) * sizeof *key);
+    key = malloc(((size_t)longest + 2) * sizeof *key);
     if (row == NULL || tmp == NULL || key == NULL)
         goto out;
     /* Indices, not the pairs: a quarter of the bytes to write and read back. Edges that
