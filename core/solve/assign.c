@@ -784,23 +784,61 @@ static long long scal_gain(const struct scal *sc, long long base, long long micr
     return micro / sc->g_micro * sc->w_micro + base;
 }
 
-/* Replaces score_micro by the scalar gain in r->arc[].gain. Returns 0, -EOVERFLOW,
- * NOT_SCALAR (the gains then unchanged) or -ENOMEM. */
-static int rows_scalarize(const struct solve_assign_input *in, struct rows *r)
+/* Exact division by a constant d > 0, of its multiples only: with d = 2^s o, o odd,
+ * u / d = (u >> s) o^-1 modulo 2^64, a multiply where scal_gain divides (the scores' gcd
+ * is 10^6 for integer scores: two divisions per pair were 2% of a large sparse solve). */
+struct exdiv { int s; unsigned long long inv, lim; };
+
+static struct exdiv exdiv_make(long long d)
+{
+    struct exdiv e;
+    e.s = __builtin_ctzll((unsigned long long)d);
+    unsigned long long o = (unsigned long long)d >> e.s, inv = o;   /* o o = 1 mod 8 */
+    for (int k = 0; k < 5; k++)
+        inv *= 2 - o * inv;     /* Newton's step doubles the low bits that are right: 96 */
+    e.inv = inv;
+    e.lim = ULLONG_MAX / o;
+    return e;
+}
+
+/* Whether d divides u (Granlund and Montgomery: u' o^-1 mod 2^64 is u' / o, at most
+ * lim, exactly when o divides u'). */
+static int exdiv_divides(const struct exdiv *e, unsigned long long u)
+{
+    return (u & ((1ULL << e->s) - 1)) == 0 && (u >> e->s) * e->inv <= e->lim;
+}
+
+/* x / d, d dividing x. */
+static long long exdiv_div(const struct exdiv *e, long long x)
+{
+    unsigned long long u = x < 0 ? -(unsigned long long)x : (unsigned long long)x;
+    u = (u >> e->s) * e->inv;
+    return x < 0 ? -(long long)u : (long long)u;
+}
+
+/* Replaces score_micro by the scalar gain in r->arc[].gain (as scal_gain does), and drops
+ * the pairs whose gain is not positive (in no optimum), compacting the rows in place;
+ * adds to listed[c] (n_mentors entries) the pairs kept of each mentor. Returns 0,
+ * -EOVERFLOW, NOT_SCALAR (the rows then unchanged) or -ENOMEM. */
+static int rows_scalarize(const struct solve_assign_input *in, struct rows *r, int *listed)
 {
     const int n = in->n_mentees;
     long long *most = calloc((size_t)n + 1, sizeof *most), g_micro = 0;
     if (most == NULL)
         return -ENOMEM;
+    struct exdiv ed = {0, 1, ULLONG_MAX};
     for (int j = 0; j < n; j++) {
         most[j] = r->first[j] < r->first[j + 1] ? 0 : -1;
         for (int a = r->first[j]; a < r->first[j + 1]; a++) {
             long long x = r->arc[a].gain < 0 ? -r->arc[a].gain : r->arc[a].gain;
             if (x > most[j])
                 most[j] = x;
-            /* One division when g divides x; none once g is 1 (random scores). */
-            if (g_micro != 1 && (g_micro == 0 || x % g_micro != 0))
+            /* The gcd changes (a division) only when it does not divide x. */
+            if (g_micro != 1 && (g_micro == 0 || !exdiv_divides(&ed, (unsigned long long)x))) {
                 g_micro = gcd_ll(g_micro, x);
+                if (g_micro > 0)
+                    ed = exdiv_make(g_micro);
+            }
         }
     }
     struct scal sc;
@@ -808,15 +846,22 @@ static int rows_scalarize(const struct solve_assign_input *in, struct rows *r)
     free(most);
     if (rc != 0)
         return rc;
+    ed = exdiv_make(sc.g_micro);
+    int w = 0;
     for (int j = 0; j < n; j++) {
         long long base = scal_base(&sc, in, j);
-        if (sc.g_micro == 1)    /* the same as scal_gain, without its division */
-            for (int a = r->first[j]; a < r->first[j + 1]; a++)
-                r->arc[a].gain = r->arc[a].gain * sc.w_micro + base;
-        else
-            for (int a = r->first[j]; a < r->first[j + 1]; a++)
-                r->arc[a].gain = scal_gain(&sc, base, r->arc[a].gain);
+        int a = r->first[j], end = r->first[j + 1];
+        r->first[j] = w;
+        for (; a < end; a++) {
+            long long g = exdiv_div(&ed, r->arc[a].gain) * sc.w_micro + base;
+            if (g > 0) {
+                r->arc[w] = r->arc[a];
+                r->arc[w++].gain = g;
+                listed[r->arc[a].col]++;
+            }
+        }
     }
+    r->first[n] = w;
     return 0;
 }
 
@@ -832,20 +877,10 @@ static int sorder_cmp(const void *pa, const void *pb)
 }
 
 /* The sparse scalar solver on rows already scalarized. */
-static int solve_rows_sparse(const struct solve_assign_input *in, struct rows *r, int *mentor_of,
-                             long long budget)
+static int solve_rows_sparse(const struct solve_assign_input *in, struct rows *r,
+                             const int *listed, int *mentor_of, long long budget)
 {
     const int n = in->n_mentees;
-    /* Drop the pairs with a negative gain (never in an optimum), compacting in place. */
-    int w = 0;
-    for (int j = 0; j < n; j++) {
-        int a = r->first[j], end = r->first[j + 1];
-        r->first[j] = w;
-        for (; a < end; a++)
-            if (r->arc[a].gain > 0)
-                r->arc[w++] = r->arc[a];
-    }
-    r->first[n] = w;
     struct sorder *so = malloc(((size_t)n + 1) * sizeof *so);
     int *order = malloc(((size_t)n + 1) * sizeof *order);
     int *col_of = malloc(((size_t)n + 1) * sizeof *col_of);
@@ -863,7 +898,7 @@ static int solve_rows_sparse(const struct solve_assign_input *in, struct rows *r
         order[k] = so[k].j;
     struct ssp_problem p = {
         .n_rows = n, .n_cols = in->n_mentors, .cap = in->capacity, .first = r->first,
-        .arc = r->arc, .order = order, .n_order = n_order, .budget = budget,
+        .arc = r->arc, .listed = listed, .order = order, .n_order = n_order, .budget = budget,
     };
     rc = ssp_solve(&p, col_of);
     if (rc == 0)
@@ -1054,10 +1089,14 @@ static int solve_scalar(const struct solve_assign_input *in, int *mentor_of, enu
     if ((long long)n + m + 1 > INT_MAX - 1 ||
         2 * ((long long)n + r.first[n] + n_open) > INT_MAX - 1)
         rc = -ENOMEM;
+    int *listed = calloc((size_t)m + 1, sizeof *listed);   /* pairs kept per mentor */
+    if (rc == 0 && listed == NULL)
+        rc = -ENOMEM;
     if (rc == 0)
-        rc = rows_scalarize(in, &r);
+        rc = rows_scalarize(in, &r, listed);
     if (rc == 0)
-        rc = solve_rows_sparse(in, &r, mentor_of, budget);
+        rc = solve_rows_sparse(in, &r, listed, mentor_of, budget);
+    free(listed);
     rows_free(&r);
     return rc;
 }

@@ -551,7 +551,6 @@ static int opening(struct ssp *S, const int *order, int n_order, int *left)
 int ssp_solve(const struct ssp_problem *p, int *col_of)
 {
     const int nr = p->n_rows, nc = p->n_cols;
-    const size_t n_arcs = (size_t)p->first[nr];
     struct ssp S = {.p = p, .arc = p->arc};
     size_t r1 = (size_t)nr + 1, c1 = (size_t)nc + 1;
     S.ch = calloc(c1, sizeof *S.ch);
@@ -565,12 +564,9 @@ int ssp_solve(const struct ssp_problem *p, int *col_of)
         goto out;
     memset(S.rn, 0, r1 * sizeof *S.rn);
     /* A column never needs more slots than it has listed pairs. */
-    for (size_t a = 0; a < n_arcs; a++)
-        S.cn[p->arc[a].col].room++;
     size_t n_slots = 0;
     for (int i = 0; i < nc; i++) {
-        if (S.cn[i].room > p->cap[i])
-            S.cn[i].room = p->cap[i];
+        S.cn[i].room = p->listed[i] < p->cap[i] ? p->listed[i] : p->cap[i];
         S.cn[i].slot0 = (int)n_slots;
         S.ch[i].open = S.cn[i].room;
         n_slots += (size_t)S.cn[i].room;

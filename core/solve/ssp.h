@@ -23,6 +23,7 @@ struct ssp_problem {
     const int *cap;          /* n_cols entries, each >= 0: rows a column may take */
     const int *first;        /* n_rows + 1 entries, first[0] == 0, nondecreasing */
     struct ssp_arc *arc;     /* first[n_rows] entries */
+    const int *listed;       /* n_cols entries: the arcs to each column */
     const int *order;        /* n_order distinct rows, in the order they are inserted */
     int n_order;
     long long budget;        /* > 0: give up (-EAGAIN) once the searches have settled more
