@@ -1036,12 +1036,18 @@ out:
     return rc;
 }
 
-/* Returns 0 when solved (*used: the method), NOT_SCALAR when the lexicographic solver
- * must run, -EAGAIN when the sparse searches ran past budget (> 0), or an error. */
-static int solve_scalar(const struct solve_assign_input *in, int *mentor_of, enum solve_method *used,
-                        long long budget)
+/* The dense path when it applies (see above) and the method allows it: its answer, or
+ * TRY_SPARSE. */
+static int try_dense(const struct solve_assign_input *in, int *mentor_of)
 {
     const int n = in->n_mentees, m = in->n_mentors;
+    if (in->method != SOLVE_METHOD_DENSE && in->method != SOLVE_AUTO)
+        return TRY_SPARSE;
+    /* Every usable mentor must have capacity 1: one edge to a larger one rules the path
+     * out without the degrees (this pass most often stops at the first edge). */
+    for (int e = 0; e < in->n_edges; e++)
+        if (in->capacity[in->edges[e].mentor] > 1)
+            return TRY_SPARSE;
     int *deg_j = calloc((size_t)n + 1, sizeof *deg_j), *deg_i = calloc((size_t)m + 1, sizeof *deg_i);
     if (deg_j == NULL || deg_i == NULL) {
         free(deg_j);
@@ -1055,23 +1061,30 @@ static int solve_scalar(const struct solve_assign_input *in, int *mentor_of, enu
             deg_i[in->edges[e].mentor]++;
             e_use++;
         }
-    int na = 0, ma = 0, cap1 = 1;
+    int na = 0, ma = 0;
     for (int j = 0; j < n; j++)
         na += deg_j[j] > 0;
     for (int i = 0; i < m; i++)
-        if (deg_i[i] > 0) {
-            ma++;
-            cap1 &= in->capacity[i] == 1;
-        }
+        ma += deg_i[i] > 0;
     long long cells = (long long)na * ma;
     int rc = TRY_SPARSE;
-    int dense_ok = cap1 && na > 0 && cells <= DENSE_MAX_CELLS;
+    int dense_ok = na > 0 && cells <= DENSE_MAX_CELLS;
     /* At least half the cells listed: a sparser matrix costs more than its pairs. */
     if (dense_ok && (in->method == SOLVE_METHOD_DENSE ||
                      (in->method == SOLVE_AUTO && 2 * e_use >= cells)))
         rc = solve_dense(in, deg_j, deg_i, na, ma, mentor_of);
     free(deg_j);
     free(deg_i);
+    return rc;
+}
+
+/* Returns 0 when solved (*used: the method), NOT_SCALAR when the lexicographic solver
+ * must run, -EAGAIN when the sparse searches ran past budget (> 0), or an error. */
+static int solve_scalar(const struct solve_assign_input *in, int *mentor_of, enum solve_method *used,
+                        long long budget)
+{
+    const int n = in->n_mentees, m = in->n_mentors;
+    int rc = try_dense(in, mentor_of);
     *used = SOLVE_METHOD_DENSE;
     if (rc != TRY_SPARSE)
         return rc;
