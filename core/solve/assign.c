@@ -24,7 +24,9 @@
  *     on that shape; the scarce 24,000-mentee file settles 325 nodes per element in ssp
  *     (4.3 s; 450 and 20 s in the lexicographic solver; cost scaling 0.7 s) against
  *     0.1-15 on random weights, seats scarce or not, and 0.6 on the 100,000 x 20,000
- *     k = 50 file (where cost scaling takes 14 s, ssp 1.6 s). The budgets (15 and 4 per
+ *     k = 50 file (where cost scaling takes 14 s, ssp 1.6 s; 0.8-1.0 s since session 7
+ *     of bench/RESULTS.md, whose changes left the nodes settled, so the budgets' counts,
+ *     as they were). The budgets (15 and 4 per
  *     element) cost about 1.4 and 1.2 us per element when they run out, and leave the
  *     shortest paths every input measured where they are faster. If cost scaling refuses
  *     the costs (-ERANGE), the shortest paths run again with no budget.
