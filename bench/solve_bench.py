@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The solvers against named peers, on identical instances, in one run.
 
-    python3 bench/solve_bench.py [--quick] [--dir DIR] [--seed 1] [--json OUT] [--markdown OUT]
+    python3 bench/solve_bench.py [--quick] [--dir DIR] [--seed 1] [--only TEXT] [--json OUT] [--markdown OUT]
 
 Writes random instances (seeded, so reproducible) as text edge lists to a temp dir (format:
 see solve_bench.c), then times on each file, in the same run:
@@ -13,6 +13,8 @@ see solve_bench.c), then times on each file, in the same run:
 Every time is CPU time of the solve call alone, best of N. The ratio is peer time / tandem
 time (above 1: tandem is faster). "equal" says whether the peer's optimum (sum of integer
 weights) is the same as tandem's; a difference is reported as DIFFERENT and exits 1.
+--only TEXT (repeatable) runs only the instances whose name contains one of the TEXTs; each
+keeps its seed, so its rows are those of a full run.
 """
 import argparse
 import json
@@ -76,6 +78,8 @@ def main():
     ap.add_argument("--dir", default=None, help="where the temp dir of instances goes")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--only", action="append", default=[],
+                    help="run only the instances whose name contains this text (repeatable)")
     ap.add_argument("--json")
     ap.add_argument("--markdown")
     args = ap.parse_args()
@@ -118,6 +122,8 @@ def main():
     rows, results, bad = [], [], False
     try:
         for idx, (name, writer, wargs, peers, peer_repeat) in enumerate(instances):
+            if args.only and not any(t in name for t in args.only):
+                continue
             path = os.path.join(tmp, f"inst{idx}.txt")
             writer(path, random.Random(args.seed * 1000 + idx), *wargs)
             rep = ["--repeat", str(args.repeat)]

@@ -684,6 +684,13 @@ Test(solve_assign, checkers_catch_a_worse_answer)
     table_free(&tb);
 }
 
+/* By mentee only: qsort leaves each mentee's edges in an order of its own. */
+static int edge_by_mentee(const void *pa, const void *pb)
+{
+    const struct solve_edge *a = pa, *b = pb;
+    return (a->mentee > b->mentee) - (a->mentee < b->mentee);
+}
+
 Test(solve_assign, deterministic_and_independent_of_edge_order)
 {
     for (int k = 0; k < 80; k++) {
@@ -705,6 +712,11 @@ Test(solve_assign, deterministic_and_independent_of_edge_order)
         }
         cr_assert_eq(solve_assign(&in, c), 0);
         cr_assert_eq(memcmp(a, c, sz - sizeof(int)), 0, "seed %d: edge order changed the answer", k);
+        /* Grouped by mentee, in order (rows_build then reads the rows in place), each
+         * mentee's edges in a shuffled order. */
+        qsort(t.edges, (size_t)t.n_edges, sizeof *t.edges, edge_by_mentee);
+        cr_assert_eq(solve_assign(&in, c), 0);
+        cr_assert_eq(memcmp(a, c, sz - sizeof(int)), 0, "seed %d: edges grouped by mentee changed the answer", k);
         free(a); free(b); free(c);
         inst_free(&t);
     }

@@ -24,7 +24,9 @@
  *     on that shape; the scarce 24,000-mentee file settles 325 nodes per element in ssp
  *     (4.3 s; 450 and 20 s in the lexicographic solver; cost scaling 0.7 s) against
  *     0.1-15 on random weights, seats scarce or not, and 0.6 on the 100,000 x 20,000
- *     k = 50 file (where cost scaling takes 14 s, ssp 1.6 s). The budgets (15 and 4 per
+ *     k = 50 file (where cost scaling takes 14 s, ssp 1.6 s; 0.8-1.0 s since session 7
+ *     of bench/RESULTS.md, whose changes left the nodes settled, so the budgets' counts,
+ *     as they were). The budgets (15 and 4 per
  *     element) cost about 1.4 and 1.2 us per element when they run out, and leave the
  *     shortest paths every input measured where they are faster. If cost scaling refuses
  *     the costs (-ERANGE), the shortest paths run again with no budget.
@@ -122,9 +124,15 @@ static struct lex lex_sub(struct lex a, const struct lex *b)
     return a;
 }
 
+/* llround(score * 1e6), without the library call (it was about 1% of a large sparse
+ * solve): |x| <= 1e15 < 2^53 (check_input), so the truncation t is exact, x - t is
+ * exact, and rounding half away from zero is llround's. */
 static long long score_micro(double score)
 {
-    return llround(score * 1e6);
+    double x = score * 1e6;
+    long long t = (long long)x;
+    double f = x - (double)t;
+    return t + (f >= 0.5) - (f <= -0.5);
 }
 
 /* One allowed pair after duplicates are merged. */
@@ -554,18 +562,19 @@ static long long gcd_ll(long long a, long long b)
     return a;
 }
 
-/* Mentee rows in compressed form: row j's pairs are first[j] .. first[j+1]-1, mentors
- * ascending, one per mentor (the highest score of its copies). */
+/* Mentee rows in compressed form: row j's pairs are arc[first[j]] .. arc[first[j+1]-1],
+ * one per mentor (the highest score of its copies), in the order rows_build gives them;
+ * arc[].col is the mentor, arc[].gain score_micro and then the scalar gain. The arcs are
+ * solve/ssp's own format, so that it needs no copy of them. */
 struct rows {
-    int *first, *mentor;
-    long long *val;        /* score_micro, then the scalar gain */
+    int *first;
+    struct ssp_arc *arc;
 };
 
 static void rows_free(struct rows *r)
 {
     free(r->first);
-    free(r->mentor);
-    free(r->val);
+    free(r->arc);
 }
 
 /* One pair while the rows are built. */
@@ -589,22 +598,25 @@ static int ment_cmp(const void *pa, const void *pb)
 #define KEY_BITS 12
 #define KEY_MASK ((1ULL << KEY_BITS) - 1)
 
-/* Sorts row[0 .. len-1] by ment_before, with tmp and key (len entries each) as scratch.
+/* Sorts row[0 .. len-1] by ment_before, with tmp (len entries) and key (len + 1) as scratch.
  * Rows of up to 2^KEY_BITS pairs are sorted as one 64-bit key each (the score, highest
  * first, then the index), by insertion, then each run of equal scores by mentor: sorting
  * the 16-byte pairs themselves was most of rows_build's time. Longer rows use qsort. */
 static void ment_sort(struct ment *row, size_t len, struct ment *tmp, unsigned long long *key)
 {
+    /* key[0] = 0 is at most every key: the insertion needs no bound check. */
+    key[0] = 0;
+    key++;
     if (len > ((size_t)1 << KEY_BITS)) {
         qsort(row, len, sizeof *row, ment_cmp);
         return;
     }
     for (size_t q = 0; q < len; q++) {
         unsigned long long x = (unsigned long long)(MICRO_MAX - row[q].micro) << KEY_BITS | q;
-        size_t t = q;
-        for (; t > 0 && key[t - 1] > x; t--)
-            key[t] = key[t - 1];
-        key[t] = x;
+        unsigned long long *t = key + q;
+        for (; t[-1] > x; t--)
+            *t = t[-1];
+        *t = x;
     }
     for (size_t q = 0; q < len; q++)
         tmp[q] = row[key[q] & KEY_MASK];
@@ -620,7 +632,8 @@ static void ment_sort(struct ment *row, size_t len, struct ment *tmp, unsigned l
     memcpy(row, tmp, len * sizeof *row);
 }
 
-/* Builds the rows from the edges: a counting sort by mentee, then each row sorted by
+/* Builds the rows from the edges: a counting sort by mentee (none when the edges come
+ * grouped by mentee, in increasing order: each row is then read in place), then each row sorted by
  * score, highest first, then by mentor (insertion sort on short rows), keeping the first
  * copy of each pair, which has the highest score. The order is total, so the result does
  * not depend on the edges' order, and it is the order ssp.h asks for (the scalar gain
@@ -639,15 +652,19 @@ static int rows_build(const struct solve_assign_input *in, struct rows *r)
     if (seen == NULL || r->first == NULL)
         goto out;
     size_t e_use = 0;
-    for (int e = 0; e < in->n_edges; e++)
+    int grouped = 1;           /* the edges come mentee by mentee, in order */
+    for (int e = 0; e < in->n_edges; e++) {
         if (in->capacity[in->edges[e].mentor] > 0) {
             r->first[in->edges[e].mentee + 1]++;
             e_use++;
         }
-    by_j = malloc((e_use + 1) * sizeof *by_j);
-    r->mentor = malloc((e_use + 1) * sizeof *r->mentor);
-    r->val = malloc((e_use + 1) * sizeof *r->val);
-    if (by_j == NULL || r->mentor == NULL || r->val == NULL)
+        if (e > 0 && in->edges[e].mentee < in->edges[e - 1].mentee)
+            grouped = 0;
+    }
+    if (!grouped && (by_j = ssp_alloc((e_use + 1) * sizeof *by_j)) == NULL)
+        goto out;
+    r->arc = ssp_alloc((e_use + 1) * sizeof *r->arc);
+    if (r->arc == NULL)
         goto out;
     int longest = 0;
     for (int j = 0; j < n; j++) {
@@ -657,29 +674,38 @@ static int rows_build(const struct solve_assign_input *in, struct rows *r)
     }
     row = malloc(((size_t)longest + 1) * sizeof *row);
     tmp = malloc(((size_t)longest + 1) * sizeof *tmp);
-    key = malloc(((size_t)longest + 1) * sizeof *key);
+    key = malloc(((size_t)longest + 2) * sizeof *key);
     if (row == NULL || tmp == NULL || key == NULL)
         goto out;
-    /* Indices, not the pairs: a quarter of the bytes to write and read back. */
-    for (int e = 0; e < in->n_edges; e++)
-        if (in->capacity[in->edges[e].mentor] > 0)
-            by_j[r->first[in->edges[e].mentee]++] = e;
-    /* first[j] now holds the end of row j. */
-    size_t w = 0, k = 0;
+    /* Indices, not the pairs: a quarter of the bytes to write and read back. Edges that
+     * come grouped by mentee already (the usual caller's order) are read in place. */
+    if (!grouped)
+        for (int e = 0; e < in->n_edges; e++)
+            if (in->capacity[in->edges[e].mentor] > 0)
+                by_j[r->first[in->edges[e].mentee]++] = e;
+    /* first[j] now holds the end of row j (grouped: the start of row j + 1). */
+    size_t w = 0, k = 0, e_at = 0;
     for (int j = 0; j < n; j++) {
-        size_t end = (size_t)r->first[j], len = end - k;
-        for (size_t q = 0; q < len; q++) {
-            const struct solve_edge *ed = &in->edges[by_j[k + q]];
-            row[q] = (struct ment){score_micro(ed->score), ed->mentor};
+        size_t end = (size_t)r->first[grouped ? j + 1 : j], len = end - k;
+        if (grouped) {
+            size_t q = 0;
+            for (; e_at < (size_t)in->n_edges && in->edges[e_at].mentee == j; e_at++) {
+                const struct solve_edge *ed = &in->edges[e_at];
+                if (in->capacity[ed->mentor] > 0)
+                    row[q++] = (struct ment){score_micro(ed->score), ed->mentor};
+            }
+        } else {
+            for (size_t q = 0; q < len; q++) {
+                const struct solve_edge *ed = &in->edges[by_j[k + q]];
+                row[q] = (struct ment){score_micro(ed->score), ed->mentor};
+            }
         }
         ment_sort(row, len, tmp, key);
         r->first[j] = (int)w;
         for (size_t q = 0; q < len; q++)
             if (seen[row[q].mentor] != j + 1) {
                 seen[row[q].mentor] = j + 1;
-                r->mentor[w] = row[q].mentor;
-                r->val[w] = row[q].micro;
-                w++;
+                r->arc[w++] = (struct ssp_arc){.gain = row[q].micro, .col = row[q].mentor};
             }
         k = end;
     }
@@ -760,22 +786,61 @@ static long long scal_gain(const struct scal *sc, long long base, long long micr
     return micro / sc->g_micro * sc->w_micro + base;
 }
 
-/* Replaces score_micro by the scalar gain in r->val. Returns 0, -EOVERFLOW, NOT_SCALAR
- * (r->val then unchanged) or -ENOMEM. */
-static int rows_scalarize(const struct solve_assign_input *in, struct rows *r)
+/* Exact division by a constant d > 0, of its multiples only: with d = 2^s o, o odd,
+ * u / d = (u >> s) o^-1 modulo 2^64, a multiply where scal_gain divides (the scores' gcd
+ * is 10^6 for integer scores: two divisions per pair were 2% of a large sparse solve). */
+struct exdiv { int s; unsigned long long inv, lim; };
+
+static struct exdiv exdiv_make(long long d)
+{
+    struct exdiv e;
+    e.s = __builtin_ctzll((unsigned long long)d);
+    unsigned long long o = (unsigned long long)d >> e.s, inv = o;   /* o o = 1 mod 8 */
+    for (int k = 0; k < 5; k++)
+        inv *= 2 - o * inv;     /* Newton's step doubles the low bits that are right: 96 */
+    e.inv = inv;
+    e.lim = ULLONG_MAX / o;
+    return e;
+}
+
+/* Whether d divides u (Granlund and Montgomery: u' o^-1 mod 2^64 is u' / o, at most
+ * lim, exactly when o divides u'). */
+static int exdiv_divides(const struct exdiv *e, unsigned long long u)
+{
+    return (u & ((1ULL << e->s) - 1)) == 0 && (u >> e->s) * e->inv <= e->lim;
+}
+
+/* x / d, d dividing x. */
+static long long exdiv_div(const struct exdiv *e, long long x)
+{
+    unsigned long long u = x < 0 ? -(unsigned long long)x : (unsigned long long)x;
+    u = (u >> e->s) * e->inv;
+    return x < 0 ? -(long long)u : (long long)u;
+}
+
+/* Replaces score_micro by the scalar gain in r->arc[].gain (as scal_gain does), and drops
+ * the pairs whose gain is not positive (in no optimum), compacting the rows in place;
+ * adds to listed[c] (n_mentors entries) the pairs kept of each mentor. Returns 0,
+ * -EOVERFLOW, NOT_SCALAR (the rows then unchanged) or -ENOMEM. */
+static int rows_scalarize(const struct solve_assign_input *in, struct rows *r, int *listed)
 {
     const int n = in->n_mentees;
     long long *most = calloc((size_t)n + 1, sizeof *most), g_micro = 0;
     if (most == NULL)
         return -ENOMEM;
+    struct exdiv ed = {0, 1, ULLONG_MAX};
     for (int j = 0; j < n; j++) {
         most[j] = r->first[j] < r->first[j + 1] ? 0 : -1;
         for (int a = r->first[j]; a < r->first[j + 1]; a++) {
-            long long x = r->val[a] < 0 ? -r->val[a] : r->val[a];
+            long long x = r->arc[a].gain < 0 ? -r->arc[a].gain : r->arc[a].gain;
             if (x > most[j])
                 most[j] = x;
-            if (g_micro == 0 || x % g_micro != 0)   /* one division when g divides x */
+            /* The gcd changes (a division) only when it does not divide x. */
+            if (g_micro != 1 && (g_micro == 0 || !exdiv_divides(&ed, (unsigned long long)x))) {
                 g_micro = gcd_ll(g_micro, x);
+                if (g_micro > 0)
+                    ed = exdiv_make(g_micro);
+            }
         }
     }
     struct scal sc;
@@ -783,11 +848,22 @@ static int rows_scalarize(const struct solve_assign_input *in, struct rows *r)
     free(most);
     if (rc != 0)
         return rc;
+    ed = exdiv_make(sc.g_micro);
+    int w = 0;
     for (int j = 0; j < n; j++) {
         long long base = scal_base(&sc, in, j);
-        for (int a = r->first[j]; a < r->first[j + 1]; a++)
-            r->val[a] = scal_gain(&sc, base, r->val[a]);
+        int a = r->first[j], end = r->first[j + 1];
+        r->first[j] = w;
+        for (; a < end; a++) {
+            long long g = exdiv_div(&ed, r->arc[a].gain) * sc.w_micro + base;
+            if (g > 0) {
+                r->arc[w] = r->arc[a];
+                r->arc[w++].gain = g;
+                listed[r->arc[a].col]++;
+            }
+        }
     }
+    r->first[n] = w;
     return 0;
 }
 
@@ -803,51 +879,36 @@ static int sorder_cmp(const void *pa, const void *pb)
 }
 
 /* The sparse scalar solver on rows already scalarized. */
-static int solve_rows_sparse(const struct solve_assign_input *in, struct rows *r, int *mentor_of,
-                             long long budget)
+static int solve_rows_sparse(const struct solve_assign_input *in, struct rows *r,
+                             const int *listed, int *mentor_of, long long budget)
 {
     const int n = in->n_mentees;
-    /* Drop the pairs with a negative gain (never in an optimum), compacting in place. */
-    int w = 0;
-    for (int j = 0; j < n; j++) {
-        int a = r->first[j], end = r->first[j + 1];
-        r->first[j] = w;
-        for (; a < end; a++)
-            if (r->val[a] > 0) {
-                r->mentor[w] = r->mentor[a];
-                r->val[w] = r->val[a];
-                w++;
-            }
-    }
-    r->first[n] = w;
     struct sorder *so = malloc(((size_t)n + 1) * sizeof *so);
     int *order = malloc(((size_t)n + 1) * sizeof *order);
-    int *arc_of = malloc(((size_t)n + 1) * sizeof *arc_of);
+    int *col_of = malloc(((size_t)n + 1) * sizeof *col_of);
     int rc = -ENOMEM;
-    if (so == NULL || order == NULL || arc_of == NULL)
+    if (so == NULL || order == NULL || col_of == NULL)
         goto out;
     int n_order = 0;
     for (int j = 0; j < n; j++) {
         if (r->first[j] == r->first[j + 1])
             continue;
-        so[n_order++] = (struct sorder){r->val[r->first[j]], j};   /* rows come best first */
+        so[n_order++] = (struct sorder){r->arc[r->first[j]].gain, j};   /* rows come best first */
     }
     qsort(so, (size_t)n_order, sizeof *so, sorder_cmp);
     for (int k = 0; k < n_order; k++)
         order[k] = so[k].j;
     struct ssp_problem p = {
         .n_rows = n, .n_cols = in->n_mentors, .cap = in->capacity, .first = r->first,
-        .col = r->mentor, .gain = r->val, .order = order, .n_order = n_order,
-        .budget = budget,
+        .arc = r->arc, .listed = listed, .order = order, .n_order = n_order, .budget = budget,
     };
-    rc = ssp_solve(&p, arc_of);
+    rc = ssp_solve(&p, col_of);
     if (rc == 0)
-        for (int j = 0; j < n; j++)
-            mentor_of[j] = arc_of[j] >= 0 ? r->mentor[arc_of[j]] : -1;
+        memcpy(mentor_of, col_of, (size_t)n * sizeof *mentor_of);
 out:
     free(so);
     free(order);
-    free(arc_of);
+    free(col_of);
     return rc;
 }
 
@@ -977,12 +1038,18 @@ out:
     return rc;
 }
 
-/* Returns 0 when solved (*used: the method), NOT_SCALAR when the lexicographic solver
- * must run, -EAGAIN when the sparse searches ran past budget (> 0), or an error. */
-static int solve_scalar(const struct solve_assign_input *in, int *mentor_of, enum solve_method *used,
-                        long long budget)
+/* The dense path when it applies (see above) and the method allows it: its answer, or
+ * TRY_SPARSE. */
+static int try_dense(const struct solve_assign_input *in, int *mentor_of)
 {
     const int n = in->n_mentees, m = in->n_mentors;
+    if (in->method != SOLVE_METHOD_DENSE && in->method != SOLVE_AUTO)
+        return TRY_SPARSE;
+    /* Every usable mentor must have capacity 1: one edge to a larger one rules the path
+     * out without the degrees (this pass most often stops at the first edge). */
+    for (int e = 0; e < in->n_edges; e++)
+        if (in->capacity[in->edges[e].mentor] > 1)
+            return TRY_SPARSE;
     int *deg_j = calloc((size_t)n + 1, sizeof *deg_j), *deg_i = calloc((size_t)m + 1, sizeof *deg_i);
     if (deg_j == NULL || deg_i == NULL) {
         free(deg_j);
@@ -996,23 +1063,30 @@ static int solve_scalar(const struct solve_assign_input *in, int *mentor_of, enu
             deg_i[in->edges[e].mentor]++;
             e_use++;
         }
-    int na = 0, ma = 0, cap1 = 1;
+    int na = 0, ma = 0;
     for (int j = 0; j < n; j++)
         na += deg_j[j] > 0;
     for (int i = 0; i < m; i++)
-        if (deg_i[i] > 0) {
-            ma++;
-            cap1 &= in->capacity[i] == 1;
-        }
+        ma += deg_i[i] > 0;
     long long cells = (long long)na * ma;
     int rc = TRY_SPARSE;
-    int dense_ok = cap1 && na > 0 && cells <= DENSE_MAX_CELLS;
+    int dense_ok = na > 0 && cells <= DENSE_MAX_CELLS;
     /* At least half the cells listed: a sparser matrix costs more than its pairs. */
     if (dense_ok && (in->method == SOLVE_METHOD_DENSE ||
                      (in->method == SOLVE_AUTO && 2 * e_use >= cells)))
         rc = solve_dense(in, deg_j, deg_i, na, ma, mentor_of);
     free(deg_j);
     free(deg_i);
+    return rc;
+}
+
+/* Returns 0 when solved (*used: the method), NOT_SCALAR when the lexicographic solver
+ * must run, -EAGAIN when the sparse searches ran past budget (> 0), or an error. */
+static int solve_scalar(const struct solve_assign_input *in, int *mentor_of, enum solve_method *used,
+                        long long budget)
+{
+    const int n = in->n_mentees, m = in->n_mentors;
+    int rc = try_dense(in, mentor_of);
     *used = SOLVE_METHOD_DENSE;
     if (rc != TRY_SPARSE)
         return rc;
@@ -1030,10 +1104,14 @@ static int solve_scalar(const struct solve_assign_input *in, int *mentor_of, enu
     if ((long long)n + m + 1 > INT_MAX - 1 ||
         2 * ((long long)n + r.first[n] + n_open) > INT_MAX - 1)
         rc = -ENOMEM;
+    int *listed = calloc((size_t)m + 1, sizeof *listed);   /* pairs kept per mentor */
+    if (rc == 0 && listed == NULL)
+        rc = -ENOMEM;
     if (rc == 0)
-        rc = rows_scalarize(in, &r);
+        rc = rows_scalarize(in, &r, listed);
     if (rc == 0)
-        rc = solve_rows_sparse(in, &r, mentor_of, budget);
+        rc = solve_rows_sparse(in, &r, listed, mentor_of, budget);
+    free(listed);
     rows_free(&r);
     return rc;
 }

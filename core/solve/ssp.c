@@ -26,8 +26,9 @@
  *     longer than ps cannot make a negative cycle). H wins ties, so an equal swap is
  *     never made; nothing at or beyond the bound is pushed.
  *   - Each arc keeps ub >= its value gain + pot_c (values only fall, as prices only
- *     rise), and a row keeps its arcs sorted by ub, highest first (struct apos, filled
- *     when a search first meets the row). A settled row reads them in that order until
+ *     rise), and a row keeps its arcs sorted by ub, highest first (sorted in place, in
+ *     the caller's array, when a search first meets the row; the opening, which reads
+ *     the arcs in the caller's order, is over by then). A settled row reads them in that order until
  *     the first that cannot beat the bound, tightens each ub it reads to the value it
  *     finds, and sorts those few among themselves (row_resort): a row is settled many
  *     times over a solve, and reads about 9 of its 50 arcs each time instead of all 50.
@@ -39,12 +40,16 @@
  * binary heap and lazy deletion over the nodes it settles (those closer than the
  * bound): O((R + C + A) log A + A k) at worst (the A k: sorting the arcs a row read
  * among themselves, at most k moves each), O(R ((R + C + A) log A + A k)) in all; in
- * practice tens of nodes per search. Memory O(R + C + A) (the heap grows on demand).
+ * practice tens of nodes per search. Memory O(R + C) beside the caller's arcs (the heap
+ * grows on demand); the arrays of R, C or A entries come from ssp_alloc (huge pages).
  * Measured (-O2, 100,000 rows x 20,000 columns of capacity 1-5, k = 50, random gains):
  * 40% of the rows are left to the searches; 27,000 of them take a place (each from a
  * row that then leaves: no column has room by then), settling about 85 rows each, 2.4
- * million in all, in 0.85-1.3 s of CPU (shared machine, load 1-3); the opening takes
- * 0.12-0.27 s. What costs is cache misses on the rows' positions and the columns' slots.
+ * million in all. The whole solve_assign call takes 0.8-1.0 s of CPU (shared machine,
+ * load 2-3; 1.2-1.7 s before the arcs became one array in huge pages), of which perf
+ * puts about 55% in the searches (with row_ready and row_resort), 14% in the opening,
+ * 16% in assign.c's rows and a few % in the kernel's clearing of fresh pages. What costs
+ * is cache and TLB misses on the rows' arcs and the columns' slots.
  *
  * Exactness: with B = sum over rows of their largest gain, every path, potential,
  * reduced cost and tentative distance stays within 32 B (the argument of assign.c with
@@ -56,7 +61,27 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#define HUGE_PAGE ((size_t)2 << 20)
+
+void *ssp_alloc(size_t bytes)
+{
+    if (bytes < SSP_BIG_BYTES)
+        return malloc(bytes);
+    if (bytes > SIZE_MAX - HUGE_PAGE)
+        return NULL;
+    size_t round = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+    void *p = aligned_alloc(HUGE_PAGE, round);
+#ifdef MADV_HUGEPAGE
+    if (p != NULL)
+        (void)madvise(p, round, MADV_HUGEPAGE);   /* advice only: a refusal changes nothing */
+#endif
+    return p;
+}
 
 /* v < n_rows: a row, and at is the start of its positions; else column v - n_rows, and at
  * is its first slot: what settling it reads first, fetched while it waits at the top. */
@@ -116,7 +141,8 @@ struct chot {                  /* a column, what every arc scan reads */
 
 struct cnode {                 /* a column, the rest */
     long long dist;
-    int par_arc, par_row;      /* the arc and row it was reached by */
+    long long par_gain;        /* the gain of the arc it was reached by */
+    int par_row;               /* the row it was reached from */
     int room;                  /* min(cap, listed pairs): the slots it has */
     int slot0, load;           /* first slot, slots in use */
 };
@@ -124,7 +150,7 @@ struct cnode {                 /* a column, the rest */
 struct rnode {                 /* a row */
     long long pot;
     int q0, q1;                /* its arcs' range: first[r] .. first[r+1]-1 */
-    int used;                  /* the arc it uses, or -1 (copied to arc_of at the end) */
+    int used;                  /* the column it takes, or -1 (copied to col_of at the end) */
     int slot_of;               /* the slot it holds, or -1 */
     int ready;                 /* its positions are filled (see row_ready) */
 };
@@ -137,21 +163,15 @@ struct slot {
     int row, q0;               /* the row and the start of its positions */
 };
 
-/* A row's arc by position (see row_ready): ub >= the arc's value gain + pot_c. */
-struct apos {
-    long long ub, gain;
-    int col, arc;
-};
-
 struct ssp {
     const struct ssp_problem *p;
-    /* The problem's arcs. From a row's first search on (see row_ready), its arcs are
-     * also kept by position q in its range q0 .. q1-1, in pos[q], each with an upper
-     * bound ub on its value gain + pot_c (values only fall, as pot_c does), ub
-     * nonincreasing along the range, so a scan stops at the first ub too small. */
-    const int *col;
-    const long long *gain;
-    struct apos *pos;
+    /* The problem's arcs, in place: in the caller's order (gain nonincreasing within a
+     * row) through the opening; from a row's first search on (see row_ready), by
+     * position q in its range q0 .. q1-1, each with an upper bound ub on its value
+     * gain + pot_c (values only fall, as pot_c does), ub nonincreasing along the range,
+     * so a scan stops at the first ub too small. The opening is over before any row is
+     * ready, and nothing reads an arc by its first place after it. */
+    struct ssp_arc *arc;
     struct chot *ch;
     struct cnode *cn;
     struct rnode *rn;
@@ -165,15 +185,17 @@ struct ssp {
 
 #define INF LLONG_MAX
 
-/* Fills row j's positions on its first use: exact values, sorted highest first (ties by
- * arc, so the order depends only on the data). An insertion sort: rows are short. */
+/* Sorts row j's arcs by value on their first use: exact values, highest first (ties in
+ * the caller's order, so the order depends only on the data). An insertion sort, in
+ * place: rows are short. */
 static void row_ready(struct ssp *S, int j)
 {
     const int q0 = S->rn[j].q0, q1 = S->rn[j].q1;
-    struct apos *pos = S->pos;
+    struct ssp_arc *pos = S->arc;
     S->rn[j].ready = 1;
     for (int a = q0; a < q1; a++) {
-        struct apos x = {S->gain[a] + S->ch[S->col[a]].pot, S->gain[a], S->col[a], a};
+        struct ssp_arc x = pos[a];
+        x.ub = x.gain + S->ch[x.col].pot;
         int t = a;
         for (; t > q0 && pos[t - 1].ub < x.ub; t--)
             pos[t] = pos[t - 1];
@@ -189,10 +211,10 @@ static void row_ready(struct ssp *S, int j)
 static void row_resort(struct ssp *S, int j, int stop)
 {
     const int q0 = S->rn[j].q0, q1 = S->rn[j].q1;
-    const long long U = stop < q1 ? S->pos[stop].ub : LLONG_MIN;
-    struct apos *pos = S->pos;
+    const long long U = stop < q1 ? S->arc[stop].ub : LLONG_MIN;
+    struct ssp_arc *pos = S->arc;
     for (int q = stop - 1; q >= q0; q--) {
-        struct apos x = pos[q];
+        struct ssp_arc x = pos[q];
         if (x.ub < U)
             x.ub = U;
         int t = q;
@@ -202,9 +224,9 @@ static void row_resort(struct ssp *S, int j, int stop)
     }
 }
 
-static void slot_fill(struct ssp *S, int k, int j, int a)
+static void slot_fill(struct ssp *S, int k, int j, long long gain)
 {
-    S->slot[k] = (struct slot){S->gain[a], S->rn[j].pot, j, S->rn[j].q0};
+    S->slot[k] = (struct slot){gain, S->rn[j].pot, j, S->rn[j].q0};
 }
 
 /* Inserts row s: one search, and the augmentation when the cycle is negative.
@@ -212,8 +234,7 @@ static void slot_fill(struct ssp *S, int k, int j, int a)
 static int insert_row(struct ssp *S, int s, unsigned search)
 {
     const int nr = S->p->n_rows;
-    const int *col = S->col;
-    struct apos *pos = S->pos;
+    struct ssp_arc *pos = S->arc;
     struct chot *ch = S->ch;
     struct cnode *cn = S->cn;
     struct rnode *rn = S->rn;
@@ -255,6 +276,8 @@ static int insert_row(struct ssp *S, int s, unsigned search)
             if (t->v < nr) {
                 __builtin_prefetch(&rn[t->v]);
                 __builtin_prefetch(&pos[t->at]);
+                __builtin_prefetch((const char *)&pos[t->at] + 64);
+                __builtin_prefetch((const char *)&pos[t->at] + 128);
             } else {
                 __builtin_prefetch(&S->slot[t->at]);
             }
@@ -281,14 +304,14 @@ static int insert_row(struct ssp *S, int s, unsigned search)
                 int i = pos[q].col;
                 long long v = pos[q].gain + ch[i].pot;
                 pos[q].ub = v;
-                if (v <= lim || ch[i].mark == done || pos[q].arc == used)
+                if (v <= lim || ch[i].mark == done || i == used)
                     continue;
                 long long nd = base - v;
                 if (ch[i].mark == queued && nd >= cn[i].dist)
                     continue;
                 ch[i].mark = queued;
                 cn[i].dist = nd;
-                cn[i].par_arc = pos[q].arc;
+                cn[i].par_gain = pos[q].gain;
                 cn[i].par_row = j;
                 if (ch[i].open > 0) {   /* a free slot: H at nd + pot_c */
                     dH = bound = nd + ch[i].pot;
@@ -324,6 +347,8 @@ static int insert_row(struct ssp *S, int s, unsigned search)
                     /* Its node and arcs are read when it is settled: start fetching. */
                     __builtin_prefetch(&rn[sl[k].row]);
                     __builtin_prefetch(&pos[sl[k].q0]);
+                    __builtin_prefetch((const char *)&pos[sl[k].q0] + 64);
+                    __builtin_prefetch((const char *)&pos[sl[k].q0] + 128);
                     if (heap_push(&S->heap, nd, sl[k].row, sl[k].q0) != 0)
                         return -ENOMEM;
                 }
@@ -351,7 +376,7 @@ static int insert_row(struct ssp *S, int s, unsigned search)
     int i, slot;
     if (h_from < nr) {
         int j = h_from;         /* j leaves; its slot goes to its predecessor */
-        i = col[rn[j].used];
+        i = rn[j].used;
         slot = rn[j].slot_of;
         rn[j].used = -1;
         rn[j].slot_of = -1;
@@ -361,14 +386,14 @@ static int insert_row(struct ssp *S, int s, unsigned search)
         ch[i].open--;
     }
     for (;;) {
-        int j = cn[i].par_row, a = cn[i].par_arc;
-        int old_arc = rn[j].used, old_slot = rn[j].slot_of;
-        rn[j].used = a;
+        int j = cn[i].par_row;
+        int old_col = rn[j].used, old_slot = rn[j].slot_of;
+        rn[j].used = i;
         rn[j].slot_of = slot;
-        slot_fill(S, slot, j, a);
+        slot_fill(S, slot, j, cn[i].par_gain);
         if (j == s)
             return 0;
-        i = col[old_arc];       /* j was held by the column it was reached from */
+        i = old_col;            /* j was held by the column it was reached from */
         slot = old_slot;
     }
 }
@@ -396,35 +421,34 @@ static int insert_row(struct ssp *S, int s, unsigned search)
 
 enum { BID_PLACED, BID_OUT, BID_LEFT };
 
-/* Row j's best value over its arcs other than skip, or 0 (staying out). */
+/* Row j's best value over its arcs to columns other than skip, or 0 (staying out). */
 static long long best_elsewhere(const struct ssp *S, int j, int skip)
 {
-    const int *first = S->p->first, *col = S->col;
-    const long long *gain = S->gain;
+    const int *first = S->p->first;
+    const struct ssp_arc *arc = S->arc;
     long long best = 0;
     /* Gains come highest first and a value is at most its gain (prices are >= 0). */
-    for (int a = first[j]; a < first[j + 1] && gain[a] > best; a++)
-        if (a != skip && gain[a] + S->ch[col[a]].pot > best)
-            best = gain[a] + S->ch[col[a]].pot;
+    for (int a = first[j]; a < first[j + 1] && arc[a].gain > best; a++)
+        if (arc[a].col != skip && arc[a].gain + S->ch[arc[a].col].pot > best)
+            best = arc[a].gain + S->ch[arc[a].col].pot;
     return best;
 }
 
 static void place(struct ssp *S, int j, int a, int slot)
 {
-    S->rn[j].used = a;
+    S->rn[j].used = S->arc[a].col;
     S->rn[j].slot_of = slot;
-    slot_fill(S, slot, j, a);       /* its pot is set when the opening ends */
+    slot_fill(S, slot, j, S->arc[a].gain);  /* its pot is set when the opening ends */
 }
 
 /* The slot of column c whose row has the least margin (the first such slot on ties),
  * and that margin. */
 static int least_margin(const struct ssp *S, int c, long long *least)
 {
-    const long long *gain = S->gain;
     int out_slot = -1;
     for (int k = S->cn[c].slot0; k < S->cn[c].slot0 + S->cn[c].load; k++) {
         int h = S->slot[k].row;
-        long long mh = gain[S->rn[h].used] - best_elsewhere(S, h, S->rn[h].used);
+        long long mh = S->slot[k].gain - best_elsewhere(S, h, c);
         if (out_slot < 0 || mh < *least) {
             *least = mh;
             out_slot = k;
@@ -446,13 +470,13 @@ static int take_slot(struct ssp *S, int j, int a, int slot)
 /* One bid of free row j (see above). *evicted: the row it pushed out, or -1. */
 static int bid(struct ssp *S, int j, int *evicted)
 {
-    const int *first = S->p->first, *col = S->col;
-    const long long *gain = S->gain;
+    const int *first = S->p->first;
+    const struct ssp_arc *arc = S->arc;
     *evicted = -1;
     long long v1 = 0, v2 = 0;
     int a1 = -1, a2 = -1;
-    for (int a = first[j]; a < first[j + 1] && gain[a] > v2; a++) {
-        long long v = gain[a] + S->ch[col[a]].pot;
+    for (int a = first[j]; a < first[j + 1] && arc[a].gain > v2; a++) {
+        long long v = arc[a].gain + S->ch[arc[a].col].pot;
         if (v > v1) {
             v2 = v1;
             a2 = a1;
@@ -465,13 +489,13 @@ static int bid(struct ssp *S, int j, int *evicted)
     }
     if (a1 < 0)
         return BID_OUT;
-    int c = col[a1];
+    int c = arc[a1].col;
     if (S->ch[c].open > 0) {
         S->ch[c].open--;
         place(S, j, a1, S->cn[c].slot0 + S->cn[c].load++);
         return BID_PLACED;
     }
-    long long mj = gain[a1] - v2, least = 0;
+    long long mj = arc[a1].gain - v2, least = 0;
     int out_slot = least_margin(S, c, &least);
     if (mj > least) {
         *evicted = take_slot(S, j, a1, out_slot);
@@ -483,7 +507,7 @@ static int bid(struct ssp *S, int j, int *evicted)
     S->ch[c].pot = -mj;
     if (v2 <= 0)
         return BID_OUT;
-    int c2 = col[a2];
+    int c2 = arc[a2].col;
     if (S->ch[c2].open > 0) {
         S->ch[c2].open--;
         place(S, j, a2, S->cn[c2].slot0 + S->cn[c2].load++);
@@ -517,9 +541,9 @@ static int opening(struct ssp *S, const int *order, int n_order, int *left)
         }
     }
     for (int j = 0; j < p->n_rows; j++) {
-        int a = S->rn[j].used;
-        if (a >= 0) {
-            S->rn[j].pot = S->gain[a] + S->ch[S->col[a]].pot;
+        int c = S->rn[j].used;
+        if (c >= 0) {
+            S->rn[j].pot = S->slot[S->rn[j].slot_of].gain + S->ch[c].pot;
             S->slot[S->rn[j].slot_of].pot = S->rn[j].pot;
         }
     }
@@ -527,33 +551,30 @@ static int opening(struct ssp *S, const int *order, int n_order, int *left)
 }
 
 
-int ssp_solve(const struct ssp_problem *p, int *arc_of)
+int ssp_solve(const struct ssp_problem *p, int *col_of)
 {
     const int nr = p->n_rows, nc = p->n_cols;
-    const size_t n_arcs = (size_t)p->first[nr];
-    struct ssp S = {.p = p, .col = p->col, .gain = p->gain};
+    struct ssp S = {.p = p, .arc = p->arc};
     size_t r1 = (size_t)nr + 1, c1 = (size_t)nc + 1;
     S.ch = calloc(c1, sizeof *S.ch);
     S.cn = calloc(c1, sizeof *S.cn);
-    S.rn = calloc(r1, sizeof *S.rn);
+    S.rn = ssp_alloc(r1 * sizeof *S.rn);
     S.settled = malloc((r1 + c1) * sizeof *S.settled);
     S.sdist = malloc((r1 + c1) * sizeof *S.sdist);
     S.left = malloc(r1 * sizeof *S.left);
     int rc = -ENOMEM;
     if (!S.ch || !S.cn || !S.rn || !S.settled || !S.sdist || !S.left)
         goto out;
+    memset(S.rn, 0, r1 * sizeof *S.rn);
     /* A column never needs more slots than it has listed pairs. */
-    for (size_t a = 0; a < n_arcs; a++)
-        S.cn[p->col[a]].room++;
     size_t n_slots = 0;
     for (int i = 0; i < nc; i++) {
-        if (S.cn[i].room > p->cap[i])
-            S.cn[i].room = p->cap[i];
+        S.cn[i].room = p->listed[i] < p->cap[i] ? p->listed[i] : p->cap[i];
         S.cn[i].slot0 = (int)n_slots;
         S.ch[i].open = S.cn[i].room;
         n_slots += (size_t)S.cn[i].room;
     }
-    S.slot = malloc((n_slots + 1) * sizeof *S.slot);
+    S.slot = ssp_alloc((n_slots + 1) * sizeof *S.slot);
     if (S.slot == NULL)
         goto out;
     for (int r = 0; r < nr; r++) {
@@ -570,10 +591,8 @@ int ssp_solve(const struct ssp_problem *p, int *arc_of)
     int n_left = opening(&S, p->order, p->n_order, S.left);
     for (int round = 0; round < 3; round++)
         n_left = opening(&S, S.left, n_left, S.left);
-    /* The positions, filled row by row as the searches first meet each row. */
+    /* Rows are sorted by value (row_ready) as the searches first meet them. */
     rc = 0;
-    if (n_left > 0 && (S.pos = malloc((n_arcs + 1) * sizeof *S.pos)) == NULL)
-        rc = -ENOMEM;
     /* Stamps 2k+1 and 2k+2 must not wrap: ample for any int number of rows. */
     for (int k = 0; k < n_left && rc == 0; k++) {
         rc = insert_row(&S, S.left[k], (unsigned)k);
@@ -581,10 +600,10 @@ int ssp_solve(const struct ssp_problem *p, int *arc_of)
             rc = -EAGAIN;
     }
     for (int r = 0; r < nr && rc == 0; r++)
-        arc_of[r] = S.rn[r].used;
+        col_of[r] = S.rn[r].used;
 out:
     free(S.ch); free(S.cn); free(S.rn); free(S.slot); free(S.settled); free(S.sdist);
-    free(S.left); free(S.pos);
+    free(S.left);
     free(S.heap.h);
     return rc;
 }

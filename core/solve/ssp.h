@@ -5,15 +5,25 @@
 #ifndef TANDEM_SOLVE_SSP_H
 #define TANDEM_SOLVE_SSP_H
 
-/* The problem, in compressed rows. The solver only reads it; the caller owns every array.
- * Row r's pairs are arcs first[r] .. first[r+1]-1: column col[a], gain gain[a] > 0.
- * A column appears at most once per row. */
+#include <stddef.h>
+
+/* A pair of a row. The caller fills gain and col; ub is the solver's scratch, and the
+ * solver reorders each row's pairs among themselves (one array for the pairs and the
+ * solver's sorted copy of them: a third of the memory, read at random, of two). */
+struct ssp_arc {
+    long long gain;          /* > 0, nonincreasing within a row as the caller lists them */
+    long long ub;            /* scratch (see ssp.c) */
+    int col;                 /* 0 .. n_cols-1; a column appears at most once per row */
+};
+
+/* The problem, in compressed rows. The caller owns every array; the solver only reads
+ * them, except arc (above). Row r's pairs are arc[first[r]] .. arc[first[r+1]-1]. */
 struct ssp_problem {
     int n_rows, n_cols;
     const int *cap;          /* n_cols entries, each >= 0: rows a column may take */
     const int *first;        /* n_rows + 1 entries, first[0] == 0, nondecreasing */
-    const int *col;          /* first[n_rows] entries, each in 0 .. n_cols-1 */
-    const long long *gain;   /* first[n_rows] entries, each > 0, nonincreasing within a row */
+    struct ssp_arc *arc;     /* first[n_rows] entries */
+    const int *listed;       /* n_cols entries: the arcs to each column */
     const int *order;        /* n_order distinct rows, in the order they are inserted */
     int n_order;
     long long budget;        /* > 0: give up (-EAGAIN) once the searches have settled more
@@ -21,13 +31,22 @@ struct ssp_problem {
 };
 
 /* Finds an assignment (each row at most one column, column c at most cap[c] rows, only
- * listed pairs) of maximum total gain, exactly, and fills arc_of[r] (n_rows entries,
- * owned by the caller) with the arc row r uses, or -1. Rows not in order stay at -1.
+ * listed pairs) of maximum total gain, exactly, and fills col_of[r] (n_rows entries,
+ * owned by the caller) with the column row r takes, or -1. Rows not in order stay at -1.
  * Deterministic: the result depends only on the arrays' contents. Among equal optima,
  * rows inserted earlier keep their column (an equal swap is never made).
  * Exactness needs B = sum over rows of their largest gain <= INT64_MAX / 64; the caller
  * guarantees it (see ssp.c), and nothing is checked here but memory.
- * Returns 0, -EAGAIN when the budget ran out, or -ENOMEM (arc_of is then left undefined). */
-int ssp_solve(const struct ssp_problem *p, int *arc_of);
+ * Returns 0, -EAGAIN when the budget ran out, or -ENOMEM (col_of is then left untouched,
+ * and arc's rows in some order of their own). */
+int ssp_solve(const struct ssp_problem *p, int *col_of);
+
+/* malloc for the solvers' large arrays (their rows and arcs), read at random: from
+ * SSP_BIG_BYTES on, the block is aligned to 2 MiB and the kernel is asked to back it with
+ * huge pages (madvise MADV_HUGEPAGE, where the system has it), which saves most of the
+ * TLB misses and page faults; below, plain malloc. Free the result with free().
+ * Returns NULL when memory runs out (or bytes is 0 past the plain malloc's own answer). */
+#define SSP_BIG_BYTES ((size_t)1 << 20)
+void *ssp_alloc(size_t bytes);
 
 #endif
