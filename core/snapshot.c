@@ -18,6 +18,7 @@
 
 #include "crc32c.h"
 #include "journal.h"
+#include "json_arena.h"
 
 #define CRC_SUFFIX   CRC32C_SEAL_LEN        /* ,"crc":"xxxxxxxx"} as in a log line */
 #define CRC_TAG      CRC32C_SEAL_TAG
@@ -1298,6 +1299,7 @@ static int load_one(const char *path, long long want_seq, const char *log_path, 
     int e = errno;
     close(fd);
     cJSON *doc = NULL;
+    struct json_arena *arena = NULL;   /* doc's nodes: never cJSON_Delete, json_arena_free */
     int rc = 1;
     if (got != (ssize_t)n) {
         snprintf(why, why_len, "cannot read: %s", got < 0 ? strerror(e) : "the file shrank");
@@ -1320,11 +1322,11 @@ static int load_one(const char *path, long long want_seq, const char *log_path, 
     /* Parse the sealed part only: close the object where ,"crc" began. */
     buf[n - CRC_SUFFIX] = '}';
     buf[n - CRC_SUFFIX + 1] = '\0';
-    doc = cJSON_ParseWithOpts(buf, NULL, 1);
+    doc = json_arena_parse(buf, &arena);
     free(buf);
     buf = NULL;
     if (!doc) {
-        snprintf(why, why_len, "not valid JSON");
+        snprintf(why, why_len, "not valid JSON (or no memory to read it)");
         goto out;
     }
     static const char *const keys[] = { "format", "seq", "log_offset", "log_crc", "state" };
@@ -1382,7 +1384,7 @@ static int load_one(const char *path, long long want_seq, const char *log_path, 
     state_free(&tmp);
 out:
     free(buf);
-    cJSON_Delete(doc);
+    json_arena_free(arena);
     return rc;
 }
 
