@@ -320,6 +320,8 @@ static bool due_current(const struct due *d, void *ctx)
     return false;
 }
 
+#define TIDY_MIN_ITEMS 4096   /* a heap this small is not worth a pass */
+
 /* Items gone stale wait in the heap until popped (a meeting moved, a match closed): over a
  * year they outnumbered the live ones several times (400,000 items for 10,000 people, most of
  * them stale). Once the heap has doubled since the last clearing, the stale ones go, in one
@@ -327,7 +329,7 @@ static bool due_current(const struct due *d, void *ctx)
 static void schedule_tidy(struct engine *e)
 {
     size_t n = schedule_size(e->due);
-    if (n < 4096 || n < 2 * e->due_kept)
+    if (n < TIDY_MIN_ITEMS || n < 2 * e->due_kept)
         return;
     schedule_filter(e->due, due_current, e);
     e->due_kept = schedule_size(e->due);

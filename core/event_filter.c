@@ -81,9 +81,9 @@ const char *event_filter_value_error(const char *type, const char *field, const 
         int n = 0;
         while (PHASES[i].phases[n])
             n++;
-        const char *near = suggest_nearest(value->valuestring, PHASES[i].phases, n);
-        snprintf(buf, len, "%s events have no phase \"%s\"%s%s%s", type, value->valuestring,
-                 near ? " (did you mean \"" : "", near ? near : "", near ? "\"?)" : "");
+        char hint[96];
+        snprintf(buf, len, "%s events have no phase \"%s\"%s", type, value->valuestring,
+                 suggest_hint(value->valuestring, PHASES[i].phases, n, hint, sizeof hint));
         return buf;
     }
     return NULL;

@@ -607,11 +607,11 @@ static cJSON *filter_parse(lua_State *L, int idx, const char *ev)
         if (lua_type(L, -1) == LUA_TTABLE) {
             lua_Integer n = (lua_Integer)lua_rawlen(L, -1);
             lua_pushnil(L);
-            bool keyed = lua_next(L, -2) != 0 && (lua_pop(L, 2), n == 0);
-            if (keyed)
-                why = "a table with keys, not a list";
-            else if (n == 0)
-                why = "an empty list";
+            bool any = lua_next(L, -2) != 0;   /* pushes a key and its value when there is one */
+            if (any)
+                lua_pop(L, 2);
+            if (n == 0)
+                why = any ? "a table with keys, not a list" : "an empty list";
             for (lua_Integer i = 1; i <= n && !why; i++) {
                 lua_rawgeti(L, -1, i);
                 cJSON *v = filter_value(L, -1, &why);

@@ -100,10 +100,10 @@ static bool filter_names_unknown(const struct rules *r, const cJSON *filter, cha
             const char **names = malloc((size_t)r->n_programs * sizeof *names);
             for (int i = 0; names && i < r->n_programs; i++)
                 names[i] = k == 0 ? r->programs[i].def.name : r->programs[i].def.model;
-            const char *near = names ? suggest_nearest(v->valuestring, names, r->n_programs) : NULL;
-            snprintf(why, len, "tandem.on: filter on \"%s\": no program of the file %s \"%s\"%s%s%s: the "
+            char hint[96];
+            snprintf(why, len, "tandem.on: filter on \"%s\": no program of the file %s \"%s\"%s: the "
                      "handler could never run", keys[k], k == 0 ? "is named" : "has the model", v->valuestring,
-                     near ? " (did you mean \"" : "", near ? near : "", near ? "\"?)" : "");
+                     names ? suggest_hint(v->valuestring, names, r->n_programs, hint, sizeof hint) : "");
             free(names);
             return true;
         }

@@ -294,10 +294,10 @@ bool state_reporting_line(const struct state *s, int a, int b)
 int state_mentor_load(const struct state *s, int person, int prog)
 {
     int load = 0;
-    const struct idlist *l = &s->people[person].live;
+    const struct idlist *l = &s->people[person].live;   /* live matches only */
     for (int i = 0; i < l->n; i++) {
         const struct match *m = &s->matches[l->v[i] - 1];
-        if (m->program != prog || !match_live(m))
+        if (m->program != prog)
             continue;
         for (int k = 0; k < m->n_mentors; k++)
             load += m->mentors[k] == person;
@@ -307,10 +307,10 @@ int state_mentor_load(const struct state *s, int person, int prog)
 
 bool state_is_matched(const struct state *s, int person, int prog)
 {
-    const struct idlist *l = &s->people[person].live;
+    const struct idlist *l = &s->people[person].live;   /* live matches only */
     for (int i = 0; i < l->n; i++) {
         const struct match *m = &s->matches[l->v[i] - 1];
-        if (m->program != prog || !match_live(m))
+        if (m->program != prog)
             continue;
         for (int k = 0; k < m->n_mentees; k++)
             if (m->mentees[k] == person)

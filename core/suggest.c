@@ -2,6 +2,7 @@
  * it must never allocate or fail. */
 #include "suggest.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static int lower(int c)
@@ -61,4 +62,13 @@ const char *suggest_nearest(const char *word, const char *const *candidates, int
         }
     }
     return best;
+}
+
+const char *suggest_hint(const char *word, const char *const *candidates, int n, char *buf, size_t len)
+{
+    const char *near = suggest_nearest(word, candidates, n);
+    if (!near || len == 0)
+        return "";
+    snprintf(buf, len, " (did you mean \"%s\"?)", near);
+    return buf;
 }

@@ -3,6 +3,8 @@
 #ifndef TANDEM_SUGGEST_H
 #define TANDEM_SUGGEST_H
 
+#include <stddef.h>
+
 /* The optimal-string-alignment distance between a and b, ignoring ASCII case: insertions,
  * deletions, substitutions and swaps of two adjacent characters each cost 1. Strings longer
  * than SUGGEST_MAX_LEN bytes are compared by their first SUGGEST_MAX_LEN bytes. */
@@ -13,5 +15,9 @@ int suggest_distance(const char *a, const char *b);
  * to 4 characters, 2 up to 8, 3 beyond) and not word itself; the first of equals wins.
  * NULL when none is. Returns one of the candidates (not a copy). NULL entries are skipped. */
 const char *suggest_nearest(const char *word, const char *const *candidates, int n);
+
+/* The same as a hint to append to a message: " (did you mean \"NAME\"?)" written in buf and
+ * returned, or "" when no candidate is near enough. */
+const char *suggest_hint(const char *word, const char *const *candidates, int n, char *buf, size_t len);
 
 #endif
