@@ -97,6 +97,23 @@ Test(lua_api, person_query_copies_sets_and_attrs)
     /* A rule that scribbles on its copy changes nothing. */
     lua("local p = tandem.person('dev') p.level = 99");
     cr_assert_str_eq(lua("return tandem.person('dev').level"), "3");
+    /* Nor in its sets and attrs: those are copies too, not the shared person table's. */
+    lua("local p = tandem.person('dev') p.wants.sql = nil p.wants.go = true p.attrs.q_style = 'x'");
+    cr_assert_str_eq(lua("local p = tandem.person('dev') return tostring(p.wants.sql) .. tostring(p.wants.go)"),
+                     "truenil");
+    lua("local p = tandem.people{}[1] p.skills.cobol = true p.name = 'changed'");
+    cr_assert_str_eq(lua("local p = tandem.people{}[1] return tostring(p.skills.cobol) .. tostring(p.name ~= 'changed')"),
+                     "niltrue");
+    cr_assert_str_eq(lua("return tandem.person('rep').attrs.q_style"), "direct");
+    /* A change to the person is seen by the next query (the shared table is built again). */
+    apply("{\"seq\":0,\"ts\":\"2027-01-02T00:00:00Z\",\"type\":\"person\",\"phase\":\"updated\","
+          "\"person\":{\"id\":\"dev\",\"level\":4,\"department\":\"Ops\",\"capacity\":1,"
+          "\"skills\":[],\"wants\":[\"go\"]}}");
+    cr_assert_str_eq(lua("local p = tandem.person('dev') return p.level .. p.department .. tostring(p.wants.sql) .."
+                         " tostring(p.wants.go)"),
+                     "4Opsniltrue");
+    /* Two queries give two tables. */
+    cr_assert_str_eq(lua("return tostring(tandem.person('dev') ~= tandem.person('dev'))"), "true");
 }
 
 Test(lua_api, overlap_counts_shared_keys)
